@@ -1,0 +1,93 @@
+"""The ASGI application: routes from every adapter, the guard layers, and the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+import structlog
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+
+from tocsin.adapters.web.guards import GuardMiddleware
+from tocsin.adapters.web.health import health_routes
+from tocsin.adapters.web.runtime import Runtime
+from tocsin.observability.metrics import Metrics
+from tocsin.observability.middleware import RequestContextMiddleware
+from tocsin.services.context import Context
+from tocsin.storage import migrate
+
+log = structlog.get_logger("tocsin.web")
+
+# Background services started with the app (delivery workers, timers); each returns a stopper.
+Starter = Callable[[], Awaitable[Callable[[], Awaitable[None]]]]
+
+MIGRATION_POLL_SECONDS = 2.0
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", path=request.url.path, exc_info=exc)
+    return JSONResponse({"error": "internal error; it has been logged"}, status_code=500)
+
+
+def database_check(ctx: Context) -> Callable[[], Awaitable[str | None]]:
+    async def check() -> str | None:
+        await ctx.db.ping()
+        return None
+
+    return check
+
+
+async def _wait_for_migrations(ctx: Context, runtime: Runtime) -> None:
+    """Readiness needs the schema at head; a migration job may finish after we start."""
+    while not runtime.migrations_ok:
+        try:
+            runtime.migrations_ok = await migrate.is_at_head(ctx.db)
+        except Exception as exc:  # noqa: BLE001 - the database may be down; keep trying
+            log.warning("migration check failed", error=str(exc).splitlines()[0])
+        if not runtime.migrations_ok:
+            await asyncio.sleep(MIGRATION_POLL_SECONDS)
+
+
+def create_app(
+    ctx: Context,
+    metrics: Metrics,
+    runtime: Runtime,
+    *,
+    routes: Sequence[BaseRoute] = (),
+    starters: Sequence[Starter] = (),
+    metrics_on_main: bool = True,
+) -> Starlette:
+    runtime.checks.setdefault("database", database_check(ctx))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        waiter = asyncio.create_task(_wait_for_migrations(ctx, runtime))
+        stoppers = [await start() for start in starters]
+        runtime.workers_running = True
+        log.info("tocsin started")
+        try:
+            yield
+        finally:
+            runtime.draining = True
+            runtime.workers_running = False
+            waiter.cancel()
+            for stop in reversed(stoppers):
+                await stop()
+            await ctx.db.dispose()
+            log.info("tocsin stopped")
+
+    app = Starlette(
+        routes=[*health_routes(with_metrics=metrics_on_main), *routes],
+        exception_handlers={Exception: _internal_error},
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.metrics = metrics
+    app.state.runtime = runtime
+    app.add_middleware(GuardMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,104 @@
+"""``tocsin serve``: uvicorn (uvloop, httptools) with a graceful drain on SIGTERM.
+
+On the first SIGTERM/SIGINT, ``/ready`` turns 503 at once; after ``drain_seconds`` (so a load
+balancer notices) uvicorn stops accepting, lets in-flight requests finish within
+``shutdown_timeout``, runs the lifespan shutdown (workers stop, the engine closes) and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from types import FrameType
+
+import structlog
+import uvicorn
+from starlette.applications import Starlette
+
+from tocsin.adapters.web.app import Starter, create_app
+from tocsin.adapters.web.health import metrics_routes
+from tocsin.adapters.web.runtime import Runtime
+from tocsin.app import build_context
+from tocsin.config import Settings
+from tocsin.observability.logging import configure_logging
+from tocsin.observability.metrics import create_metrics
+
+log = structlog.get_logger("tocsin.serve")
+
+
+class DrainingServer(uvicorn.Server):
+    """A uvicorn server whose first exit signal marks the runtime as draining first."""
+
+    def __init__(self, config: uvicorn.Config, runtime: Runtime, drain_seconds: float) -> None:
+        super().__init__(config)
+        self.runtime = runtime
+        self.drain_seconds = drain_seconds
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.runtime.draining or self.drain_seconds <= 0:
+            self.runtime.draining = True
+            super().handle_exit(sig, frame)
+            return
+        self.runtime.draining = True
+        log.info("draining", signal=signal.Signals(sig).name, seconds=self.drain_seconds)
+        loop = asyncio.get_event_loop()
+        loop.call_soon_threadsafe(
+            loop.call_later, self.drain_seconds, super().handle_exit, sig, frame
+        )
+
+
+def log_platforms(settings: Settings) -> None:
+    for name, enabled, how in settings.platform_status():
+        if enabled:
+            log.info("platform enabled", platform=name)
+        else:
+            log.info(f"{name} disabled: {how}", platform=name, enabled=False)
+
+
+def _config(app: Starlette, host: str, port: int, settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=int(settings.shutdown_timeout),
+        server_header=False,
+    )
+
+
+def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
+    configure_logging(settings.log_level, settings.log_format)
+    log_platforms(settings)
+    ctx = build_context(settings)
+    metrics = create_metrics()
+    runtime = Runtime()
+    separate_metrics = settings.metrics_port is not None
+    app = create_app(
+        ctx, metrics, runtime, starters=starters or [], metrics_on_main=not separate_metrics
+    )
+    server = DrainingServer(
+        _config(app, settings.host, settings.port, settings), runtime, settings.drain_seconds
+    )
+    if not separate_metrics:
+        server.run()
+        return
+    metrics_app = Starlette(routes=metrics_routes())
+    metrics_app.state.metrics = metrics
+    metrics_server = uvicorn.Server(
+        _config(metrics_app, settings.host, settings.metrics_port or 0, settings)
+    )
+    metrics_server.config.lifespan = "off"
+
+    async def both() -> None:
+        task = asyncio.create_task(metrics_server.serve())
+        try:
+            await server.serve()
+        finally:
+            metrics_server.should_exit = True
+            await task
+
+    asyncio.run(both())

@@ -1,0 +1,434 @@
+"""Settings: one object, built once at start-up by :func:`load_settings` and passed down.
+
+Every variable is ``TOCSIN_<FIELD>``, read from the environment and from ``.env`` (the
+environment wins; an empty value counts as unset). A bad value raises :class:`ConfigError`,
+whose message is one line naming the variable and what is wrong. Nothing here runs at import
+time. ``scripts/gen_config_docs.py`` generates ``docs/configuration.md`` from it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "TOCSIN_"
+MIN_SECRET_KEY_LENGTH = 32
+_PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "placeholder", "your-secret", "example")
+_DATABASE_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgresql+asyncpg")
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_URL_FIELDS = (
+    "public_url",
+    "slack_api_url",
+    "discord_api_url",
+    "statuspage_api_url",
+    "pagerduty_api_url",
+)
+_CHOICES = {
+    "env": ("development", "production"),
+    "log_level": ("debug", "info", "warning", "error"),
+    "log_format": ("json", "console"),
+}
+_ENV_OVERRIDE: ContextVar[Mapping[str, str] | None] = ContextVar("tocsin_env", default=None)
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; ``str()`` is one line: ``"VARIABLE: what is wrong"``."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        self.variable = variable
+        self.problem = problem
+        super().__init__(f"{variable}: {problem}")
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable that sets ``field_name`` (``port`` -> ``TOCSIN_PORT``)."""
+    return f"{ENV_PREFIX}{field_name.upper()}"
+
+
+def _redact(url: str) -> str:
+    """``url`` with any password replaced by ``***`` so it can be shown in an error."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return parts._replace(netloc=netloc).geturl()
+    except ValueError:
+        return "<unparsable URL>"
+
+
+def _check_url(value: str, schemes: tuple[str, ...], *, need_host: bool = True) -> str:
+    """Return ``value`` stripped if it parses as a URL with one of ``schemes``."""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
+    except ValueError:
+        raise ValueError(f"is not a valid URL (got {_redact(value)!r})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in schemes:
+        wanted = [f"{s}:///" if s.startswith("sqlite") else f"{s}://" for s in schemes]
+        raise ValueError(f"must start with {_or(wanted)} (got {_redact(value)!r})")
+    if need_host and not parts.hostname:
+        raise ValueError(f"must include a host name (got {_redact(value)!r})")
+    if scheme.startswith("sqlite") and parts.netloc:
+        raise ValueError(f"must be sqlite:///path, with three slashes (got {value!r})")
+    return value
+
+
+def _or(items: list[str] | tuple[str, ...], word: str = "or") -> str:
+    """``a, b or c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+class _MappingSource(PydanticBaseSettingsSource):
+    """Reads ``TOCSIN_*`` values from a given mapping instead of ``os.environ`` (for tests)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self._env = {key.upper(): value for key, value in env.items()}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._env.get(env_name(field_name)), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found = {
+            name: self.get_field_value(f, name)[0]
+            for name, f in self.settings_cls.model_fields.items()
+        }
+        return {name: value for name, value in found.items() if value not in (None, "")}
+
+
+class Settings(BaseSettings):
+    """Everything tocsin reads from its environment. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+        use_attribute_docstrings=True,
+    )
+
+    env: Literal["development", "production"] = "development"
+    """`development` or `production`. Production requires TOCSIN_SECRET_KEY."""
+    database_url: str = "sqlite:///./data/tocsin.db"
+    """`sqlite:///path` or `postgresql://user:pw@host/db` (tocsin picks the async driver;
+    `sqlite+aiosqlite://` and `postgresql+asyncpg://` are accepted too)."""
+    redis_url: str | None = None
+    """Optional Redis (`redis://host:6379/0`): shared cache and rate limiter for replicas."""
+    host: str = "127.0.0.1"
+    """Address the HTTP listener binds to."""
+    port: int = 8080
+    """Port of the HTTP listener."""
+    metrics_port: int | None = None
+    """When set, `/metrics` is served only on this port."""
+    public_url: str = "http://127.0.0.1:8080"
+    """Base of the links tocsin posts (a trailing slash is dropped)."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """`debug`, `info`, `warning` or `error`."""
+    log_format: Literal["json", "console"] = "json"
+    """`json` (one JSON object per line on stdout) or `console` for humans."""
+    policy_file: Path | None = None
+    """TOML policy: severities, routing, roles, permissions, components, schedules.
+    Unset means the built-in defaults."""
+    secret_key: SecretStr | None = None
+    """Signs sessions. In development it is generated and stored in TOCSIN_DATA_DIR on first
+    run; in production it is required (at least 32 random characters)."""
+    data_dir: Path = Path("./data")
+    """Directory for local state such as the generated development secret key."""
+    shutdown_timeout: float = 10.0
+    """Seconds to drain requests and workers after SIGTERM before stopping."""
+    slack_signing_secret: SecretStr | None = None
+    """Slack signing secret; with TOCSIN_SLACK_BOT_TOKEN it enables Slack over HTTP."""
+    slack_bot_token: SecretStr | None = None
+    """Slack bot token (`xoxb-...`)."""
+    slack_app_token: SecretStr | None = None
+    """Slack app token (`xapp-...`) for Socket Mode (no public URL needed)."""
+    slack_announce_channel: str | None = None
+    """Slack channel id where declarations are announced (the policy may route per severity)."""
+    slack_api_url: str = "https://slack.com/api/"
+    """Slack Web API base URL (tests point it at a fake)."""
+    discord_public_key: str | None = None
+    """Discord application public key (64 hexadecimal characters)."""
+    discord_bot_token: SecretStr | None = None
+    """Discord bot token."""
+    discord_application_id: str | None = None
+    """Discord application id."""
+    discord_guild_id: str | None = None
+    """Discord server (guild) id to register the commands in."""
+    discord_announce_channel: str | None = None
+    """Discord channel id where declarations are announced."""
+    discord_api_url: str = "https://discord.com/api/v10"
+    """Discord REST API base URL."""
+    statuspage_api_key: SecretStr | None = None
+    """Statuspage.io API key; with TOCSIN_STATUSPAGE_PAGE_ID it enables status page sync."""
+    statuspage_page_id: str | None = None
+    """Statuspage.io page id."""
+    statuspage_api_url: str = "https://api.statuspage.io/v1"
+    """Statuspage REST API base URL."""
+    pagerduty_routing_key: SecretStr | None = None
+    """PagerDuty Events v2 routing key; enables paging through PagerDuty."""
+    pagerduty_api_url: str = "https://events.pagerduty.com"
+    """PagerDuty Events API base URL."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        override = _ENV_OVERRIDE.get()
+        if override is not None:
+            env_settings = _MappingSource(settings_cls, override)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
+
+    @field_validator(*_CHOICES, mode="before")
+    @classmethod
+    def _check_choice(cls, value: object, info: ValidationInfo) -> str:
+        choices = _CHOICES[str(info.field_name)]
+        text = str(value).strip().lower()
+        if text not in choices:
+            raise ValueError(f"must be one of {_or(choices)} (got {value!r})")
+        return text
+
+    @field_validator("port", "metrics_port", mode="before")
+    @classmethod
+    def _check_port(cls, value: object) -> int | None:
+        if value is None:
+            return None
+        try:
+            port = int(str(value).strip())
+        except ValueError:
+            port = 0
+        if not 1 <= port <= 65535:
+            raise ValueError(f"must be an integer from 1 to 65535 (got {value!r})")
+        return port
+
+    @field_validator("shutdown_timeout", mode="before")
+    @classmethod
+    def _check_timeout(cls, value: object) -> float:
+        try:
+            seconds = float(str(value).strip())
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds < float("inf"):
+            raise ValueError(f"must be a number of seconds greater than 0 (got {value!r})")
+        return seconds
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _check_database_url(cls, value: object) -> str:
+        return _check_url(str(value), _DATABASE_SCHEMES, need_host=False)
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _check_redis_url(cls, value: object) -> str | None:
+        if value is None:
+            return None
+        return _check_url(str(value), ("redis", "rediss", "unix"), need_host=False)
+
+    @field_validator(*_URL_FIELDS, mode="before")
+    @classmethod
+    def _check_http_url(cls, value: object) -> str:
+        return _check_url(str(value), ("http", "https"))
+
+    @field_validator("public_url", mode="after")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("discord_public_key", mode="before")
+    @classmethod
+    def _check_public_key(cls, value: object) -> str | None:
+        if value is None:
+            return None
+        text = str(value).strip()
+        if len(text) != 64 or any(c not in "0123456789abcdefABCDEF" for c in text):
+            raise ValueError(f"must be 64 hexadecimal characters (got {text!r})")
+        return text.lower()
+
+    @field_validator("discord_application_id", "discord_guild_id", mode="before")
+    @classmethod
+    def _check_snowflake(cls, value: object) -> str | None:
+        if value is None:
+            return None
+        text = str(value).strip()
+        if not text.isdigit() or not text.isascii():
+            raise ValueError(f"must be a Discord id made of digits (got {text!r})")
+        return text
+
+    @field_validator("policy_file", mode="after")
+    @classmethod
+    def _check_policy_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {str(value)!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_together(self) -> Settings:
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ConfigError(
+                env_name("metrics_port"), f"must differ from TOCSIN_PORT ({self.port})"
+            )
+        if self.env == "production":
+            problem = _secret_key_problem(self.secret_key)
+            if problem:
+                raise ConfigError(env_name("secret_key"), problem)
+        return self
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Like pydantic's, with passwords in URLs replaced by ``***``."""
+        for name, value in super().__repr_args__():
+            yield name, _redact(value) if name in ("database_url", "redis_url") and value else value
+
+    @property
+    def async_database_url(self) -> str:
+        """The database URL with tocsin's async driver (aiosqlite or asyncpg)."""
+        scheme, sep, rest = self.database_url.partition("://")
+        return f"{_ASYNC_DRIVERS.get(scheme.lower(), scheme)}{sep}{rest}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is SQLite (the embedded default)."""
+        return self.database_url.lower().startswith("sqlite")
+
+    def platform_status(self) -> list[tuple[str, bool, str]]:
+        """``(platform, enabled, detail)`` for slack, discord, statuspage and pagerduty.
+
+        ``detail`` names the variables that would enable a disabled platform, or says how an
+        enabled one runs. Slack runs over Socket Mode when TOCSIN_SLACK_APP_TOKEN is set.
+        """
+        socket_mode = self.slack_app_token is not None
+        slack = ("slack_app_token" if socket_mode else "slack_signing_secret", "slack_bot_token")
+        discord = ("discord_public_key", "discord_bot_token", "discord_application_id")
+        return [
+            self._status("slack", slack, "over Socket Mode" if socket_mode else "over HTTP"),
+            self._status("discord", discord, "over HTTP"),
+            self._status("statuspage", ("statuspage_api_key", "statuspage_page_id"), "sync"),
+            self._status("pagerduty", ("pagerduty_routing_key",), "paging"),
+        ]
+
+    def _status(self, platform: str, needed: tuple[str, ...], how: str) -> tuple[str, bool, str]:
+        missing = [env_name(name) for name in needed if not getattr(self, name)]
+        if not missing:
+            return platform, True, f"{platform} {how} enabled"
+        return platform, False, f"set {_or(missing, 'and')} to enable it"
+
+
+def _secret_key_problem(key: SecretStr | None) -> str | None:
+    """Why ``key`` cannot sign sessions in production, or None when it is fine."""
+    if key is None:
+        return (
+            "is required when TOCSIN_ENV=production; set it to a random string of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))')"
+        )
+    value = key.get_secret_value().strip()
+    lowered = value.lower()
+    if len(value) < MIN_SECRET_KEY_LENGTH:
+        return (
+            f"must be at least {MIN_SECRET_KEY_LENGTH} characters in production "
+            f"(got {len(value)} characters)"
+        )
+    if any(word in lowered for word in _PLACEHOLDER_WORDS) or len(set(lowered)) < 6:
+        return "looks like a placeholder; set it to a random string (secrets.token_urlsafe(48))"
+    return None
+
+
+def _describe(error: Any, secret: bool) -> str:
+    """Turn one pydantic error into plain English, never echoing a secret."""
+    cause = error.get("ctx", {}).get("error")
+    if error["type"] == "value_error" and cause is not None:
+        return str(cause)
+    if error["type"] in {"missing", "extra_forbidden"}:
+        return str(error["msg"]).lower()
+    shown = "" if secret else f" (got {error.get('input')!r})"
+    return f"{str(error['msg']).lower()}{shown}"
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    errors = exc.errors()
+    first = errors[0]
+    name = str(first["loc"][0]) if first["loc"] else ""
+    field = Settings.model_fields.get(name)
+    secret = field is not None and "SecretStr" in str(field.annotation)
+    variable = env_name(name) if name else "configuration"
+    problem = _describe(first, secret)
+    others = sorted({env_name(str(e["loc"][0])) for e in errors[1:] if e["loc"]} - {variable})
+    if others:
+        problem += f"; also check {', '.join(others)}"
+    return ConfigError(variable, problem)
+
+
+def load_settings(env: Mapping[str, str] | None = None, env_file: str | None = ".env") -> Settings:
+    """Build the settings from ``env`` (default ``os.environ``) and ``env_file`` (env wins).
+
+    Raises :class:`ConfigError` with one line naming the first bad variable.
+    """
+    token = _ENV_OVERRIDE.set(env)
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise _config_error(exc) from None
+    finally:
+        _ENV_OVERRIDE.reset(token)
+
+
+def secret_key(settings: Settings) -> str:
+    """The key that signs sessions.
+
+    The setting when given (always, in production). In development without one, a key is
+    generated once, stored in ``{data_dir}/secret_key`` (mode 0600) and reused afterwards.
+    """
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    if settings.env == "production":  # pragma: no cover - the validator already refused this
+        raise ConfigError(env_name("secret_key"), "is required when TOCSIN_ENV=production")
+    path = settings.data_dir / "secret_key"
+    try:
+        return _read_or_create_key(path)
+    except OSError as exc:
+        problem = f"cannot store the generated secret key in {str(path)!r}: {exc.strerror or exc}"
+        raise ConfigError(env_name("data_dir"), problem) from None
+
+
+def _read_or_create_key(path: Path) -> str:
+    if path.is_file():
+        stored = path.read_text(encoding="utf-8").strip()
+        if stored:
+            return stored
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # created 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)  # atomic and refuses to overwrite: a concurrent start-up wins once
+        except FileExistsError:
+            stored = path.read_text(encoding="utf-8").strip()
+            if stored:
+                return stored
+            os.replace(tmp, path)  # an empty file left by a crash: replace it
+        return key
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

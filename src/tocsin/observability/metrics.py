@@ -1,0 +1,191 @@
+"""Every Prometheus metric tocsin exports, defined here and nowhere else.
+
+Metrics live in a dedicated :class:`~prometheus_client.CollectorRegistry` made by
+:func:`create_metrics`, never in the global default registry, so several apps (or tests) in one
+process do not collide. The composition root creates one :class:`Metrics` and passes it down;
+``/metrics`` answers with :func:`render`.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+from tocsin import __version__
+
+# Values of circuit_breaker_state.
+CIRCUIT_CLOSED = 0
+CIRCUIT_HALF_OPEN = 1
+CIRCUIT_OPEN = 2
+
+# Request and command latency: 1 ms to 5 s.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# Calls to Slack, Discord, Statuspage, PagerDuty: 5 ms to 30 s.
+DELIVERY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# Time to acknowledge / resolve: 1 minute to 7 days.
+_MINUTE, _HOUR, _DAY = 60.0, 3600.0, 86400.0
+INCIDENT_BUCKETS = (
+    *(m * _MINUTE for m in (1, 2, 5, 10, 15, 30)),
+    *(h * _HOUR for h in (1, 2, 4, 8, 12)),
+    *(d * _DAY for d in (1, 2, 3, 7)),
+)
+
+
+class Metrics:
+    """The registry and every metric in it. Create it with :func:`create_metrics`.
+
+    Label values must come from small fixed sets (route templates, not raw paths; severities;
+    platform names), or the number of time series grows without bound.
+    """
+
+    def __init__(self, registry: CollectorRegistry, version: str) -> None:
+        self.registry = registry
+        r = registry
+        self.http_requests_total = Counter(
+            "http_requests_total",
+            "HTTP requests answered, by route template, method and status code.",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.http_request_duration_seconds = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template and method.",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.commands_total = Counter(
+            "commands_total",
+            "Incident commands run, by platform, subcommand and outcome (allowed|denied|error).",
+            ["platform", "command", "outcome"],
+            registry=r,
+        )
+        self.command_duration_seconds = Histogram(
+            "command_duration_seconds",
+            "Time to decide and commit a command, by platform.",
+            ["platform"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self._incident_metrics(r)
+        self._delivery_metrics(r)
+        self.status_cache_total = Counter(
+            "status_cache_total",
+            "Status page cache lookups, by result (hit|miss).",
+            ["result"],
+            registry=r,
+        )
+        self.build_info = Gauge(
+            "build_info",
+            "Always 1; the version label says which tocsin runs.",
+            ["version"],
+            registry=r,
+        )
+        self.build_info.labels(version=version).set(1)
+
+    def _incident_metrics(self, r: CollectorRegistry) -> None:
+        self.incidents_declared_total = Counter(
+            "incidents_declared_total",
+            "Incidents declared, by severity.",
+            ["severity"],
+            registry=r,
+        )
+        self.open_incidents = Gauge(
+            "open_incidents",
+            "Incidents not yet resolved, by severity.",
+            ["severity"],
+            registry=r,
+        )
+        self.time_to_acknowledge_seconds = Histogram(
+            "time_to_acknowledge_seconds",
+            "Time from declaration to acknowledgement, by severity.",
+            ["severity"],
+            buckets=INCIDENT_BUCKETS,
+            registry=r,
+        )
+        self.time_to_resolve_seconds = Histogram(
+            "time_to_resolve_seconds",
+            "Time from declaration to resolution, by severity.",
+            ["severity"],
+            buckets=INCIDENT_BUCKETS,
+            registry=r,
+        )
+        self.pages_sent_total = Counter(
+            "pages_sent_total",
+            "Pages sent to on-call people, by channel.",
+            ["channel"],
+            registry=r,
+        )
+        self.escalations_total = Counter(
+            "escalations_total",
+            "Pages escalated for want of an ack, by level.",
+            ["level"],
+            registry=r,
+        )
+        self.timers_fired_total = Counter(
+            "timers_fired_total",
+            "Timers (reminders, escalations, checks) fired, by kind.",
+            ["kind"],
+            registry=r,
+        )
+
+    def _delivery_metrics(self, r: CollectorRegistry) -> None:
+        self.outbox_pending = Gauge(
+            "outbox_pending",
+            "Outbox rows waiting to be delivered, by destination.",
+            ["destination"],
+            registry=r,
+        )
+        self.outbox_oldest_pending_seconds = Gauge(
+            "outbox_oldest_pending_seconds",
+            "Age of the oldest outbox row waiting to be delivered, by destination.",
+            ["destination"],
+            registry=r,
+        )
+        self.deliveries_total = Counter(
+            "deliveries_total",
+            "Delivery attempts, by destination and outcome (delivered|retry|dead).",
+            ["destination", "outcome"],
+            registry=r,
+        )
+        self.delivery_duration_seconds = Histogram(
+            "delivery_duration_seconds",
+            "Time of one delivery attempt to an outside service, by destination.",
+            ["destination"],
+            buckets=DELIVERY_BUCKETS,
+            registry=r,
+        )
+        self.circuit_breaker_state = Gauge(
+            "circuit_breaker_state",
+            "Circuit breaker per destination: 0 closed, 1 half-open, 2 open.",
+            ["destination"],
+            registry=r,
+        )
+
+
+def create_metrics(version: str = __version__, *, process: bool = True) -> Metrics:
+    """A fresh registry holding every tocsin metric.
+
+    ``process`` adds the standard process, Python platform and GC collectors (CPU, memory,
+    open files), which describe the whole process: leave it on for the app, off in tests.
+    """
+    registry = CollectorRegistry(auto_describe=True)
+    if process:
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
+    return Metrics(registry, version)
+
+
+def render(metrics: Metrics) -> tuple[bytes, str]:
+    """The ``/metrics`` answer: the body in Prometheus text format, and its content type."""
+    return generate_latest(metrics.registry), CONTENT_TYPE_LATEST

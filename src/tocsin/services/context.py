@@ -1,0 +1,52 @@
+"""What every use case is given (``Context``) and what it gives back (``Outcome``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tocsin.domain.model import Incident, TimelineEntry
+from tocsin.domain.policy import Policy
+from tocsin.storage.db import Database
+from tocsin.storage.uow import UnitOfWork
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    """Built once at start-up by the composition root and shared by every surface.
+
+    ``destinations`` names the outside systems that are switched on ("slack", "discord",
+    "statuspage", "pagerduty"); effects are planned only for those.
+    """
+
+    db: Database
+    policy: Policy
+    clock: Callable[[], datetime] = utcnow
+    destinations: frozenset[str] = frozenset()
+    public_url: str = ""
+
+    def uow(self, *, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.db, read_only=read_only)
+
+
+@dataclass
+class Outcome:
+    """The result of a command, for any surface to render.
+
+    ``message`` is the human answer; ``public`` says whether it belongs in the channel (True) or
+    only in front of the caller (False, ephemeral in chat).
+    """
+
+    message: str
+    public: bool = False
+    incident: Incident | None = None
+    incidents: list[Incident] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    document: str = ""
+    data: dict[str, Any] = field(default_factory=dict)

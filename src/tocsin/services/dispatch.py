@@ -1,0 +1,76 @@
+"""Run a parsed command as an actor: the single entry point for chat, the CLI and the API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from tocsin.domain.commands import Command, help_text
+from tocsin.domain.errors import ParseError
+from tocsin.domain.model import Actor
+from tocsin.services.ack import ack
+from tocsin.services.action import action
+from tocsin.services.context import Context, Outcome
+from tocsin.services.declare import declare
+from tocsin.services.join import join
+from tocsin.services.note import note
+from tocsin.services.postmortem import postmortem
+from tocsin.services.queries import list_incidents, show
+from tocsin.services.reopen import reopen
+from tocsin.services.resolve import resolve
+from tocsin.services.roles import roles
+from tocsin.services.severity import severity
+from tocsin.services.status import status
+from tocsin.services.update import update
+
+Handler = Callable[[Context, Actor, int, Command], Awaitable[Outcome]]
+
+# Subcommands that act on one incident, by name.
+ON_INCIDENT: dict[str, Handler] = {
+    "update": update,
+    "note": note,
+    "severity": severity,
+    "status": status,
+    "commander": roles,
+    "role": roles,
+    "join": join,
+    "ack": ack,
+    "action": action,
+    "resolve": resolve,
+    "reopen": reopen,
+    "postmortem": lambda ctx, actor, number, _cmd: postmortem(ctx, actor, number),
+    "show": lambda ctx, actor, number, _cmd: show(ctx, actor, number),
+}
+
+
+async def execute(
+    ctx: Context, actor: Actor, command: Command, *, channel_incident: int | None = None
+) -> Outcome:
+    """Run ``command``. Inside an incident's channel, ``channel_incident`` is the implied incident.
+
+    Raises :class:`~tocsin.domain.errors.DomainError` subclasses with messages fit for the user.
+    """
+    if command.name == "help":
+        return Outcome(help_text(command.topic))
+    if command.name == "declare":
+        return await declare(ctx, actor, command)
+    if command.name == "list":
+        return await list_incidents(ctx, actor, scope=command.scope)
+    handler = ON_INCIDENT.get(command.name)
+    if handler is None:  # the parser only produces known names; this guards other callers
+        raise ParseError(f"Unknown subcommand {command.name!r}. Try `help`.")
+    number = command.incident or channel_incident
+    if number is None:
+        raise await _which_incident(ctx, command.name)
+    return await handler(ctx, actor, number, command)
+
+
+async def _which_incident(ctx: Context, name: str) -> ParseError:
+    async with ctx.uow(read_only=True) as uow:
+        open_now = await uow.incidents.list(open_only=True, limit=5)
+    hint = ""
+    if open_now:
+        hint = " Open now: " + ", ".join(i.ref for i in open_now) + "."
+    return ParseError(
+        f"Which incident? Name it, e.g. `{name} INC-12 ...`, or run this in the incident's "
+        f"channel.{hint}"
+    )

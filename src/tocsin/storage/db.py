@@ -1,0 +1,96 @@
+"""The database handle: one async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
+
+SQLite is opened in WAL mode with foreign keys on, a busy timeout and ``synchronous=FULL`` (an
+acknowledged command survives a power cut, not only a process crash). Write transactions start with
+``BEGIN IMMEDIATE`` so that writers queue on the database lock up front instead of failing with
+"database is locked" when a read transaction tries to upgrade; read-only units of work use a plain
+deferred ``BEGIN`` and never block writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+READ_ONLY = "tocsin_read_only"
+
+
+def to_async_url(url: str) -> str:
+    """``sqlite:///x`` → ``sqlite+aiosqlite:///x``; ``postgresql://`` → ``postgresql+asyncpg://``."""
+    if url.startswith("sqlite:"):
+        return "sqlite+aiosqlite:" + url[len("sqlite:") :]
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+class Database:
+    """Owns the engine. Create one per process at start-up and pass it down."""
+
+    def __init__(
+        self, url: str, *, synchronous: str = "FULL", pool_size: int = 10, echo: bool = False
+    ) -> None:
+        self.url = to_async_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            _make_parent_dir(self.url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if not self.is_sqlite:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _install_sqlite_hooks(self.engine, synchronous)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def connect(self, *, read_only: bool = False) -> AsyncConnection:
+        conn = await self.engine.connect()
+        if read_only:
+            await conn.execution_options(**{READ_ONLY: True})
+        return conn
+
+    async def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _make_parent_dir(url: str) -> None:
+    """``sqlite:///./data/tocsin.db`` works on a fresh clone: create ``./data`` if missing."""
+    path = sa.engine.make_url(url).database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, synchronous: str) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver so BEGIN is ours to issue.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA busy_timeout=10000",
+            f"PRAGMA synchronous={synchronous}",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        options: Mapping[str, Any] = conn.get_execution_options()
+        conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")

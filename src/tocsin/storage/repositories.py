@@ -1,0 +1,376 @@
+"""Repositories: map the domain to rows and back, on one connection inside one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tocsin.domain.audit import GENESIS_HASH, AuditEntry, AuditRecord, chain
+from tocsin.domain.effects import Effect
+from tocsin.domain.model import (
+    ActionItem,
+    Actor,
+    EntryKind,
+    Incident,
+    Role,
+    Severity,
+    Status,
+    TimelineEntry,
+)
+from tocsin.storage import tables as t
+
+
+class ConcurrentUpdate(Exception):
+    """The incident changed under us (its version moved); the caller retries or reports."""
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Datetimes come back naive from SQLite; everything tocsin stores is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    """A dialect-specific INSERT, so ``on_conflict_do_nothing`` is available on both databases."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+class IncidentRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def next_number(self) -> int:
+        """Take the next ``INC-n``. The counter row stays locked until commit, so numbers are
+        gap-free: a rolled-back declare gives its number back."""
+        result = await self.conn.execute(
+            t.counters.update()
+            .where(t.counters.c.name == "incident")
+            .values(value=t.counters.c.value + 1)
+            .returning(t.counters.c.value)
+        )
+        return int(result.scalar_one())
+
+    async def add(self, incident: Incident) -> None:
+        await self.conn.execute(t.incidents.insert().values(**_incident_row(incident)))
+        await self._insert_actions(incident.number, incident.action_items)
+
+    async def get(self, number: int, *, for_update: bool = False) -> Incident | None:
+        query = sa.select(t.incidents).where(t.incidents.c.number == number)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).mappings().first()
+        if row is None:
+            return None
+        incident = _incident_from_row(row)
+        actions = await self.conn.execute(
+            sa.select(t.action_items)
+            .where(t.action_items.c.incident == number)
+            .order_by(t.action_items.c.number)
+        )
+        incident.action_items = [_action_from_row(a) for a in actions.mappings()]
+        return incident
+
+    async def save(self, incident: Incident) -> None:
+        """Write back a loaded incident; refuse if someone else saved it since we read it."""
+        values = _incident_row(incident)
+        values["version"] = incident.version + 1
+        result = await self.conn.execute(
+            t.incidents.update()
+            .where(t.incidents.c.number == incident.number)
+            .where(t.incidents.c.version == incident.version)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"{incident.ref} was changed by someone else; try again.")
+        incident.version += 1
+        stored = await self.conn.execute(
+            sa.select(t.action_items.c.number, t.action_items.c.done).where(
+                t.action_items.c.incident == incident.number
+            )
+        )
+        known = dict(stored.all())
+        await self._insert_actions(
+            incident.number, [a for a in incident.action_items if a.number not in known]
+        )
+        for item in incident.action_items:
+            if item.number in known and known[item.number] != item.done:
+                await self.conn.execute(
+                    t.action_items.update()
+                    .where(t.action_items.c.incident == incident.number)
+                    .where(t.action_items.c.number == item.number)
+                    .values(done=item.done)
+                )
+
+    async def list(
+        self, *, open_only: bool = True, limit: int = 50, offset: int = 0
+    ) -> list[Incident]:
+        """Newest first. Action items are not loaded (lists do not show them)."""
+        query = sa.select(t.incidents).order_by(t.incidents.c.number.desc())
+        if open_only:
+            query = query.where(t.incidents.c.status != Status.RESOLVED.value)
+        rows = await self.conn.execute(query.limit(limit).offset(offset))
+        return [_incident_from_row(row) for row in rows.mappings()]
+
+    async def _insert_actions(self, number: int, items: Sequence[ActionItem]) -> None:
+        if items:
+            await self.conn.execute(
+                t.action_items.insert(), [_action_row(number, item) for item in items]
+            )
+
+
+class TimelineRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def append(self, number: int, entries: Sequence[TimelineEntry]) -> None:
+        if entries:
+            await self.conn.execute(
+                t.timeline.insert(),
+                [
+                    {
+                        "incident": number,
+                        "at": e.at,
+                        "actor": e.actor.to_dict(),
+                        "kind": e.kind.value,
+                        "text": e.text,
+                        "data": e.data,
+                    }
+                    for e in entries
+                ],
+            )
+
+    async def list(self, number: int) -> list[TimelineEntry]:
+        rows = await self.conn.execute(
+            sa.select(t.timeline).where(t.timeline.c.incident == number).order_by(t.timeline.c.id)
+        )
+        return [
+            TimelineEntry(
+                _utc(r["at"]),
+                Actor.from_dict(r["actor"]),
+                EntryKind(r["kind"]),
+                r["text"],
+                dict(r["data"] or {}),
+            )
+            for r in rows.mappings()
+        ]
+
+
+class AuditRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def append(self, record: AuditRecord) -> AuditEntry:
+        """Chain ``record`` onto the head. The head row is locked until commit, so concurrent
+        writers queue here and the chain never forks."""
+        head = (
+            await self.conn.execute(
+                sa.select(t.audit_head.c.seq, t.audit_head.c.hash)
+                .where(t.audit_head.c.id == 1)
+                .with_for_update()
+            )
+        ).one()
+        entry = chain(int(head.seq) + 1, record, str(head.hash))
+        await self.conn.execute(t.audit_log.insert().values(**_audit_row(entry)))
+        await self.conn.execute(
+            t.audit_head.update()
+            .where(t.audit_head.c.id == 1)
+            .values(seq=entry.seq, hash=entry.hash)
+        )
+        return entry
+
+    async def entries(self, *, batch: int = 1000) -> AsyncIterator[AuditEntry]:
+        """Every entry in order, read in batches (the log may be long)."""
+        after = 0
+        while True:
+            rows = (
+                (
+                    await self.conn.execute(
+                        sa.select(t.audit_log)
+                        .where(t.audit_log.c.seq > after)
+                        .order_by(t.audit_log.c.seq)
+                        .limit(batch)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield _audit_from_row(row)
+            after = int(rows[-1]["seq"])
+
+    async def recent(self, limit: int = 100, incident: int | None = None) -> list[AuditEntry]:
+        query = sa.select(t.audit_log).order_by(t.audit_log.c.seq.desc()).limit(limit)
+        if incident is not None:
+            query = query.where(t.audit_log.c.incident == incident)
+        return [_audit_from_row(r) for r in (await self.conn.execute(query)).mappings()]
+
+
+class OutboxRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, effects: Sequence[Effect], now: datetime) -> int:
+        """Queue effects; an effect whose key is already queued is skipped. Returns how many
+        were new."""
+        if not effects:
+            return 0
+        rows = [
+            {
+                "incident": e.incident,
+                "destination": e.destination,
+                "kind": e.kind,
+                "payload": e.payload,
+                "idempotency_key": e.key,
+                "ordering_key": e.order,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now + timedelta(seconds=e.delay_seconds),
+                "remote_ids": {},
+                "created_at": now,
+            }
+            for e in effects
+        ]
+        statement = _insert(self.conn, t.outbox).on_conflict_do_nothing(
+            index_elements=["idempotency_key"]
+        )
+        added = 0
+        for row in rows:  # one by one: rowcount per row tells what was new
+            added += (await self.conn.execute(statement, row)).rowcount
+        return added
+
+
+class DedupRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def first_time(self, key: str, now: datetime) -> bool:
+        """Record ``key``; True the first time it is seen, False on every later call."""
+        statement = _insert(self.conn, t.seen_requests).on_conflict_do_nothing(
+            index_elements=["key"]
+        )
+        result = await self.conn.execute(statement, {"key": key, "seen_at": now})
+        return bool(result.rowcount == 1)
+
+
+# --- row mapping -----------------------------------------------------------------------------
+def _incident_row(incident: Incident) -> dict[str, Any]:
+    return {
+        "number": incident.number,
+        "title": incident.title,
+        "severity": incident.severity.value,
+        "status": incident.status.value,
+        "description": incident.description,
+        "summary": incident.summary,
+        "declared_by": incident.declared_by.to_dict(),
+        "declared_at": incident.declared_at,
+        "acknowledged_at": incident.acknowledged_at,
+        "identified_at": incident.identified_at,
+        "mitigated_at": incident.mitigated_at,
+        "resolved_at": incident.resolved_at,
+        "last_update_at": incident.last_update_at,
+        "roles": {role.value: actor.to_dict() for role, actor in incident.roles.items()},
+        "participants": [p.to_dict() for p in incident.participants],
+        "version": incident.version,
+    }
+
+
+def _incident_from_row(row: Any) -> Incident:
+    return Incident(
+        number=row["number"],
+        title=row["title"],
+        severity=Severity(row["severity"]),
+        status=Status(row["status"]),
+        description=row["description"],
+        summary=row["summary"],
+        declared_by=Actor.from_dict(row["declared_by"]),
+        declared_at=_utc(row["declared_at"]),
+        acknowledged_at=utc(row["acknowledged_at"]),
+        identified_at=utc(row["identified_at"]),
+        mitigated_at=utc(row["mitigated_at"]),
+        resolved_at=utc(row["resolved_at"]),
+        last_update_at=utc(row["last_update_at"]),
+        roles={Role(k): Actor.from_dict(v) for k, v in (row["roles"] or {}).items()},
+        participants=[Actor.from_dict(p) for p in row["participants"] or []],
+        version=row["version"],
+    )
+
+
+def _action_row(number: int, item: ActionItem) -> dict[str, Any]:
+    return {
+        "incident": number,
+        "number": item.number,
+        "text": item.text,
+        "owner": item.owner.to_dict() if item.owner else None,
+        "created_by": item.created_by.to_dict(),
+        "created_at": item.created_at,
+        "done": item.done,
+    }
+
+
+def _action_from_row(row: Any) -> ActionItem:
+    return ActionItem(
+        number=row["number"],
+        text=row["text"],
+        owner=Actor.from_dict(row["owner"]) if row["owner"] else None,
+        created_by=Actor.from_dict(row["created_by"]),
+        created_at=_utc(row["created_at"]),
+        done=bool(row["done"]),
+    )
+
+
+def _audit_row(entry: AuditEntry) -> dict[str, Any]:
+    r = entry.record
+    return {
+        "seq": entry.seq,
+        "at": r.at,
+        "platform": r.platform,
+        "actor_id": r.actor_id,
+        "actor_name": r.actor_name,
+        "command": r.command,
+        "incident": r.incident,
+        "decision": r.decision,
+        "reason": r.reason,
+        "detail": r.detail,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+def _audit_from_row(row: Any) -> AuditEntry:
+    record = AuditRecord(
+        at=_utc(row["at"]),
+        platform=row["platform"],
+        actor_id=row["actor_id"],
+        actor_name=row["actor_name"],
+        command=row["command"],
+        incident=row["incident"],
+        decision=row["decision"],
+        reason=row["reason"],
+        detail=row["detail"],
+    )
+    return AuditEntry(int(row["seq"]), record, row["prev_hash"], row["hash"])
+
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditRepository",
+    "ConcurrentUpdate",
+    "DedupRepository",
+    "IncidentRepository",
+    "OutboxRepository",
+    "TimelineRepository",
+]

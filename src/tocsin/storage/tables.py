@@ -1,0 +1,167 @@
+"""Table definitions (SQLAlchemy Core). The Alembic migrations create exactly these.
+
+Core, not the ORM: the hot paths write a handful of rows per command and the aggregate is mapped
+by hand in :mod:`tocsin.storage.repositories`, which keeps the domain free of SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+TS = sa.DateTime(timezone=True)
+
+counters = sa.Table(
+    "counters",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("severity", sa.String(2), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("summary", sa.Text, nullable=False, default=""),
+    sa.Column("declared_by", JSON, nullable=False),
+    sa.Column("declared_at", TS, nullable=False),
+    sa.Column("acknowledged_at", TS),
+    sa.Column("identified_at", TS),
+    sa.Column("mitigated_at", TS),
+    sa.Column("resolved_at", TS),
+    sa.Column("last_update_at", TS),
+    sa.Column("roles", JSON, nullable=False),
+    sa.Column("participants", JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_incidents_status", "status"),
+)
+
+timeline = sa.Table(
+    "timeline",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("incident", sa.ForeignKey("incidents.number"), nullable=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("actor", JSON, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("data", JSON, nullable=False),
+    sa.Index("ix_timeline_incident_id", "incident", "id"),
+)
+
+action_items = sa.Table(
+    "action_items",
+    metadata,
+    sa.Column("incident", sa.ForeignKey("incidents.number"), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("owner", JSON),
+    sa.Column("created_by", JSON, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("done", sa.Boolean, nullable=False, default=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("actor_id", sa.String(128), nullable=False),
+    sa.Column("actor_name", sa.String(200), nullable=False),
+    sa.Column("command", sa.String(32), nullable=False),
+    sa.Column("incident", sa.Integer),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# One row (id=1) holding the chain's head. Writers lock it (FOR UPDATE on PostgreSQL; SQLite
+# serialises writers with BEGIN IMMEDIATE), so concurrent appends can never fork the chain.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("incident", sa.Integer),
+    sa.Column("destination", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("ordering_key", sa.String(200), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", TS, nullable=False),
+    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("claimed_until", TS),
+    sa.Column("last_error", sa.Text),
+    sa.Column("remote_ids", JSON, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("delivered_at", TS),
+    sa.Index("ix_outbox_state_next", "state", "next_attempt_at"),
+    sa.Index("ix_outbox_ordering", "ordering_key", "id"),
+)
+
+# Remote objects an incident owns on a platform (channel id, announcement ts, Statuspage id).
+# Deliveries read and write them so that later effects address what earlier ones created.
+remote_refs = sa.Table(
+    "remote_refs",
+    metadata,
+    sa.Column("incident", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("destination", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+)
+
+timers = sa.Table(
+    "timers",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("incident", sa.Integer),
+    sa.Column("due_at", TS, nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("claimed_by", sa.String(100)),
+    sa.Column("claimed_until", TS),
+    sa.Column("fired_at", TS),
+    sa.Index("ix_timers_state_due", "state", "due_at"),
+)
+
+# Requests and events already handled (Slack event_id, Discord interaction id, modal submits).
+seen_requests = sa.Table(
+    "seen_requests",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("seen_at", TS, nullable=False),
+)

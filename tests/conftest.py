@@ -1,0 +1,141 @@
+"""Shared fixtures: databases (SQLite always; PostgreSQL and Redis when configured), a fixed clock.
+
+PostgreSQL tests run when ``TOCSIN_TEST_POSTGRES_URL`` names a server where we may create
+databases (each test gets a fresh one, dropped afterwards); Redis tests run when
+``TOCSIN_TEST_REDIS_URL`` is set. Otherwise they are skipped with a line saying so. With
+``TOCSIN_TEST_REQUIRE_SERVICES=1`` (set by ``.ci/run``) a skip for a missing service is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tocsin.domain.policy import default_policy
+from tocsin.services.context import Context
+from tocsin.storage import migrate
+from tocsin.storage.db import Database
+
+POSTGRES_URL = os.environ.get("TOCSIN_TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("TOCSIN_TEST_REDIS_URL", "")
+REQUIRE = os.environ.get("TOCSIN_TEST_REQUIRE_SERVICES") == "1"
+HOW_POSTGRES = (
+    "PostgreSQL tests skipped: set TOCSIN_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test"
+    " to run them"
+)
+HOW_REDIS = "Redis tests skipped: set TOCSIN_TEST_REDIS_URL=redis://127.0.0.1:6379/15 to run them"
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def need_service(url: str, how: str) -> None:
+    if not url:
+        if REQUIRE:
+            pytest.fail(how.replace("skipped", "REQUIRED but not configured"))
+        pytest.skip(how)
+
+
+class Clock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    if not FIXTURES.is_dir():
+        pytest.fail(f"shared fixtures not found at {FIXTURES}")
+    return FIXTURES
+
+
+async def _create_pg_database() -> tuple[str, Callable[[], object]]:
+    import asyncpg  # noqa: PLC0415 - only needed when PostgreSQL tests run
+
+    name = f"tocsin_t_{uuid.uuid4().hex[:12]}"
+    admin = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = admin.rsplit("/", 1)[0]
+
+    async def drop() -> None:
+        c = await asyncpg.connect(admin)
+        try:
+            await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await c.close()
+
+    return f"{base}/{name}", drop
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for this test."""
+    need_service(POSTGRES_URL, HOW_POSTGRES)
+    url, drop = await _create_pg_database()
+    try:
+        yield url
+    finally:
+        await drop()  # type: ignore[misc]
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'tocsin.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Each test using this runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tocsin.db'}"
+        return
+    need_service(POSTGRES_URL, HOW_POSTGRES)
+    url, drop = await _create_pg_database()
+    try:
+        yield url
+    finally:
+        await drop()  # type: ignore[misc]
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database (SQLite and PostgreSQL)."""
+    database = Database(database_url)
+    await migrate.upgrade(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+def ctx(db: Database, clock: Clock) -> Context:
+    """A services context on the migrated database with the default policy and no platforms."""
+    return Context(db=db, policy=default_policy(), clock=clock)
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    need_service(REDIS_URL, HOW_REDIS)
+    yield REDIS_URL

@@ -7,7 +7,8 @@ these functions with a :class:`~tocsin.config.Settings` they loaded once.
 from __future__ import annotations
 
 from tocsin.config import Settings
-from tocsin.domain.policy import Policy, default_policy, load_policy
+from tocsin.domain.policy import Policy, default_policy
+from tocsin.domain.policy_file import load_policy
 from tocsin.services.context import Context
 from tocsin.storage.db import Database
 

@@ -8,6 +8,7 @@ time. ``scripts/gen_config_docs.py`` generates ``docs/configuration.md`` from it
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import tempfile
@@ -150,7 +151,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     """Directory for local state such as the generated development secret key."""
     shutdown_timeout: float = 10.0
-    """Seconds to drain requests and workers after SIGTERM before stopping."""
+    """Seconds to finish in-flight requests and worker jobs after SIGTERM before stopping."""
+    drain_seconds: float = 0.0
+    """Seconds to keep serving after SIGTERM while `/ready` answers 503, so a load balancer
+    stops sending traffic first (5 is a good start behind one; 0 skips the wait)."""
     slack_signing_secret: SecretStr | None = None
     """Slack signing secret; with TOCSIN_SLACK_BOT_TOKEN it enables Slack over HTTP."""
     slack_bot_token: SecretStr | None = None
@@ -220,15 +224,17 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an integer from 1 to 65535 (got {value!r})")
         return port
 
-    @field_validator("shutdown_timeout", mode="before")
+    @field_validator("shutdown_timeout", "drain_seconds", mode="before")
     @classmethod
-    def _check_timeout(cls, value: object) -> float:
+    def _check_seconds(cls, value: object, info: ValidationInfo) -> float:
         try:
             seconds = float(str(value).strip())
         except ValueError:
             seconds = -1.0
-        if not 0 < seconds < float("inf"):
-            raise ValueError(f"must be a number of seconds greater than 0 (got {value!r})")
+        positive = info.field_name == "shutdown_timeout"
+        if not math.isfinite(seconds) or seconds < 0 or (positive and seconds == 0):
+            word = "greater than 0" if positive else "0 or more"
+            raise ValueError(f"must be a number of seconds, {word} (got {value!r})")
         return seconds
 
     @field_validator("database_url", mode="before")

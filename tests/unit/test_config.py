@@ -56,19 +56,20 @@ def test_defaults_equal_the_spec_table() -> None:
     assert settings.env == "development"
     assert settings.shutdown_timeout == 10
     assert settings.data_dir == Path("./data")
+    assert settings.drain_seconds == 0
 
 
 def test_environment_variables_override_defaults() -> None:
     """TOCSIN_* variables set the matching fields, with the value parsed to its type."""
     settings = load(
         TOCSIN_PORT="9090",
-        TOCSIN_HOST="0.0.0.0",
+        TOCSIN_HOST="10.1.2.3",
         TOCSIN_LOG_LEVEL="DEBUG",
         TOCSIN_LOG_FORMAT="console",
         TOCSIN_SLACK_BOT_TOKEN="xoxb-1",
         TOCSIN_SHUTDOWN_TIMEOUT="2.5",
     )
-    assert (settings.port, settings.host) == (9090, "0.0.0.0")
+    assert (settings.port, settings.host) == (9090, "10.1.2.3")
     assert (settings.log_level, settings.log_format) == ("debug", "console")
     assert settings.slack_bot_token is not None
     assert settings.slack_bot_token.get_secret_value() == "xoxb-1"
@@ -119,6 +120,8 @@ def test_missing_dotenv_file_is_fine(tmp_path: Path) -> None:
         ({"TOCSIN_LOG_FORMAT": "xml"}, "TOCSIN_LOG_FORMAT", "json or console"),
         ({"TOCSIN_ENV": "staging"}, "TOCSIN_ENV", "development or production"),
         ({"TOCSIN_SHUTDOWN_TIMEOUT": "-1"}, "TOCSIN_SHUTDOWN_TIMEOUT", "greater than 0"),
+        ({"TOCSIN_SHUTDOWN_TIMEOUT": "0"}, "TOCSIN_SHUTDOWN_TIMEOUT", "greater than 0"),
+        ({"TOCSIN_DRAIN_SECONDS": "soon"}, "TOCSIN_DRAIN_SECONDS", "0 or more"),
         ({"TOCSIN_POLICY_FILE": "/no/such/policy.toml"}, "TOCSIN_POLICY_FILE", "no such file"),
         ({"TOCSIN_DISCORD_PUBLIC_KEY": "xyz"}, "TOCSIN_DISCORD_PUBLIC_KEY", "64 hexadecimal"),
         ({"TOCSIN_DISCORD_GUILD_ID": "abc"}, "TOCSIN_DISCORD_GUILD_ID", "digits"),
@@ -284,4 +287,4 @@ def test_settings_are_read_only() -> None:
     """Settings are built once and passed down; nobody changes them on the way."""
     settings = load()
     with pytest.raises(ValueError, match="frozen"):
-        settings.port = 1  # type: ignore[misc]
+        settings.port = 1

@@ -1,11 +1,11 @@
 """Domain errors. Every one carries a message a person can read as it is.
 
-    DomainError
-    ├── ParseError          the command text could not be understood
-    ├── InvalidTransition   the incident cannot do that in its current state
-    ├── PermissionDenied    the actor may not run that command
-    ├── NotFound            no such incident (or item)
-    └── PolicyError         the policy file is wrong (one problem per line)
+DomainError
+├── ParseError          the command text could not be understood
+├── InvalidTransition   the incident cannot do that in its current state
+├── PermissionDenied    the actor may not run that command
+├── NotFound            no such incident (or item)
+└── PolicyError         the policy file is wrong (one problem per line)
 """
 
 from __future__ import annotations

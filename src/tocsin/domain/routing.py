@@ -89,7 +89,7 @@ def plan(
                 continue
             if entry.kind is EntryKind.POSTMORTEM:
                 continue
-            if not (entry.kind is EntryKind.NOTE and entry.actor.platform == destination):
+            if entry.data.get("source") != destination:  # a pinned message is there already
                 add(destination, "post", index, entry)
             if entry.kind is EntryKind.SEVERITY and rule.announce and not was_announced:
                 add(destination, "announce", index, entry)

@@ -12,5 +12,10 @@ async def join(ctx: Context, actor: Actor, number: int, command: Command) -> Out
     """Join the incident as a participant."""
     del command
     return await change_incident(
-        ctx, actor, "join", number, lambda incident, now: incident.join(actor, now)
+        ctx,
+        actor,
+        "join",
+        number,
+        lambda incident, now: incident.join(actor, now),
+        reply=lambda i: f"You joined {i.ref}.",
     )

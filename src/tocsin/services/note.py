@@ -17,4 +17,5 @@ async def note(ctx: Context, actor: Actor, number: int, command: Command) -> Out
         number,
         lambda incident, now: incident.add_note(actor, command.text, now),
         detail=command.text,
+        reply=lambda i: f"Noted on {i.ref}.",
     )

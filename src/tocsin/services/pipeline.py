@@ -72,7 +72,7 @@ async def change_incident(
     change: Change,
     *,
     detail: str = "",
-    public: bool = True,
+    reply: Callable[[Incident], str] | None = None,
 ) -> Outcome:
     """Run ``change`` on incident ``number`` as ``actor`` in one unit of work."""
     async with ctx.uow() as uow:
@@ -96,9 +96,8 @@ async def change_incident(
             detail=detail,
             previous_severity=previous_severity,
         )
-    return Outcome(
-        entries[-1].text if entries else "Done.", public=public, incident=incident, timeline=entries
-    )
+    message = reply(incident) if reply else (entries[-1].text if entries else "Done.")
+    return Outcome(message, incident=incident, timeline=entries)
 
 
 async def commit_change(

@@ -17,4 +17,5 @@ async def update(ctx: Context, actor: Actor, number: int, command: Command) -> O
         number,
         lambda incident, now: incident.post_update(actor, command.text, now),
         detail=command.text,
+        reply=lambda i: f"Update posted to {i.ref}.",
     )

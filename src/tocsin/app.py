@@ -6,10 +6,12 @@ these functions with a :class:`~tocsin.config.Settings` they loaded once.
 
 from __future__ import annotations
 
+from tocsin.adapters.web.runtime import Runtime
 from tocsin.config import Settings
 from tocsin.domain.policy import Policy, default_policy
 from tocsin.domain.policy_file import load_policy
 from tocsin.services.context import Context
+from tocsin.storage import redis
 from tocsin.storage.db import Database
 
 
@@ -31,3 +33,13 @@ def build_context(settings: Settings, db: Database | None = None) -> Context:
         destinations=enabled_destinations(settings),
         public_url=settings.public_url,
     )
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Readiness state and the health checks beyond the database (added by ``create_app``)."""
+    runtime = Runtime()
+    if settings.redis_url:
+        client = redis.connect(settings.redis_url)
+        runtime.soft_checks["redis"] = redis.redis_check(client)
+        runtime.closers.append(client.aclose)
+    return runtime

@@ -77,6 +77,7 @@ def create_app(
             waiter.cancel()
             for stop in reversed(stoppers):
                 await stop()
+            await runtime.close()
             await ctx.db.dispose()
             log.info("tocsin stopped")
 

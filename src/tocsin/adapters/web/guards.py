@@ -43,7 +43,12 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_body):
+            if name != b"content-length":
+                continue
+            if not value.isdigit():
+                await self._reply(send, 400, "malformed Content-Length header")
+                return
+            if int(value) > self.max_body:
                 await self._reply(send, 413, "request body too large (limit 1 MiB)")
                 return
         started = False

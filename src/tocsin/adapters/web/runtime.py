@@ -19,6 +19,13 @@ class Runtime:
     checks: dict[str, Check] = field(default_factory=dict)
     # Checks that only inform (a circuit breaker open towards Slack): reported, not fatal.
     soft_checks: dict[str, Check] = field(default_factory=dict)
+    # Resources to release at shutdown (clients the checks use).
+    closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for close in self.closers:
+            await close()
+        self.closers.clear()
 
     @property
     def ready(self) -> bool:

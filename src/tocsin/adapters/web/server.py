@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from tocsin.adapters.web.app import Starter, create_app
 from tocsin.adapters.web.health import metrics_routes
 from tocsin.adapters.web.runtime import Runtime
-from tocsin.app import build_context
+from tocsin.app import build_context, build_runtime
 from tocsin.config import Settings
 from tocsin.observability.logging import configure_logging
 from tocsin.observability.metrics import create_metrics
@@ -75,7 +75,7 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     log_platforms(settings)
     ctx = build_context(settings)
     metrics = create_metrics()
-    runtime = Runtime()
+    runtime = build_runtime(settings)
     separate_metrics = settings.metrics_port is not None
     app = create_app(
         ctx, metrics, runtime, starters=starters or [], metrics_on_main=not separate_metrics

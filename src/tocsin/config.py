@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -187,6 +194,20 @@ class Settings(BaseSettings):
     """PagerDuty Events v2 routing key; enables paging through PagerDuty."""
     pagerduty_api_url: str = "https://events.pagerduty.com"
     """PagerDuty Events API base URL."""
+    webhook_url: str | None = None
+    """URL that receives tocsin's outgoing webhook deliveries: a JSON POST per event with an
+    `Idempotency-Key` header, signed with TOCSIN_WEBHOOK_SECRET (see docs/delivery.md)."""
+    webhook_secret: SecretStr | None = None
+    """Secret for the `X-Tocsin-Signature` HMAC-SHA256 header of outgoing webhooks."""
+    delivery_max_attempts: int = Field(default=25, gt=0)
+    """Attempts at one delivery (a message, a page, a status update) before it is marked dead;
+    `tocsin deliveries retry` brings dead ones back."""
+    delivery_max_age: float = Field(default=86400.0, gt=0)
+    """Seconds a delivery may wait, counted from when it was queued, before it is marked dead
+    instead of sent late (default one day)."""
+    delivery_lease: float = Field(default=60.0, gt=0)
+    """Seconds a worker holds a delivery it claimed; if the worker dies, another one takes the
+    delivery over after this time."""
 
     @classmethod
     def settings_customise_sources(
@@ -253,6 +274,11 @@ class Settings(BaseSettings):
     @classmethod
     def _check_http_url(cls, value: object) -> str:
         return _check_url(str(value), ("http", "https"))
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _check_webhook_url(cls, value: object) -> str | None:
+        return None if value is None else _check_url(str(value), ("http", "https"))
 
     @field_validator("public_url", mode="after")
     @classmethod

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tocsin.domain.effects import Effect
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
@@ -30,6 +32,9 @@ class Delivery:
     idempotency_key: str
     attempts: int  # attempts made before this one (0 on the first try)
     remote_ids: Mapping[str, str] = field(default_factory=dict)
+    # An earlier attempt may have reached the destination (its worker crashed or timed out after
+    # sending): look the result up before sending again where the platform allows it.
+    maybe_sent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +43,14 @@ class Sent:
 
     ``remote_ids``: ids of what this row created (message ts, page dedup key), kept on the row.
     ``refs``: incident-level references for later rows (``channel``, ``announcement_ts``, ...).
+    ``follow_ups``: effects to queue in the same transaction (idempotent by their keys), e.g. the
+    Slack sender's ``archive_channel`` after a resolve, ``delay_seconds`` later. (Added for the
+    Slack sender; a worker that ignores it only loses the automatic archive.)
     """
 
     remote_ids: Mapping[str, str] = field(default_factory=dict)
     refs: Mapping[str, str] = field(default_factory=dict)
+    follow_ups: tuple[Effect, ...] = ()
 
 
 class DeliveryError(Exception):
@@ -49,9 +58,14 @@ class DeliveryError(Exception):
 
 
 class RetryableError(DeliveryError):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    """``maybe_sent``: the request may have reached the destination (e.g. a read timeout)."""
+
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, maybe_sent: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
 
 
 class PermanentError(DeliveryError):

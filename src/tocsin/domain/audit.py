@@ -11,8 +11,14 @@ encoded as ISO-8601 UTC with microseconds; a naive datetime (as some database dr
 is taken to be UTC.
 
 What the chain cannot prove on its own: that the newest entries were not cut off the end, or
-that the whole log was not rewritten from some entry on with fresh hashes. Keep the head hash
-somewhere else (a backup, a log line) when that matters.
+that the whole log was not rewritten from some entry on with fresh hashes. The database keeps
+the head (seq and hash) in a separate row that ``tocsin audit verify`` compares with the last
+entry, which catches a cut tail; keep the head hash somewhere else too (a backup, a log line)
+when a rewrite by someone with write access to the database matters.
+
+What is recorded: every command that changed state (``allowed``) and every attempt refused by
+permission (``denied``). A command the incident's state refuses (resolving a resolved incident)
+changes nothing and is not recorded; ``error`` is reserved for callers that want to record one.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ class AuditRecord:
     incident: int | None
     """The ``n`` of ``INC-n``, if the command concerned an incident."""
     decision: str
-    """``"allowed"``, ``"denied"`` or ``"error"`` (a refused transition)."""
+    """``"allowed"``, ``"denied"`` or ``"error"`` (reserved; see the module docstring)."""
     reason: str
     """Why: the role that allowed it, the denial reason, or the error message."""
     detail: str = ""

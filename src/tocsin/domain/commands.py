@@ -52,7 +52,7 @@ _TOKEN_RE = re.compile(
 _REF_RE = re.compile(r"inc-?([1-9][0-9]{0,8})", re.IGNORECASE)
 _LOOSE_REF_RE = re.compile(r"(?:inc-?|#)?([1-9][0-9]{0,8})", re.IGNORECASE)
 _SEVERITY_RE = re.compile(r"(?:sev(?:erity)?[:=-]?p?|p)([1-4])", re.IGNORECASE)
-_MENTION_RE = re.compile(r"<@!?([A-Za-z0-9]+)(?:\|([^<>|]*))?>|@(\w(?:[\w.\-]*\w)?)")
+_MENTION_RE = re.compile(r"<@!?([A-Za-z0-9]+)(?:\|([^<>|]*))?>|@((?:[a-z]+:)?\w(?:[\w.\-]*\w)?)")
 _SPACE_RE = re.compile(r"\s+")
 _NOT_PEOPLE = frozenset({"here", "channel", "everyone"})
 _STATUS_WORDS: Mapping[str, Status] = {

@@ -30,9 +30,16 @@ class Context:
     clock: Callable[[], datetime] = utcnow
     destinations: frozenset[str] = frozenset()
     public_url: str = ""
+    # Called after a change commits (the delivery workers register their wake-up here).
+    on_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(self.db, read_only=read_only)
+
+    def committed(self) -> None:
+        """Tell the ``on_commit`` hooks that a change (and its outbox rows) committed."""
+        for hook in self.on_commit:
+            hook()
 
 
 @dataclass

@@ -128,3 +128,4 @@ async def commit_change(
         audit_record(actor, command, incident.number, "allowed", reason, now, detail)
     )
     await uow.commit()
+    ctx.committed()

@@ -6,6 +6,8 @@ by hand in :mod:`tocsin.storage.repositories`, which keeps the domain free of SQ
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -20,7 +22,30 @@ metadata = sa.MetaData(
 )
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-TS = sa.DateTime(timezone=True)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timestamps stored as UTC and read back timezone-aware UTC on both databases.
+
+    SQLite keeps no offset, so an aware non-UTC time must be converted before it is written,
+    and a naive value read back is UTC by construction.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+TS = UTCDateTime()
 
 counters = sa.Table(
     "counters",
@@ -127,6 +152,10 @@ outbox = sa.Table(
     sa.Column("remote_ids", JSON, nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("delivered_at", TS),
+    # An earlier attempt may have reached the destination (lease expired, timed out after sending).
+    sa.Column("maybe_sent", sa.Boolean, nullable=False, server_default=sa.false()),
+    # When an operator last re-queued the row (`tocsin deliveries retry`); max age counts from it.
+    sa.Column("requeued_at", TS),
     sa.Index("ix_outbox_state_next", "state", "next_attempt_at"),
     sa.Index("ix_outbox_ordering", "ordering_key", "id"),
 )
@@ -155,6 +184,8 @@ timers = sa.Table(
     sa.Column("claimed_by", sa.String(100)),
     sa.Column("claimed_until", TS),
     sa.Column("fired_at", TS),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("last_error", sa.Text),
     sa.Index("ix_timers_state_due", "state", "due_at"),
 )
 
@@ -164,4 +195,33 @@ seen_requests = sa.Table(
     metadata,
     sa.Column("key", sa.String(200), primary_key=True),
     sa.Column("seen_at", TS, nullable=False),
+)
+
+# --- access: API tokens and dashboard users (issue 6) ---------------------------------------------
+# A token is stored as the SHA-256 of its secret (high-entropy, so no salt or slow hash is needed);
+# only ``prefix`` (its first characters) is ever shown again. Revoked tokens stay for the record.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("last_used_at", TS),
+    sa.Column("revoked_at", TS),
+)
+
+# Dashboard users; ``password_hash`` is an argon2id hash.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("last_login_at", TS),
 )

@@ -8,18 +8,23 @@ balancer notices) uvicorn stops accepting, lets in-flight requests finish within
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import Iterator
 from types import FrameType
 
 import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from tocsin.adapters.slack import slack_surface
+from tocsin.adapters.web.api.mount import routes_from_settings
 from tocsin.adapters.web.app import Starter, create_app
 from tocsin.adapters.web.health import metrics_routes
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.app import build_context, build_runtime
 from tocsin.config import Settings
+from tocsin.delivery.service import build_delivery
 from tocsin.observability.logging import configure_logging
 from tocsin.observability.metrics import create_metrics
 
@@ -37,14 +42,26 @@ class DrainingServer(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self.runtime.draining or self.drain_seconds <= 0:
             self.runtime.draining = True
-            super().handle_exit(sig, frame)
+            self._stop(sig, frame)
             return
         self.runtime.draining = True
         log.info("draining", signal=signal.Signals(sig).name, seconds=self.drain_seconds)
         loop = asyncio.get_event_loop()
-        loop.call_soon_threadsafe(
-            loop.call_later, self.drain_seconds, super().handle_exit, sig, frame
-        )
+        loop.call_soon_threadsafe(loop.call_later, self.drain_seconds, self._stop, sig, frame)
+
+    def _stop(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        # uvicorn re-raises captured signals after a clean shutdown, which would make a
+        # graceful SIGTERM exit 143; a drained SIGTERM is a normal stop and exits 0.
+        self._captured_signals = [s for s in self._captured_signals if s != signal.SIGTERM]
+
+
+class _QuietServer(uvicorn.Server):
+    """The metrics listener: the main server owns the signal handlers and stops this one."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def log_platforms(settings: Settings) -> None:
@@ -76,9 +93,20 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     ctx = build_context(settings)
     metrics = create_metrics()
     runtime = build_runtime(settings)
+    delivery = build_delivery(settings, ctx, metrics)
+    runtime.soft_checks.update(delivery.soft_checks())
+    # Slack (issue 4): the /slack/* routes when signed over HTTP, Socket Mode with an app token.
+    slack_routes, slack_starters = slack_surface(settings, ctx, metrics)
+    # REST API, dashboard and static files (issue 6).
+    access = routes_from_settings(settings, ctx, runtime)
     separate_metrics = settings.metrics_port is not None
     app = create_app(
-        ctx, metrics, runtime, starters=starters or [], metrics_on_main=not separate_metrics
+        ctx,
+        metrics,
+        runtime,
+        routes=[*slack_routes, *access],
+        starters=[*(starters or []), delivery.start, *slack_starters],
+        metrics_on_main=not separate_metrics,
     )
     server = DrainingServer(
         _config(app, settings.host, settings.port, settings), runtime, settings.drain_seconds
@@ -88,7 +116,7 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
         return
     metrics_app = Starlette(routes=metrics_routes())
     metrics_app.state.metrics = metrics
-    metrics_server = uvicorn.Server(
+    metrics_server = _QuietServer(
         _config(metrics_app, settings.host, settings.metrics_port or 0, settings)
     )
     metrics_server.config.lifespan = "off"

@@ -1,0 +1,103 @@
+"""Slack over HTTP: ``POST /slack/commands``, ``/slack/interactions``, ``/slack/events``.
+
+Plain Starlette routes. Each reads the raw body (the guard middleware has already answered 413
+to anything over 1 MiB), checks the signature on those exact bytes (401, before anything is
+parsed or stored), parses (400 when malformed) and hands over to :class:`SlackApp`. A body from
+the handler is sent as JSON; None becomes an empty 200, which is what Slack wants for
+acknowledged interactions and events.
+
+``ssl_check=1`` requests (Slack checking the certificate of a slash command URL) are answered
+200 before verification, as Bolt does: they carry no command and change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tocsin.adapters.slack.app import SlackApp
+from tocsin.adapters.slack.common import BadRequest
+from tocsin.adapters.slack.verify import SlackVerifier
+
+Handler = Callable[[bytes, Request], Awaitable[dict[str, Any] | None]]
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _form(body: bytes) -> dict[str, str]:
+    try:
+        text = body.decode("utf-8")
+        return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("the body is not a valid form") from None
+
+
+def _json(raw: str | bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the JSON body is not an object")
+    return data
+
+
+def _is_ssl_check(body: bytes) -> bool:
+    if b"ssl_check=1" not in body:
+        return False
+    try:
+        return _form(body).get("ssl_check") == "1"
+    except BadRequest:
+        return False
+
+
+def _retry_num(request: Request) -> int | None:
+    value = request.headers.get("x-slack-retry-num", "")
+    return int(value) if value.isdigit() else None
+
+
+def slack_routes(app: SlackApp, verifier: SlackVerifier) -> list[Route]:
+    """The three Slack endpoints, verifying with ``verifier``."""
+
+    async def commands(body: bytes, request: Request) -> dict[str, Any] | None:
+        del request
+        return await app.handle_command(_form(body))
+
+    async def interactions(body: bytes, request: Request) -> dict[str, Any] | None:
+        del request
+        raw = _form(body).get("payload")
+        if raw is None:
+            raise BadRequest("an interaction needs a payload field")
+        return await app.handle_interaction(_json(raw))
+
+    async def events(body: bytes, request: Request) -> dict[str, Any] | None:
+        return await app.handle_event(_json(body), retry_num=_retry_num(request))
+
+    def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            body = await request.body()
+            if _is_ssl_check(body):
+                return Response(status_code=200)
+            if not verifier.verify(body, request.headers):
+                return _error(401, "invalid or missing Slack signature")
+            try:
+                result = await handler(body, request)
+            except BadRequest as exc:
+                return _error(400, str(exc))
+            return JSONResponse(result) if result is not None else Response(status_code=200)
+
+        return run
+
+    return [
+        Route("/slack/commands", endpoint(commands), methods=["POST"]),
+        Route("/slack/interactions", endpoint(interactions), methods=["POST"]),
+        Route("/slack/events", endpoint(events), methods=["POST"]),
+    ]

@@ -1,0 +1,172 @@
+"""The OpenAPI 3.1 document, built from :data:`~tocsin.adapters.web.api.endpoints.ENDPOINTS`.
+
+Request schemas come from the pydantic models; response schemas are written out below (they
+describe :mod:`tocsin.adapters.views`, which the CLI's ``--json`` shares).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from tocsin import __version__
+from tocsin.adapters.web.api.endpoints import ENDPOINTS, Endpoint
+from tocsin.adapters.web.api.problems import PROBLEM_MEDIA_TYPE, PROBLEMS
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: list[str], **props: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": props}
+
+
+_STR: dict[str, Any] = {"type": "string"}
+_TIME: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
+_INT: dict[str, Any] = {"type": "integer"}
+_NEXT: dict[str, Any] = {"type": ["integer", "null"]}
+
+RESPONSE_SCHEMAS: dict[str, Any] = {
+    "Actor": _obj(["platform", "user_id"], platform=_STR, user_id=_STR, display_name=_STR),
+    "TimelineEntry": _obj(["at", "actor", "kind", "text"], at=_TIME, actor=_ref("Actor"),
+                          kind=_STR, text=_STR, data={"type": "object"}),
+    "ActionItem": _obj(["number", "text"], number=_INT, text=_STR,
+                       owner={"oneOf": [_ref("Actor"), {"type": "null"}]},
+                       done={"type": "boolean"}, created_at=_TIME),
+    "Incident": _obj(
+        ["id", "number", "title", "severity", "status"],
+        id={"type": "string", "examples": ["INC-12"]}, number=_INT, title=_STR,
+        severity={"enum": ["P1", "P2", "P3", "P4"]},
+        status={"enum": ["investigating", "identified", "monitoring", "resolved"]},
+        description=_STR, summary=_STR, declared_by=_ref("Actor"), declared_at=_TIME,
+        acknowledged_at=_TIME, identified_at=_TIME, mitigated_at=_TIME, resolved_at=_TIME,
+        roles={"type": "object", "additionalProperties": _ref("Actor")},
+        participants={"type": "array", "items": _ref("Actor")},
+        action_items={"type": "array", "items": _ref("ActionItem")},
+    ),
+    "IncidentWithTimeline": {"allOf": [_ref("Incident"), _obj(
+        ["timeline"], timeline={"type": "array", "items": _ref("TimelineEntry")})]},
+    "IncidentPage": _obj(["items", "total", "limit", "offset", "next_offset"],
+                         items={"type": "array", "items": _ref("Incident")}, total=_INT,
+                         limit=_INT, offset=_INT, next_offset=_NEXT),
+    "CommandResult": _obj(["message", "incident", "entries"], message=_STR,
+                          incident=_ref("Incident"),
+                          entries={"type": "array", "items": _ref("TimelineEntry")}),
+    "AuditEntry": _obj(["seq", "at", "platform", "actor_id", "command", "decision"],
+                       seq=_INT, at=_TIME, platform=_STR, actor_id=_STR, actor_name=_STR,
+                       command=_STR, incident={"type": ["integer", "null"]},
+                       decision={"enum": ["allowed", "denied", "error"]}, reason=_STR,
+                       detail=_STR, prev_hash=_STR, hash=_STR),
+    "AuditPage": _obj(["items", "next_before"],
+                      items={"type": "array", "items": _ref("AuditEntry")}, next_before=_NEXT),
+    "Delivery": _obj(["id", "destination", "kind", "state", "attempts"], id=_INT,
+                     incident={"type": ["integer", "null"]}, destination=_STR, kind=_STR,
+                     state=_STR, attempts=_INT, last_error={"type": ["string", "null"]},
+                     created_at=_TIME, next_attempt_at=_TIME, delivered_at=_TIME),
+    "DeliveryPage": _obj(["items", "total", "limit", "offset", "next_offset"],
+                         items={"type": "array", "items": _ref("Delivery")}, total=_INT,
+                         limit=_INT, offset=_INT, next_offset=_NEXT),
+    "Me": _obj(["actor", "scope", "admin"], actor=_ref("Actor"),
+               scope={"enum": ["read", "write", "admin"]}, admin={"type": "boolean"}),
+    "Problem": _obj(["type", "title", "status", "detail"], type=_STR, title=_STR,
+                    status=_INT, detail=_STR,
+                    errors={"type": "array", "items": _obj(["field", "message"], field=_STR,
+                                                           message=_STR)}),
+}  # fmt: skip
+
+_NUMBER_PARAM = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The incident: 12 or INC-12",
+}
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    title = next(t for code, t, _ in PROBLEMS.values() if code == status)
+    return {"description": title, "content": {PROBLEM_MEDIA_TYPE: {"schema": _ref("Problem")}}}
+
+
+def _success(endpoint: Endpoint) -> dict[str, Any]:
+    if endpoint.returns == "markdown":
+        content = {"text/markdown": {"schema": {"type": "string"}}}
+    else:
+        content = {"application/json": {"schema": _ref(endpoint.returns)}}
+    return {"description": "Created" if endpoint.status == 201 else "OK", "content": content}
+
+
+def _parameters(endpoint: Endpoint, defs: dict[str, Any]) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [_NUMBER_PARAM] if "{number}" in endpoint.path else []
+    if endpoint.query is not None:
+        for name, prop in defs[endpoint.query.__name__]["properties"].items():
+            schema = {k: v for k, v in prop.items() if k not in ("title", "description")}
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "schema": schema,
+                    "description": prop.get("description", ""),
+                }
+            )
+    return params
+
+
+def _operation(endpoint: Endpoint, defs: dict[str, Any]) -> dict[str, Any]:
+    statuses = {401, 429, *endpoint.errors}
+    if endpoint.body is not None:
+        statuses |= {400, 415, 422}
+    if endpoint.query is not None:
+        statuses.add(422)
+    responses = {str(endpoint.status): _success(endpoint)}
+    responses |= {str(code): _problem_response(code) for code in sorted(statuses)}
+    operation: dict[str, Any] = {
+        "operationId": endpoint.name,
+        "summary": endpoint.summary,
+        "tags": [endpoint.tag],
+        "x-tocsin-scope": endpoint.scope,
+        "parameters": _parameters(endpoint, defs),
+        "responses": responses,
+    }
+    if endpoint.body is not None:
+        optional = not endpoint.body.model_json_schema().get("required")
+        operation["requestBody"] = {
+            "required": not optional,
+            "content": {"application/json": {"schema": _ref(endpoint.body.__name__)}},
+        }
+    return operation
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    models = {m for e in ENDPOINTS for m in (e.body, e.query) if m is not None}
+    _, top = models_json_schema(
+        [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
+        ref_template="#/components/schemas/{model}",
+    )
+    defs: dict[str, Any] = top.get("$defs", {})
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in ENDPOINTS:
+        paths.setdefault("/api" + endpoint.path, {})[endpoint.method.lower()] = _operation(
+            endpoint, defs
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tocsin REST API",
+            "version": __version__,
+            "description": "Declare and run incidents. Authenticate with `Authorization: Bearer "
+            "<token>` (`tocsin token create --name NAME --scope read|write|admin`). Errors are "
+            "problem details (RFC 9457). See docs/api.md.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {**RESPONSE_SCHEMAS, **defs},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+    }

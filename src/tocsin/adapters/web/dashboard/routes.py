@@ -1,0 +1,66 @@
+"""The dashboard's routes, each wrapped in the session and security-header layers.
+
+Routes are listed one by one (no catch-all mount at ``/``), so the status page, the chat webhooks
+and the health routes that other adapters add keep their paths.
+"""
+
+from __future__ import annotations
+
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from tocsin.adapters.web.api.headers import SecurityHeaders
+from tocsin.adapters.web.dashboard.events import Events
+from tocsin.adapters.web.dashboard.forms import Forms
+from tocsin.adapters.web.dashboard.pages import Pages
+from tocsin.adapters.web.dashboard.session import Deps
+
+SESSION_COOKIE = "tocsin_session"
+SESSION_MAX_AGE = 12 * 60 * 60  # a signed-in session lasts 12 hours
+STATIC_PREFIX = "/assets"
+
+
+def session_layers(secret: str, *, secure: bool) -> list[Middleware]:
+    return [
+        Middleware(SecurityHeaders),
+        Middleware(
+            SessionMiddleware,
+            secret_key=secret,
+            session_cookie=SESSION_COOKIE,
+            max_age=SESSION_MAX_AGE,
+            same_site="lax",
+            https_only=secure,
+        ),
+    ]
+
+
+def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute]:
+    """Every dashboard route; ``secure`` marks the session cookie ``Secure`` (https)."""
+    pages, forms, events = Pages(deps), Forms(deps), Events(deps)
+    layers = session_layers(secret, secure=secure)
+    table = [
+        ("/", pages.incidents, "GET", "dashboard"),
+        ("/login", pages.login_form, "GET", "login"),
+        ("/login", pages.login, "POST", "login_submit"),
+        ("/logout", pages.logout, "POST", "logout"),
+        ("/declare", pages.declare_form, "GET", "declare"),
+        ("/declare", pages.declare, "POST", "declare_submit"),
+        ("/audit", pages.audit, "GET", "audit"),
+        ("/incidents/{number:int}", pages.incident, "GET", "incident"),
+        ("/incidents/{number:int}/events", events.stream, "GET", "incident_events"),
+        ("/incidents/{number:int}/postmortem", pages.postmortem, "GET", "postmortem"),
+        ("/incidents/{number:int}/postmortem.md", pages.postmortem, "GET", "postmortem_md"),
+        ("/incidents/{number:int}/{command}", forms.submit, "POST", "incident_form"),
+    ]
+    routes: list[BaseRoute] = [
+        Route(path, endpoint, methods=[method], name=name, middleware=layers)
+        for path, endpoint, method, name in table
+    ]
+    static = StaticFiles(packages=[("tocsin.adapters.web.dashboard", "static")])
+    routes.append(
+        Mount(STATIC_PREFIX, app=static, name="assets",
+              middleware=[Middleware(SecurityHeaders, no_store=False)])
+    )  # fmt: skip
+    return routes

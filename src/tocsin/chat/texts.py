@@ -1,0 +1,187 @@
+"""Every message tocsin shows in chat, built once for all platforms.
+
+Builders take the neutral incident snapshot that routing puts in effect payloads
+(:func:`tocsin.domain.routing.snapshot`) and a :class:`~tocsin.chat.messages.Style` for the
+platform's markup. User-typed text is always escaped through the style, so a title such as
+``<!channel> down`` never pings anyone.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from tocsin.chat.messages import ACK, JOIN, RESOLVE, UPDATE, Button, Field, Message, Person, Style
+from tocsin.domain.commands import help_text
+from tocsin.domain.errors import DomainError, ParseError
+
+Snapshot = Mapping[str, Any]
+
+SEVERITY_MARK = {"P1": "🔴", "P2": "🟠", "P3": "🟡", "P4": "🔵"}
+SEVERITY_WORD = {"P1": "critical", "P2": "high", "P3": "moderate", "P4": "low"}
+STATUS_MARK = {"investigating": "🔎", "identified": "🧭", "monitoring": "👀", "resolved": "✅"}
+ENTRY_MARK = {
+    "update": "📣",
+    "note": "📝",
+    "severity": "⚠️",
+    "status": "🔁",
+    "role": "🎖️",
+    "joined": "👋",
+    "acknowledged": "🙋",
+    "action": "📌",
+    "resolved": "✅",
+    "reopened": "🔓",
+    "postmortem": "📄",
+}
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def channel_name(number: int, title: str, *, limit: int = 80) -> str:
+    """``inc-<n>-<slug>``: lowercase ASCII letters, digits and dashes, at most ``limit`` long."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = _SLUG_RE.sub("-", ascii_title.lower()).strip("-")
+    name = f"inc-{number}"
+    if slug:
+        name = f"{name}-{slug}"[:limit].rstrip("-")
+    return name
+
+
+def _severity(snap: Snapshot) -> str:
+    sev = str(snap.get("severity", ""))
+    return f"{SEVERITY_MARK.get(sev, '')} {sev} {SEVERITY_WORD.get(sev, '')}".strip()
+
+
+def _status(snap: Snapshot) -> str:
+    status = str(snap.get("status", ""))
+    return f"{STATUS_MARK.get(status, '')} {status}".strip()
+
+
+def channel_topic(snap: Snapshot, style: Style) -> str:
+    """The incident channel's topic: severity, status and commander, short (Slack allows 250)."""
+    commander = style.mention(snap.get("commander"))
+    return f"{_severity(snap)} · {snap.get('status', '')} · Commander: {commander}"[:250]
+
+
+def _headline(snap: Snapshot, style: Style) -> str:
+    return f"{SEVERITY_MARK.get(str(snap.get('severity')), '')} {snap.get('ref', '')}: " + (
+        style.escape(str(snap.get("title", "")))
+    )
+
+
+def announcement(
+    snap: Snapshot, style: Style, *, latest_update: str = "", channel_id: str = ""
+) -> Message:
+    """The announcement in the announce channel, edited in place as the incident changes."""
+    title = _headline(snap, style)
+    fields = [
+        Field("Severity", _severity(snap)),
+        Field("Status", _status(snap)),
+        Field("Commander", style.mention(snap.get("commander"))),
+    ]
+    if channel_id:
+        fields.append(Field("Channel", style.channel(channel_id)))
+    body = f"{style.bold('Latest update:')} {style.escape(latest_update)}" if latest_update else ""
+    buttons: tuple[Button, ...] = ()
+    value = str(snap.get("number", ""))
+    if snap.get("status") != "resolved":
+        question = f"Resolve {snap.get('ref', 'this incident')}? Everyone following it is told."
+        buttons = (
+            Button(JOIN, "Join", value, "primary"),
+            Button(ACK, "Acknowledge", value),
+            Button(UPDATE, "Post update", value),
+            Button(RESOLVE, "Resolve", value, "danger", question),
+        )
+    text = f"{snap.get('ref', '')} ({snap.get('severity', '')}, {snap.get('status', '')}): " + (
+        style.escape(str(snap.get("title", "")))
+    )
+    return Message(text, title, body, tuple(fields), buttons, _footer(snap, style))
+
+
+def _footer(snap: Snapshot, style: Style) -> str:
+    url = str(snap.get("url") or "")
+    return style.link(url, "Open in the tocsin dashboard") if url else ""
+
+
+def channel_summary(
+    snap: Snapshot, style: Style, *, declared_by: Person | None = None, description: str = ""
+) -> Message:
+    """The summary posted and pinned in a new incident channel."""
+    fields = [
+        Field("Severity", _severity(snap)),
+        Field("Status", _status(snap)),
+        Field("Commander", style.mention(snap.get("commander"))),
+    ]
+    if declared_by:
+        fields.append(Field("Declared by", style.mention(declared_by)))
+    how = (
+        f"Post updates with {style.code('/incident update <text>')}; add notes with "
+        f"{style.code('/incident note <text>')} or by pinning a message (or reacting 📌). "
+        f"{style.code('/incident help')} lists everything."
+    )
+    body = f"{style.escape(description)}\n\n{how}" if description else how
+    text = f"{snap.get('ref', '')}: {style.escape(str(snap.get('title', '')))}"
+    return Message(text, _headline(snap, style), body, tuple(fields), (), _footer(snap, style))
+
+
+def entry_message(payload: Mapping[str, Any], style: Style) -> Message:
+    """One timeline entry (an effect payload) as a line in the incident channel."""
+    event = str(payload.get("event", ""))
+    mark = ENTRY_MARK.get(event, "•")
+    actor = style.mention(payload.get("actor"))
+    text = style.escape(str(payload.get("text", "")))
+    if event == "update":
+        line = f"{mark} {style.bold('Update')} from {actor}: {text}"
+    elif event == "note":
+        line = f"{mark} {actor} noted: {text}"
+    else:
+        line = f"{mark} {text}"
+    return Message(line)
+
+
+def help_message(style: Style, *, prefix: str = "/incident ", topic: str = "") -> Message:
+    """Usage of every subcommand, in one message."""
+    lines = []
+    for raw in help_text(topic, prefix=prefix).splitlines():
+        usage, sep, summary = raw.partition("  — ")
+        if sep:
+            lines.append(f"{style.code(style.escape(usage))} — {style.escape(summary)}")
+        else:
+            lines.append(style.escape(raw))
+    return Message("\n".join(lines))
+
+
+def denied(reason: str, style: Style) -> Message:
+    """A refused command: why, and who may."""
+    return Message(f"🚫 {style.escape(reason)}")
+
+
+def problem(error: DomainError, style: Style, *, prefix: str = "/incident ") -> Message:
+    """A command that could not run: the reason, and the usage line when there is one."""
+    text = f"⚠️ {style.escape(error.message)}"
+    usage = error.usage if isinstance(error, ParseError) else ""
+    if usage:
+        text += f"\nUsage: {style.code(style.escape(prefix + usage))}"
+    return Message(text)
+
+
+def failure(style: Style) -> Message:
+    """Something broke on our side; the details went to the log."""
+    del style
+    return Message("⚠️ Something went wrong on tocsin's side and it has been logged. Try again.")
+
+
+def busy() -> Message:
+    return Message("⏳ Someone changed the incident at the same moment. Run the command again.")
+
+
+def answer(message: str, style: Style) -> Message:
+    """A service's plain-text answer (``Outcome.message``), escaped."""
+    return Message(style.escape(message))
+
+
+def pinned_note(text: str, author: str = "") -> str:
+    """Timeline text for a pinned (or 📌) message, stored plain so it reads well everywhere."""
+    body = text.strip() or "(a message without text)"
+    return f"📌 {body}" + (f" (message by {author})" if author else "")

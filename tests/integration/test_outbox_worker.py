@@ -1,0 +1,325 @@
+"""Delivery workers against a loopback webhook fake: outages, 429 storms, classification,
+ordering, refs, expiry, shutdown and wake-up, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+
+import pytest
+
+from fakes.delivery_kit import (
+    all_delivered,
+    all_rows,
+    burst,
+    effect,
+    enqueue,
+    eventually,
+    fast,
+    now,
+    per_incident,
+    service,
+    sink_on,
+    states,
+)
+from fakes.http_fake import FakeServer, Reply
+from tocsin.delivery.base import Delivery, RemoteRefs, Sent, Skip
+from tocsin.delivery.retry import RetryPolicy
+from tocsin.delivery.service import DeliveryService
+from tocsin.domain.commands import parse
+from tocsin.domain.model import Actor
+from tocsin.domain.policy import default_policy
+from tocsin.services.context import Context
+from tocsin.services.declare import declare
+from tocsin.storage.db import Database
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeServer]:
+    with FakeServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def running(db: Database, fake: FakeServer) -> AsyncIterator[list[DeliveryService]]:
+    """Services started by a test through ``start``; all stopped at the end."""
+    started: list[DeliveryService] = []
+    yield started
+    for svc in started:
+        await svc.stop()
+
+
+async def start(running: list[DeliveryService], svc: DeliveryService) -> DeliveryService:
+    await svc.start()
+    running.append(svc)
+    return svc
+
+
+async def test_destination_down_then_back_delivers_everything_once_in_order(
+    db: Database, fake: FakeServer, running: list[DeliveryService]
+) -> None:
+    """A 503 outage loses nothing: after it, every message arrives once, in order per incident."""
+    sink = sink_on(fake)
+    fake.outage(Reply(503, json={"error": "maintenance"}), seconds=0.6)
+    effects = burst(incidents=4, per_incident=8)
+    await enqueue(db, effects)
+    await start(running, service(db, fake))
+    await all_delivered(db, len(effects))
+    assert sorted(sink.applied) == sorted(e.key for e in effects)
+    assert sink.repeats == 0
+    assert all(order == list(range(1, 9)) for order in per_incident(sink.applied).values())
+    assert len(fake.requests) > len(effects)  # the outage was really hit
+    rows = await all_rows(db)
+    assert any(r.attempts > 0 for r in rows)
+    assert all(r.remote_ids == {"status": "200"} for r in rows)
+
+
+async def test_429_storm_honours_retry_after(
+    db: Database, fake: FakeServer, running: list[DeliveryService]
+) -> None:
+    """After a 429 with Retry-After, nothing is sent to that destination before the time is up,
+    and every message is still delivered once."""
+    sink = sink_on(fake)
+    limited = Reply(429, json={"ok": False, "error": "ratelimited"}, headers={"Retry-After": "0.4"})
+    fake.script("POST", "/hook", limited, limited, limited)
+    effects = burst(incidents=3, per_incident=3)
+    await enqueue(db, effects)
+    await start(running, service(db, fake, concurrency=1))
+    await all_delivered(db, len(effects))
+    assert sink.repeats == 0
+    times = [r.at for r in fake.requests]
+    for i in range(3):  # each of the three 429s was followed by a pause of 0.4 s
+        assert times[i + 1] - times[i] >= 0.38, times
+    assert len(sink.applied) == len(effects)
+
+
+async def test_discord_retry_after_in_the_body_is_honoured(
+    db: Database, fake: FakeServer, running: list[DeliveryService]
+) -> None:
+    """Discord's 429 body ``{"retry_after": 0.3}`` (no header) delays the retry as well."""
+    sink = sink_on(fake)
+    fake.script(
+        "POST", "/hook", Reply(429, json={"message": "You are being rate limited.",
+                                          "retry_after": 0.3, "global": False})
+    )  # fmt: skip
+    await enqueue(db, [effect(1)])
+    await start(running, service(db, fake))
+    await all_delivered(db, 1)
+    first, second = fake.requests[:2]
+    assert second.at - first.at >= 0.28
+    assert sink.applied == ["INC-1:1"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (Reply(400, json={"error": "invalid_payload"}), "HTTP 400: invalid_payload"),
+        (Reply(401, json={"ok": False, "error": "invalid_auth"}), "HTTP 401: invalid_auth"),
+        (Reply(404, body="no such hook"), "HTTP 404: no such hook"),
+    ],
+)
+async def test_client_errors_go_dead_at_once_with_the_reason(
+    db: Database, fake: FakeServer, running: list[DeliveryService], reply: Reply, reason: str
+) -> None:
+    """A 4xx other than 408/429 cannot be fixed by retrying: dead after one attempt, with why."""
+    fake.route("POST", "/hook", reply)
+    await enqueue(db, [effect(1)])
+    await start(running, service(db, fake))
+    await eventually(lambda: _state_is(db, "dead"))
+    (row,) = await all_rows(db)
+    assert row.last_error == reason
+    assert row.attempts == 1
+    assert len(fake.requests) == 1
+
+
+async def test_server_errors_and_timeouts_retry_until_max_attempts(
+    db: Database, fake: FakeServer, running: list[DeliveryService]
+) -> None:
+    """5xx and timeouts are retried; after max_attempts the row is dead saying so."""
+    fake.script("POST", "/hook", Reply(500), Reply(200, delay=1.0))  # 2nd attempt times out
+    fake.route("POST", "/hook", Reply(502, body="bad gateway"))
+    retry = RetryPolicy(base=0.01, cap=0.02, max_attempts=4)
+    await enqueue(db, [effect(1)])
+    await start(running, service(db, fake, retry=retry, send_timeout=0.3))
+    await eventually(lambda: _state_is(db, "dead"))
+    (row,) = await all_rows(db)
+    assert row.attempts == 4
+    assert row.last_error == "gave up after 4 attempts; last error: HTTP 502: bad gateway"
+    assert row.maybe_sent is True  # the timed-out attempt may have arrived
+    assert len(fake.requests) == 4
+
+
+async def test_ordering_per_incident_while_other_incidents_flow(
+    db: Database, fake: FakeServer, running: list[DeliveryService]
+) -> None:
+    """INC-1's first message failing twice holds INC-1's later ones back, not INC-2's."""
+    sink = sink_on(fake)
+
+    def flaky_first(request):  # type: ignore[no-untyped-def]
+        key = request.header("Idempotency-Key")
+        if key == "INC-1:1" and sum(r.header("Idempotency-Key") == key for r in fake.requests) < 3:
+            return Reply(503)
+        return sink(request)
+
+    fake.route("POST", "/hook", flaky_first)
+    await enqueue(db, [effect(n, 1) for n in (1, 2, 3)] + [effect(n, 2) for n in (1, 2, 3)])
+    await start(running, service(db, fake, retry=RetryPolicy(base=0.1, cap=0.1)))
+    await all_delivered(db, 6)
+    assert per_incident(sink.applied) == {"INC-1": [1, 2, 3], "INC-2": [1, 2, 3]}
+    assert sink.applied.index("INC-2:3") < sink.applied.index("INC-1:1")
+
+
+class RefSender:
+    """A sender that opens a 'channel' once and posts into it using the stored ref."""
+
+    destination = "webhook"
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None]] = []
+
+    async def send(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
+        self.seen.append((delivery.kind, refs.get("channel")))
+        if delivery.kind == "open_channel":
+            return Sent(remote_ids={"channel": "C42"}, refs={"channel": "C42"})
+        if delivery.kind == "skip":
+            raise Skip("no announcement channel configured")
+        return Sent(remote_ids={"ts": f"{delivery.payload['n']}.0"})
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_refs_from_one_delivery_reach_the_next_and_skip_counts_as_done(
+    db: Database, running: list[DeliveryService]
+) -> None:
+    """Sent.refs are stored with the delivery and handed to later rows; Skip marks delivered."""
+    sender = RefSender()
+    await enqueue(
+        db, [effect(1, kind="open_channel"), effect(2, kind="post"), effect(3, kind="skip")]
+    )
+    await start(running, DeliveryService(db, {"webhook": sender}, config=fast()))
+    await all_delivered(db, 3)
+    assert sender.seen == [("open_channel", None), ("post", "C42"), ("skip", "C42")]
+    rows = await all_rows(db)
+    assert rows[1].remote_ids == {"ts": "2.0"}
+    assert rows[2].last_error == "skipped: no announcement channel configured"
+
+
+async def test_rows_older_than_max_age_go_dead_unsent(
+    db: Database, fake: FakeServer, running: list[DeliveryService]
+) -> None:
+    """A message queued a day ago is not sent late; it is dead with 'expired'."""
+    await enqueue(db, [effect(1)], at=now() - timedelta(hours=2))
+    await start(running, service(db, fake, retry=RetryPolicy(max_age=3600)))
+    await eventually(lambda: _state_is(db, "dead"))
+    (row,) = await all_rows(db)
+    assert row.last_error == "expired: not delivered within 1 hour of being queued"
+    assert fake.requests == []
+
+
+async def test_destination_without_sender_stays_pending(
+    db: Database, fake: FakeServer, running: list[DeliveryService]
+) -> None:
+    """Rows for a destination this process cannot reach wait, untouched, for one that can."""
+    sink_on(fake)
+    await enqueue(db, [effect(1), effect(1, 1, "statuspage", key="sp-1")])
+    await start(running, service(db, fake))
+    await all_delivered(db, 1)
+    await asyncio.sleep(0.2)
+    assert await states(db) == {"delivered": 1, "pending": 1}
+
+
+async def test_stop_finishes_in_flight_and_releases_the_rest(
+    db: Database, fake: FakeServer
+) -> None:
+    """On stop: claiming ends, quick deliveries finish, slow ones are cut at the grace time and
+    handed back to pending marked maybe_sent; nothing is left in flight."""
+    fake.route("POST", "/hook", Reply(200, delay=3.0))
+    await enqueue(db, [effect(1, i) for i in range(1, 4)])
+    svc = service(db, fake, shutdown_timeout=0.3, send_timeout=5.0)
+    await svc.start()
+    await fake.wait_for(lambda: len(fake.requests) == 3)
+    began = time.monotonic()
+    await svc.stop()
+    assert time.monotonic() - began < 1.5
+    rows = await all_rows(db)
+    assert {r.state for r in rows} == {"pending"}
+    assert all(r.maybe_sent and r.attempts == 0 for r in rows)
+
+
+async def test_new_work_from_another_process_is_picked_up_within_a_second(
+    db: Database, fake: FakeServer, running: list[DeliveryService]
+) -> None:
+    """Rows written by another process (the CLI) are delivered within a second: PostgreSQL
+    LISTEN/NOTIFY (polling is 30 s here), or SQLite's 0.5 s poll."""
+    sink = sink_on(fake)
+    poll = 0.5 if db.is_sqlite else 30.0
+    svc = await start(running, service(db, fake, poll=poll))
+    if svc.listener is not None:
+        await asyncio.wait_for(svc.listener.connected.wait(), 5)
+    await asyncio.sleep(0.6)  # idle: the workers are waiting
+    other = Database(db.url)
+    try:
+        began = time.monotonic()
+        await enqueue(other, [effect(1)])
+        await fake.wait_for(lambda: sink.applied == ["INC-1:1"], within=1.0)
+        assert time.monotonic() - began < 1.0
+    finally:
+        await other.dispose()
+
+
+async def test_in_process_commit_wakes_the_workers_at_once(
+    db: Database, fake: FakeServer, running: list[DeliveryService]
+) -> None:
+    """``wake()`` (called on commit by the services) beats a 30 s poll on any database."""
+    sink = sink_on(fake)
+    svc = await start(running, service(db, fake, poll=30.0))
+    await asyncio.sleep(0.2)
+    began = time.monotonic()
+    await enqueue(db, [effect(1)])
+    svc.wake()
+    await fake.wait_for(lambda: len(sink.applied) == 1, within=1.0)
+    assert time.monotonic() - began < 0.5
+
+
+async def _state_is(db: Database, state: str) -> bool:
+    return {r.state for r in await all_rows(db)} == {state}
+
+
+class Recorder:
+    """A chat sender double that records what it was asked to deliver."""
+
+    destination = "slack"
+
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+
+    async def send(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
+        self.kinds.append(delivery.kind)
+        return Sent()
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_declared_incident_is_delivered_at_once_through_the_commit_hook(
+    db: Database, running: list[DeliveryService]
+) -> None:
+    """The pipeline calls Context.on_commit after the change commits; build_delivery hooks the
+    workers there, so a declaration's channel and announcement go out without waiting for a
+    poll (30 s here)."""
+    ctx = Context(db=db, policy=default_policy(), destinations=frozenset({"slack"}))
+    recorder = Recorder()
+    svc = await start(running, DeliveryService(db, {"slack": recorder}, config=fast(poll=30.0)))
+    ctx.on_commit.append(svc.wake)
+    await asyncio.sleep(0.1)
+    began = time.monotonic()
+    await declare(ctx, Actor("cli", "u1", "Ann"), parse('declare "Checkout down" P1'))
+    await eventually(lambda: _true(recorder.kinds == ["open_channel", "announce"]), within=1)
+    assert time.monotonic() - began < 0.5
+
+
+async def _true(value: bool) -> bool:
+    return value

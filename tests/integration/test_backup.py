@@ -64,6 +64,8 @@ async def run(ctx: Context, actor: Actor, text: str, number: int | None = None) 
 def _synthetic(column: sa.Column[Any]) -> Any:
     """A plausible value for ``column`` (best effort, for tables no scenario fills)."""
     kind = column.type
+    while isinstance(kind, sa.types.TypeDecorator):
+        kind = kind.impl_instance
     if isinstance(kind, sa.JSON):
         return {"k": "v ü", "n": [1, 2]}
     if isinstance(kind, sa.DateTime):
@@ -98,7 +100,7 @@ async def populate(db: Database) -> None:
             try:
                 async with conn.begin_nested():
                     await conn.execute(table.insert().values(**row))
-            except sa.exc.DBAPIError:
+            except sa.exc.SQLAlchemyError:
                 pass  # a table whose constraints the synthetic row cannot meet stays empty
 
 
@@ -134,10 +136,12 @@ def write_lines(path: Path, items: list[Any]) -> None:
 async def source(tmp_path: Path) -> Database:
     """A populated, migrated SQLite database."""
     db = Database(f"sqlite:///{tmp_path / 'source.db'}")
-    await migrate.upgrade(db)
-    await populate(db)
-    yield db  # type: ignore[misc]
-    await db.dispose()
+    try:
+        await migrate.upgrade(db)
+        await populate(db)
+        yield db  # type: ignore[misc]
+    finally:
+        await db.dispose()
 
 
 @pytest.mark.postgres

@@ -123,7 +123,7 @@ def test_breaker_opens_probes_half_open_and_closes() -> None:
     failure reopens. Each change is reported."""
     ticks, changes = Ticks(), []
     breaker = CircuitBreaker(
-        "slack", threshold=3, open_seconds=30, clock=ticks,
+        "slack", threshold=3, open_seconds=30, max_open_seconds=300, clock=ticks,
         on_change=lambda d, s: changes.append(s),
     )  # fmt: skip
     for _ in range(3):
@@ -142,11 +142,14 @@ def test_breaker_opens_probes_half_open_and_closes() -> None:
     breaker.record_failure("timeout")
     assert breaker.state == OPEN
     ticks.now += 30
+    assert breaker.permits() == 0  # a failed probe doubles the open time
+    ticks.now += 30
     assert breaker.permits() == 1
     breaker.started()
     breaker.record_success()
     assert breaker.state == CLOSED
     assert breaker.problem() is None
+    assert breaker.open_seconds == 30  # back to the start after a success
     assert changes == [OPEN, HALF_OPEN, OPEN, HALF_OPEN, CLOSED]
 
 

@@ -45,6 +45,8 @@ def test_declare_view_is_prefilled_from_what_was_typed() -> None:
     assert blocks["commander"]["element"]["initial_user"] == "UBOB"
     assert json.loads(view["private_metadata"]) == {"channel": "C1"}
     assert len(view["title"]["text"]) <= 24
+    typed = declare_view(DeclareForm(commander=Mention("bob")), Severity.P3)
+    assert "initial_user" not in typed["blocks"][3]["element"]  # a plain @name is not a user id
 
 
 def test_declare_submission_is_read_or_refused_field_by_field() -> None:

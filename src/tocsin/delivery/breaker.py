@@ -1,7 +1,9 @@
 """A circuit breaker per destination.
 
 closed ──(``threshold`` failures in a row)──▶ open ──(``open_seconds`` later)──▶ half-open
-half-open ──(the one probe delivery succeeds)──▶ closed;  ──(it fails)──▶ open again.
+half-open ──(the one probe delivery succeeds)──▶ closed;  ──(it fails)──▶ open again, for twice
+as long each time (up to ``max_open_seconds``), so a long outage is probed less often and a short
+one is noticed quickly.
 
 While open, the worker claims nothing for the destination, so an outage neither burns the rows'
 attempts nor hammers a service that is down; the rows wait, pending, and drain once a probe gets
@@ -24,12 +26,15 @@ class CircuitBreaker:
         destination: str,
         *,
         threshold: int = 5,
-        open_seconds: float = 30.0,
+        open_seconds: float = 5.0,
+        max_open_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         on_change: Callable[[str, str], None] | None = None,
     ) -> None:
         self.destination = destination
         self.threshold = threshold
+        self.base_open_seconds = open_seconds
+        self.max_open_seconds = max(max_open_seconds, open_seconds)
         self.open_seconds = open_seconds
         self.clock = clock
         self.on_change = on_change
@@ -70,12 +75,15 @@ class CircuitBreaker:
         self.failures = 0
         self.probing = False
         self.last_error = ""
+        self.open_seconds = self.base_open_seconds
         self._set(CLOSED)
 
     def record_failure(self, reason: str) -> None:
         self.last_error = reason
         self.failures += 1
         self.probing = False
+        if self.state == HALF_OPEN:
+            self.open_seconds = min(self.open_seconds * 2, self.max_open_seconds)
         if self.state == HALF_OPEN or (self.state == CLOSED and self.failures >= self.threshold):
             self.opened_at = self.clock()
             self._set(OPEN)

@@ -3,7 +3,8 @@ own 429s.
 
 Each delivery takes a slot from every bucket that applies to it before it is sent. A bucket
 lets ``burst`` requests through at once and then ``rate`` per second; reservations are made
-synchronously, so concurrent deliveries queue fairly, each waiting for its own slot. A 429 pauses the buckets of the delivery that got it for the ``Retry-After`` time.
+synchronously, so concurrent deliveries queue fairly, each waiting for its own slot. A 429
+pauses the buckets of the delivery that got it for the ``Retry-After`` time.
 
 Defaults (from the platforms' documentation, see shared/fixtures/README.md):
 

@@ -55,7 +55,7 @@ class DeliveryConfig:
     shutdown_timeout: float = 10.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker_threshold: int = 5
-    breaker_open_seconds: float = 30.0
+    breaker_open_seconds: float = 5.0  # doubles while probes fail, up to 60 s
     stats_interval: float = 5.0
     pacing: Mapping[str, Rule] | None = None  # None: the platforms' published limits
     clock: Callable[[], datetime] = utcnow

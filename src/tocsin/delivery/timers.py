@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from tocsin.delivery.wake import Wakeup, wait
+from tocsin.delivery.wake import Wakeup, wait, write_turn
 from tocsin.observability.metrics import Metrics
 from tocsin.services.context import utcnow
 from tocsin.storage.db import Database
@@ -151,7 +151,8 @@ class TimerRunner:
 
     async def _fire_one(self) -> bool:
         kinds = self.handlers.kinds
-        async with UnitOfWork(self.db) as uow:
+        failure: Exception | None = None
+        async with write_turn(self.db), UnitOfWork(self.db) as uow:
             store = TimerStore(uow.connection)
             now = self.clock()
             timer = await store.claim_due(kinds, now, self.worker_id)
@@ -163,9 +164,12 @@ class TimerRunner:
                 await handler(timer, TimerContext(uow, store, now))
             except Exception as exc:  # noqa: BLE001 - a failing handler is retried, not fatal
                 await uow.rollback()
-                await self._failed(timer, exc)
-                return True
-            await uow.commit()
+                failure = exc
+            else:
+                await uow.commit()
+        if failure is not None:  # recorded in a transaction of its own, after the rollback
+            await self._failed(timer, failure)
+            return True
         if self.metrics is not None:
             self.metrics.timers_fired_total.labels(timer.kind).inc()
         log.info("timer fired", key=timer.key, kind=timer.kind, incident=timer.incident)
@@ -179,7 +183,7 @@ class TimerRunner:
         if attempt < self.max_attempts:
             delay = random.random() * min(3600.0, self.retry_base * 2 ** (attempt - 1))
             retry_at = self.clock() + timedelta(seconds=delay)
-        async with UnitOfWork(self.db) as uow:
+        async with write_turn(self.db), UnitOfWork(self.db) as uow:
             await TimerStore(uow.connection).failed(timer.id, error, retry_at)
             await uow.commit()
         log.error(

@@ -28,7 +28,7 @@ from tocsin.delivery.breaker import CircuitBreaker
 from tocsin.delivery.errors import classify
 from tocsin.delivery.pacing import Pacer
 from tocsin.delivery.retry import RetryPolicy
-from tocsin.delivery.wake import Wakeup, wait
+from tocsin.delivery.wake import Wakeup, wait, write_turn
 from tocsin.observability.metrics import Metrics
 from tocsin.services.context import utcnow
 from tocsin.storage.db import Database
@@ -98,6 +98,7 @@ class DestinationWorker:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._sending: set[int] = set()
         self._stopping = False
+        self._idle = True
         self._loop: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -124,16 +125,18 @@ class DestinationWorker:
             if limit <= 0:
                 return poll  # a finishing task wakes the loop
             now = self.config.clock()
-            due = await self._next_due()
-            if due is None:
-                return poll
-            if due > now:
-                return min(poll, (due - now).total_seconds())
-            rows = await self._claim(now, limit)
-            if not rows:
-                return min(poll, 0.05)  # another worker got them, or they were locked
+            if self._idle:  # a read first, so an idle worker never takes the write lock
+                due = await self._next_due()
+                if due is None or due > now:
+                    return poll if due is None else min(poll, (due - now).total_seconds())
+            rows, refs = await self._claim(now, limit)
+            if not rows:  # nothing claimable: look again via the read (another worker may
+                was_idle, self._idle = self._idle, True  # hold them, or they wait for a retry)
+                return min(poll, 0.05) if was_idle else 0.0
+            self._idle = False
             for row in rows:
-                self._tasks[row.id] = asyncio.create_task(self._deliver(row))
+                task = self._deliver(row, refs.get(row.incident, {}))
+                self._tasks[row.id] = asyncio.create_task(task)
         return 0.0
 
     async def _next_due(self) -> datetime | None:
@@ -141,17 +144,23 @@ class DestinationWorker:
             store = OutboxStore(uow.connection)
             return await store.next_due(self.destination)
 
-    async def _claim(self, now: datetime, limit: int) -> list[OutboxRow]:
-        async with UnitOfWork(self.db) as uow:
-            rows = await OutboxStore(uow.connection).claim(
+    async def _claim(
+        self, now: datetime, limit: int
+    ) -> tuple[list[OutboxRow], dict[int | None, dict[str, str]]]:
+        """Claim rows, with the refs of their incidents as of now: the rows before them in
+        their queue are done, so what they created is already stored."""
+        async with write_turn(self.db), UnitOfWork(self.db) as uow:
+            store = OutboxStore(uow.connection)
+            rows = await store.claim(
                 self.destination, self.config.worker_id, now, self.config.lease, limit
             )
+            refs = {n: await store.refs(n, self.destination) for n in {r.incident for r in rows}}
             await uow.commit()
-        return rows
+        return rows, refs
 
-    async def _deliver(self, row: OutboxRow) -> None:
+    async def _deliver(self, row: OutboxRow, refs: dict[str, str]) -> None:
         try:
-            await self._attempt(row)
+            await self._attempt(row, refs)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # recording failed; the lease brings the row back
@@ -159,15 +168,14 @@ class DestinationWorker:
         finally:
             self._tasks.pop(row.id, None)
             self._sending.discard(row.id)
+            self._idle = False  # the next row of its queue may be claimable now
             self._event.set()
 
-    async def _attempt(self, row: OutboxRow) -> None:
+    async def _attempt(self, row: OutboxRow, refs: dict[str, str]) -> None:
         if self.retry.too_old(row.age_from, self.config.clock()):
             await self._dead(row, self.retry.expired_reason(), attempted=False)
             return
         delivery = to_delivery(row)
-        async with UnitOfWork(self.db, read_only=True) as uow:
-            refs = await OutboxStore(uow.connection).refs(row.incident, self.destination)
         await self.pacer.acquire(delivery)
         self.breaker.started()
         self._sending.add(row.id)
@@ -189,7 +197,7 @@ class DestinationWorker:
 
     async def _delivered(self, row: OutboxRow, sent: Sent, note: str | None = None) -> None:
         self.breaker.record_success()
-        async with UnitOfWork(self.db) as uow:
+        async with write_turn(self.db), UnitOfWork(self.db) as uow:
             store = OutboxStore(uow.connection)
             await store.delivered(row.id, self.config.clock(), sent.remote_ids, note)
             if sent.refs and row.incident is not None:
@@ -214,7 +222,7 @@ class DestinationWorker:
         if not decision.retry or decision.at is None:
             await self._dead(row, decision.reason)
             return
-        async with UnitOfWork(self.db) as uow:
+        async with write_turn(self.db), UnitOfWork(self.db) as uow:
             await OutboxStore(uow.connection).retry_later(
                 row.id, self.config.worker_id, decision.at, decision.reason,
                 maybe_sent=decision.maybe_sent,
@@ -231,7 +239,7 @@ class DestinationWorker:
         )
 
     async def _dead(self, row: OutboxRow, reason: str, *, attempted: bool = True) -> None:
-        async with UnitOfWork(self.db) as uow:
+        async with write_turn(self.db), UnitOfWork(self.db) as uow:
             await OutboxStore(uow.connection).dead(
                 row.id, self.config.worker_id, reason, attempted=attempted
             )
@@ -269,7 +277,7 @@ class DestinationWorker:
         return len(unfinished)
 
     async def _release(self, unfinished: list[int], sending: list[int]) -> None:
-        async with UnitOfWork(self.db) as uow:
+        async with write_turn(self.db), UnitOfWork(self.db) as uow:
             store = OutboxStore(uow.connection)
             waiting = [i for i in unfinished if i not in sending]
             await store.release(self.config.worker_id, sending, maybe_sent=True)

@@ -113,8 +113,16 @@ def _nullable(codec: Codec) -> Codec:
     return apply
 
 
+def _underlying(type_: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
+    """The type a TypeDecorator wraps (its own conversion still runs on the way in and out)."""
+    while isinstance(type_, sa.types.TypeDecorator):
+        type_ = type_.impl_instance
+    return type_
+
+
 def encoder(type_: sa.types.TypeEngine[Any]) -> Codec:
     """A function turning a value read from a column of ``type_`` into plain JSON."""
+    type_ = _underlying(type_)
     if isinstance(type_, sa.JSON):
         return _same
     if isinstance(type_, sa.DateTime):
@@ -136,6 +144,7 @@ def encoder(type_: sa.types.TypeEngine[Any]) -> Codec:
 
 def decoder(type_: sa.types.TypeEngine[Any]) -> Codec:
     """The inverse of :func:`encoder`: plain JSON back to what the column takes."""
+    type_ = _underlying(type_)
     if isinstance(type_, sa.JSON):
         return _same
     if isinstance(type_, sa.DateTime):

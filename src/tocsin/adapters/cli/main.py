@@ -11,6 +11,7 @@ from tocsin.adapters.cli.common import fail, settings
 from tocsin.adapters.cli.deliveries import deliveries, worker
 from tocsin.adapters.cli.incident import incident
 from tocsin.adapters.cli.ops import audit, db, postmortem
+from tocsin.adapters.discord.cli import discord
 from tocsin.adapters.slack.cli import slack
 
 
@@ -43,6 +44,7 @@ cli.add_command(worker)
 cli.add_command(backup)
 cli.add_command(restore)
 cli.add_command(slack)
+cli.add_command(discord)
 cli.add_command(token)
 cli.add_command(user)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from tocsin.domain.model import Severity
 DECLARE = "tocsin_declare"
 UPDATE = "tocsin_update"
 VALUE = "value"  # action_id of every input
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _SEVERITY_TEXT = {
     Severity.P1: "P1 · critical",
     Severity.P2: "P2 · high",
@@ -53,8 +55,8 @@ def declare_view(form: DeclareForm, default: Severity, *, channel_id: str = "") 
     if form.title:
         title["initial_value"] = form.title
     commander: dict[str, Any] = {"type": "users_select"}
-    if form.commander is not None:
-        commander["initial_user"] = form.commander.user_id
+    if form.commander is not None and _SLACK_USER.fullmatch(form.commander.user_id):
+        commander["initial_user"] = form.commander.user_id  # not a typed @name Slack cannot know
     return {
         "type": "modal",
         "callback_id": DECLARE,

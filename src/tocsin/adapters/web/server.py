@@ -17,6 +17,7 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from tocsin.adapters.discord import discord_surface
 from tocsin.adapters.slack import slack_surface
 from tocsin.adapters.web.api.mount import routes_from_settings
 from tocsin.adapters.web.app import Starter, create_app
@@ -97,6 +98,8 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     runtime.soft_checks.update(delivery.soft_checks())
     # Slack (issue 4): the /slack/* routes when signed over HTTP, Socket Mode with an app token.
     slack_routes, slack_starters = slack_surface(settings, ctx, metrics)
+    # Discord (issue 5): POST /discord/interactions when TOCSIN_DISCORD_PUBLIC_KEY is set.
+    discord_routes, discord_starters = discord_surface(settings, ctx, metrics)
     # REST API, dashboard and static files (issue 6).
     access = routes_from_settings(settings, ctx, runtime)
     separate_metrics = settings.metrics_port is not None
@@ -104,8 +107,8 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
         ctx,
         metrics,
         runtime,
-        routes=[*slack_routes, *access],
-        starters=[*(starters or []), delivery.start, *slack_starters],
+        routes=[*slack_routes, *discord_routes, *access],
+        starters=[*(starters or []), delivery.start, *slack_starters, *discord_starters],
         metrics_on_main=not separate_metrics,
     )
     server = DrainingServer(

@@ -34,6 +34,7 @@ from tocsin.adapters.slack.blocks import STYLE, has_marker, message_blocks
 from tocsin.adapters.slack.webapi import SlackApi, SlackRefused
 from tocsin.chat import texts
 from tocsin.chat.messages import Message
+from tocsin.config import Settings
 from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Sent, Skip
 from tocsin.domain.effects import Effect
 from tocsin.domain.model import Severity
@@ -347,10 +348,10 @@ class SlackSender:
                 raise
 
 
-def build_slack_sender(settings: Any, policy: Policy) -> SlackSender | None:
-    """The sender for ``settings`` (a :class:`tocsin.config.Settings`), or None without a bot
-    token. ``TOCSIN_SLACK_ARCHIVE_AFTER_HOURS`` is read when the settings define it."""
-    token = getattr(settings, "slack_bot_token", None)
+def build_slack_sender(settings: Settings, policy: Policy) -> SlackSender | None:
+    """The sender for ``settings``, or None without a bot token (found by the delivery
+    registry). ``TOCSIN_SLACK_ARCHIVE_AFTER_HOURS`` is read when the settings define it."""
+    token = settings.slack_bot_token
     if token is None:
         return None
     hours = getattr(settings, "slack_archive_after_hours", None)

@@ -1,0 +1,242 @@
+"""Discord application commands, generated from the one command table, and read back.
+
+:func:`command_definitions` turns :data:`tocsin.domain.commands.SUBCOMMANDS` into ``/incident``
+and ``/inc`` with one subcommand per row and typed options read off each usage line:
+
+=====================================  ==================================================
+usage token                            Discord option
+=====================================  ==================================================
+``[INC-n]``                            ``incident`` (string, optional: the channel may imply it)
+``<title>``, ``<text>``, ``[summary]``  string of that name (the domain's length limits)
+``[P1..P4]`` / ``<P1..P4>``            ``severity`` (``level`` in the severity subcommand)
+``<a|b|c>``                            choices: ``state``, ``role`` or ``scope``
+``@user``, ``[@commander]``, ...       a user option of that name
+``[subcommand]``                       ``subcommand``, one choice per subcommand
+=====================================  ==================================================
+
+A new usage token fails loudly here (and in the unit tests) instead of registering a command
+that cannot be typed. Required options come first, as Discord wants. :func:`command_from` reads
+an interaction's options back into a :class:`~tocsin.domain.commands.Command`; it only
+translates (the services decide everything), raising :class:`ParseError` with the usage line when
+a value cannot be what the option says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tocsin.domain.commands import (
+    MAX_TEXT,
+    MAX_TITLE,
+    SUBCOMMANDS,
+    Command,
+    Mention,
+    Subcommand,
+    parse_incident_ref,
+)
+from tocsin.domain.errors import ParseError
+from tocsin.domain.model import Role, Severity, Status
+
+COMMAND_NAMES = ("incident", "inc")
+DECLARE_FROM_MESSAGE = "Declare incident"
+NOTE_FROM_MESSAGE = "Add to timeline"
+SUB_COMMAND, STRING, USER = 1, 3, 6
+CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
+GUILD_ONLY = {"contexts": [0], "integration_types": [0]}
+
+_TOKEN_RE = re.compile(r"\[[^\]]+\]|<[^>]+>|@\w+")
+_CHOICE_NAMES = {
+    frozenset(s.value for s in Status): "state",
+    frozenset(r.value for r in Role): "role",
+    frozenset({"open", "all"}): "scope",
+}
+_TEXTS = {"title": MAX_TITLE, "text": MAX_TEXT, "summary": MAX_TEXT}
+_DESCRIPTIONS = {
+    "incident": "The incident, like INC-12 (implied inside its channel)",
+    "title": "What is broken, in a few words",
+    "text": "The text",
+    "summary": "What fixed it, in a sentence (optional)",
+    "severity": "P1 (critical) to P4 (low); the policy's default when left out",
+    "level": "The new severity",
+    "state": "The new status",
+    "role": "The role to give",
+    "scope": "Open incidents (the default) or all of them",
+    "subcommand": "Show the details of one subcommand",
+    "commander": "Who leads the incident (you, when left out)",
+    "owner": "Who owns the action item",
+    "user": "The person",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    name: str
+    kind: int
+    required: bool
+    choices: tuple[tuple[str, str], ...] = ()
+    max_length: int = 0
+
+    def definition(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.kind,
+            "name": self.name,
+            "description": _DESCRIPTIONS.get(self.name, f"The {self.name}")[:100],
+            "required": self.required,
+        }
+        if self.choices:
+            body["choices"] = [{"name": n, "value": v} for n, v in self.choices]
+        if self.max_length:
+            body["max_length"] = self.max_length
+        return body
+
+
+def _option(sub: Subcommand, token: str) -> Option:
+    required = not token.startswith("[")
+    inner = token.strip("[]<>")
+    if inner == "INC-n":
+        return Option("incident", STRING, required)
+    if inner.startswith("@"):
+        return Option(inner[1:], USER, required)
+    if inner == "P1..P4":
+        name = "level" if sub.name == "severity" else "severity"
+        choices = tuple((f"{s.value} · {s.label}", s.value) for s in Severity)
+        return Option(name, STRING, required, choices)
+    if "|" in inner:
+        words = inner.split("|")
+        named = _CHOICE_NAMES.get(frozenset(words))
+        if named is None:
+            raise ValueError(f"no Discord option name for {token!r} in {sub.usage!r}")
+        return Option(named, STRING, required, tuple((w, w) for w in words))
+    if inner == "subcommand":
+        return Option(inner, STRING, required, tuple((n, n) for n in SUBCOMMANDS))
+    if inner in _TEXTS:
+        return Option(inner, STRING, required, max_length=_TEXTS[inner])
+    raise ValueError(f"no Discord option for {token!r} in {sub.usage!r}")
+
+
+def options_of(sub: Subcommand) -> list[Option]:
+    """The options of one subcommand, required ones first (in usage order otherwise)."""
+    words = sub.usage.split(maxsplit=1)
+    found = [_option(sub, token) for token in _TOKEN_RE.findall(words[1] if len(words) > 1 else "")]
+    return sorted(found, key=lambda option: not option.required)
+
+
+def command_definitions() -> list[dict[str, Any]]:
+    """The bulk-overwrite body: ``/incident``, ``/inc`` and two message commands."""
+    subcommands = []
+    for sub in SUBCOMMANDS.values():
+        entry: dict[str, Any] = {
+            "type": SUB_COMMAND,
+            "name": sub.name,
+            "description": sub.summary[:100],
+        }
+        options = [option.definition() for option in options_of(sub)]
+        if options:
+            entry["options"] = options
+        subcommands.append(entry)
+    chat = [
+        {
+            "type": CHAT_INPUT,
+            "name": name,
+            "description": "Declare and run incidents with tocsin"
+            if name == "incident"
+            else "Short for /incident",
+            "options": subcommands,
+            **GUILD_ONLY,
+        }
+        for name in COMMAND_NAMES
+    ]
+    menus = [
+        {"type": MESSAGE_COMMAND, "name": name, **GUILD_ONLY}
+        for name in (DECLARE_FROM_MESSAGE, NOTE_FROM_MESSAGE)
+    ]
+    return chat + menus
+
+
+# --- reading an interaction back ------------------------------------------------------------
+def display_name(user_id: str, resolved: Mapping[str, Any]) -> str:
+    """The name Discord shows for ``user_id`` (server nickname, display name, username)."""
+    member = (resolved.get("members") or {}).get(user_id) or {}
+    user = (resolved.get("users") or {}).get(user_id) or {}
+    return str(member.get("nick") or user.get("global_name") or user.get("username") or "")
+
+
+def _values(options: Any) -> dict[str, Any]:
+    if not isinstance(options, list):
+        return {}
+    return {str(o.get("name")): o.get("value") for o in options if isinstance(o, Mapping)}
+
+
+def _choice(sub: Subcommand, kind: type[Any], value: Any, what: str) -> Any:
+    try:
+        return kind(str(value))
+    except ValueError:
+        raise ParseError(f'"{value}" is not a {what}.', sub.usage) from None
+
+
+def _text(sub: Subcommand, values: Mapping[str, Any]) -> str:
+    for name, limit in _TEXTS.items():
+        if values.get(name) is not None:
+            text = str(values[name]).strip()
+            if name == "title":
+                text = " ".join(text.split())
+            if len(text) > limit:
+                raise ParseError(
+                    f"The {name} is {len(text)} characters long; keep it to {limit} or fewer.",
+                    sub.usage,
+                )
+            return text
+    return ""
+
+
+def _incident(sub: Subcommand, value: Any) -> int | None:
+    if value is None or not str(value).strip():
+        return None
+    number = parse_incident_ref(str(value))
+    if number is None:
+        raise ParseError(
+            f'"{str(value)[:40]}" is not an incident; write it like INC-12.', sub.usage
+        )
+    return number
+
+
+def _person(values: Mapping[str, Any], resolved: Mapping[str, Any]) -> Mention | None:
+    for name in ("commander", "owner", "user"):
+        user_id = values.get(name)
+        if user_id:
+            return Mention(str(user_id), display_name(str(user_id), resolved))
+    return None
+
+
+def command_from(data: Mapping[str, Any]) -> Command:
+    """The command an ``/incident <subcommand>`` interaction asks for."""
+    options = data.get("options") or []
+    first = options[0] if options and isinstance(options[0], Mapping) else {}
+    sub = SUBCOMMANDS.get(str(first.get("name") or ""))
+    if sub is None or first.get("type") != SUB_COMMAND:
+        raise ParseError('Pick a subcommand, for example "/incident help".', "help [subcommand]")
+    values = {k: v for k, v in _values(first.get("options")).items() if v not in (None, "")}
+    for option in options_of(sub):
+        if option.required and option.name not in values:
+            raise ParseError(sub.needs or f"{sub.name} needs {option.name}.", sub.usage)
+    text = _text(sub, values)
+    if not text and sub.needs and any(name in values for name in ("title", "text")):
+        raise ParseError(sub.needs, sub.usage)
+    role = values.get("role")
+    severity = values.get("severity") or values.get("level")
+    return Command(
+        sub.name,
+        incident=_incident(sub, values.get("incident")),
+        text=text,
+        severity=_choice(sub, Severity, severity, "severity") if severity else None,
+        status=_choice(sub, Status, values["state"], "status") if "state" in values else None,
+        role=_choice(sub, Role, role, "role")
+        if role
+        else (Role.COMMANDER if sub.name == "commander" else None),
+        person=_person(values, data.get("resolved") or {}),
+        scope=str(values.get("scope") or "open"),
+        topic=str(values.get("subcommand") or ""),
+    )

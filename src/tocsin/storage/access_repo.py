@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.domain.audit import AuditEntry, AuditRecord
 from tocsin.domain.model import Actor, EntryKind, Incident, Severity, Status, TimelineEntry
 from tocsin.storage import tables as t
-from tocsin.storage.repositories import _incident_from_row
+from tocsin.storage.repositories import incident_from_row
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -199,7 +199,7 @@ class ReadRepository:
             .offset(offset)
         )
         rows = (await self.conn.execute(query)).mappings()
-        return [_incident_from_row(row) for row in rows], int(total or 0)
+        return [incident_from_row(row) for row in rows], int(total or 0)
 
     async def incident_version(self, number: int) -> int | None:
         query = sa.select(t.incidents.c.version).where(t.incidents.c.number == number)

@@ -91,6 +91,8 @@ async def backup(db: Database, path: Path | str) -> Summary:
                 "the database has no tocsin schema; check TOCSIN_DATABASE_URL "
                 "(or run `tocsin db upgrade` first)"
             )
+        if revision not in _known_revisions():
+            raise BackupError(_newer_database(revision))
         layout = await conn.run_sync(codec.layout)
         created = datetime.now(UTC).isoformat(timespec="seconds")
         counts: dict[str, int] = {}
@@ -120,6 +122,18 @@ def _script() -> ScriptDirectory:
     return ScriptDirectory.from_config(migrate.alembic_config())
 
 
+def _known_revisions() -> set[str]:
+    return {script.revision for script in _script().walk_revisions()}
+
+
+def _newer_database(revision: str) -> str:
+    return (
+        f"the database is at schema revision {revision}, which tocsin {__version__} does not "
+        f"know (it knows up to {migrate.head_revision()}): a newer tocsin migrated it; use that "
+        "version"
+    )
+
+
 def read_header(path: Path) -> dict[str, Any]:
     """The first line of a backup, checked to be one this tocsin can restore."""
     try:
@@ -139,8 +153,7 @@ def read_header(path: Path) -> dict[str, Any]:
             f"({header.get('tocsin_version', 'unknown')}) or newer"
         )
     revision = header.get("schema_revision")
-    known = {script.revision for script in _script().walk_revisions()}
-    if revision not in known:
+    if revision not in _known_revisions():
         raise BackupError(
             f"{path} was made by a newer tocsin ({header.get('tocsin_version', 'unknown')}, "
             f"schema revision {revision!r}); tocsin {__version__} knows schema revisions up to "
@@ -206,6 +219,8 @@ async def _prepare(db: Database, revision: str, force: bool) -> None:
             )
         await migrate.upgrade(db, revision)
         return
+    if current not in _known_revisions():
+        raise BackupError(_newer_database(current))
     holds_data = await _holds_data(db, current)
     if current != revision:
         if holds_data:

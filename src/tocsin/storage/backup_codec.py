@@ -35,8 +35,9 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
 
-from tocsin.storage import tables
+from tocsin.storage import migrate, tables
 
 BATCH = 1000
 FORMAT = "tocsin-backup"
@@ -70,7 +71,9 @@ def layout(sync_conn: sa.Connection) -> dict[str, TableLayout]:
 
     Every table of ``tables.metadata`` is included, so tables added later need no change here.
     Columns come from the database itself (a database at an older schema revision is read as
-    it is); their types come from ``tables.metadata`` where the column is known there.
+    it is); their types come from ``tables.metadata`` where the column is known there. A
+    database behind this tocsin's newest revision may still hold tables that later revisions
+    drop (their data moved elsewhere): those come last, with the types the database reports.
     """
     inspector = sa.inspect(sync_conn)
     present = set(inspector.get_table_names())
@@ -86,7 +89,22 @@ def layout(sync_conn: sa.Connection) -> dict[str, TableLayout]:
         order = tuple(str(c.name) for c in table.primary_key.columns if c.name in columns)
         name = str(table.name)
         found[name] = TableLayout(name, tuple(columns), tuple(types), order)
+    if _behind_head(sync_conn):
+        for name in sorted(present - set(found) - {"alembic_version"}):
+            infos = inspector.get_columns(name)
+            keys = inspector.get_pk_constraint(name).get("constrained_columns") or []
+            found[name] = TableLayout(
+                name,
+                tuple(str(i["name"]) for i in infos),
+                tuple(i["type"] for i in infos),
+                tuple(str(c) for c in keys),
+            )
     return found
+
+
+def _behind_head(sync_conn: sa.Connection) -> bool:
+    revision = MigrationContext.configure(sync_conn).get_current_revision()
+    return revision is not None and revision != migrate.head_revision()
 
 
 def _same(value: Any) -> Any:

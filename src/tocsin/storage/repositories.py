@@ -73,7 +73,7 @@ class IncidentRepository:
         row = (await self.conn.execute(query)).mappings().first()
         if row is None:
             return None
-        incident = _incident_from_row(row)
+        incident = incident_from_row(row)
         actions = await self.conn.execute(
             sa.select(t.action_items)
             .where(t.action_items.c.incident == number)
@@ -121,7 +121,7 @@ class IncidentRepository:
         if open_only:
             query = query.where(t.incidents.c.status != Status.RESOLVED.value)
         rows = await self.conn.execute(query.limit(limit).offset(offset))
-        return [_incident_from_row(row) for row in rows.mappings()]
+        return [incident_from_row(row) for row in rows.mappings()]
 
     async def _insert_actions(self, number: int, items: Sequence[ActionItem]) -> None:
         if items:
@@ -288,7 +288,7 @@ def _incident_row(incident: Incident) -> dict[str, Any]:
     }
 
 
-def _incident_from_row(row: Any) -> Incident:
+def incident_from_row(row: Any) -> Incident:
     return Incident(
         number=row["number"],
         title=row["title"],

@@ -60,7 +60,7 @@ def health(argv: list[str], env: dict[str, str]) -> int:
 @pytest.mark.slow
 def test_image_command_serves_and_its_health_check_tracks_it(tmp_path: Path) -> None:
     """With the image's environment and after the migrate service's `tocsin db upgrade`, the
-    CMD serves /health (health check exits 0), keeps its data under TOCSIN_DATA_DIR, shuts
+    CMD serves /health (health check exits 0), keeps its data under TOCSIN_DATA_DIR,
     exits 0 on SIGTERM after a clean shutdown, after which the health check fails."""
     image_env, cmd, check = image_contract()
     assert cmd == ["tocsin", "serve"]

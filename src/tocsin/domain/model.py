@@ -136,6 +136,8 @@ class EntryKind(StrEnum):
     RESOLVED = "resolved"
     REOPENED = "reopened"
     POSTMORTEM = "postmortem"
+    VISIBILITY = "visibility"  # made public or private on the status page
+    COMPONENTS = "components"  # the status page components it affects changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +188,10 @@ class Incident:
     action_items: list[ActionItem] = field(default_factory=list)
     last_update_at: datetime | None = None
     version: int = 0
+    # Status page (rules in tocsin.domain.statuspage): None follows the severity policy.
+    public: bool | None = None
+    published_at: datetime | None = None  # first became public; it then stays on the page
+    components: tuple[str, ...] = ()  # status page components it affects
 
     # --- reading -------------------------------------------------------------------------------
     @property

@@ -9,22 +9,16 @@ works on the connection of an open :class:`~tocsin.storage.uow.UnitOfWork`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.domain.audit import AuditEntry, AuditRecord
+from tocsin.domain.audit import AuditEntry
 from tocsin.domain.model import Actor, EntryKind, Incident, Severity, Status, TimelineEntry
 from tocsin.storage import tables as t
-from tocsin.storage.repositories import incident_from_row
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+from tocsin.storage.repositories import audit_from_row, incident_from_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +52,10 @@ def _token(row: Any) -> TokenRow:
         scope=row["scope"],
         prefix=row["prefix"],
         token_hash=row["token_hash"],
-        created_at=_utc(row["created_at"]) or row["created_at"],
+        created_at=row["created_at"],
         created_by=row["created_by"],
-        last_used_at=_utc(row["last_used_at"]),
-        revoked_at=_utc(row["revoked_at"]),
+        last_used_at=row["last_used_at"],
+        revoked_at=row["revoked_at"],
     )
 
 
@@ -70,8 +64,8 @@ def _user(row: Any) -> UserRow:
         username=row["username"],
         password_hash=row["password_hash"],
         is_admin=bool(row["is_admin"]),
-        created_at=_utc(row["created_at"]) or row["created_at"],
-        last_login_at=_utc(row["last_login_at"]),
+        created_at=row["created_at"],
+        last_login_at=row["last_login_at"],
     )
 
 
@@ -221,7 +215,7 @@ class ReadRepository:
             (
                 int(r["id"]),
                 TimelineEntry(
-                    _utc(r["at"]) or r["at"],
+                    r["at"],
                     Actor.from_dict(r["actor"]),
                     EntryKind(r["kind"]),
                     r["text"],
@@ -236,7 +230,7 @@ class ReadRepository:
         query = sa.select(t.audit_log).order_by(t.audit_log.c.seq.desc()).limit(limit)
         if before is not None:
             query = query.where(t.audit_log.c.seq < before)
-        return [_audit(row) for row in (await self.conn.execute(query)).mappings()]
+        return [audit_from_row(row) for row in (await self.conn.execute(query)).mappings()]
 
     async def deliveries(
         self, *, state: str | None, limit: int, offset: int
@@ -251,22 +245,4 @@ class ReadRepository:
                    o.created_at, o.next_attempt_at, o.delivered_at)  # fmt: skip
         query = sa.select(*columns).where(where).order_by(o.id.desc()).limit(limit).offset(offset)
         rows = [dict(row) for row in (await self.conn.execute(query)).mappings()]
-        for row in rows:
-            for key in ("created_at", "next_attempt_at", "delivered_at"):
-                row[key] = _utc(row[key])
         return rows, int(total or 0)
-
-
-def _audit(row: Any) -> AuditEntry:
-    record = AuditRecord(
-        at=_utc(row["at"]) or row["at"],
-        platform=row["platform"],
-        actor_id=row["actor_id"],
-        actor_name=row["actor_name"],
-        command=row["command"],
-        incident=row["incident"],
-        decision=row["decision"],
-        reason=row["reason"],
-        detail=row["detail"],
-    )
-    return AuditEntry(int(row["seq"]), record, row["prev_hash"], row["hash"])

@@ -113,6 +113,15 @@ class IncidentRepository:
                     .values(done=item.done)
                 )
 
+    async def mark_published(self, number: int, at: datetime) -> None:
+        """Record that the incident went public (once; the version is not moved)."""
+        await self.conn.execute(
+            t.incidents.update()
+            .where(t.incidents.c.number == number)
+            .where(t.incidents.c.published_at.is_(None))
+            .values(published_at=at)
+        )
+
     async def list(
         self, *, open_only: bool = True, limit: int = 50, offset: int = 0
     ) -> list[Incident]:
@@ -209,14 +218,14 @@ class AuditRepository:
             if not rows:
                 return
             for row in rows:
-                yield _audit_from_row(row)
+                yield audit_from_row(row)
             after = int(rows[-1]["seq"])
 
     async def recent(self, limit: int = 100, incident: int | None = None) -> list[AuditEntry]:
         query = sa.select(t.audit_log).order_by(t.audit_log.c.seq.desc()).limit(limit)
         if incident is not None:
             query = query.where(t.audit_log.c.incident == incident)
-        return [_audit_from_row(r) for r in (await self.conn.execute(query)).mappings()]
+        return [audit_from_row(r) for r in (await self.conn.execute(query)).mappings()]
 
 
 class OutboxRepository:
@@ -285,6 +294,9 @@ def _incident_row(incident: Incident) -> dict[str, Any]:
         "roles": {role.value: actor.to_dict() for role, actor in incident.roles.items()},
         "participants": [p.to_dict() for p in incident.participants],
         "version": incident.version,
+        "public": incident.public,
+        "published_at": incident.published_at,
+        "components": list(incident.components) or None,
     }
 
 
@@ -306,6 +318,9 @@ def incident_from_row(row: Any) -> Incident:
         roles={Role(k): Actor.from_dict(v) for k, v in (row["roles"] or {}).items()},
         participants=[Actor.from_dict(p) for p in row["participants"] or []],
         version=row["version"],
+        public=row["public"],
+        published_at=utc(row["published_at"]),
+        components=tuple(row["components"] or ()),
     )
 
 
@@ -350,7 +365,7 @@ def _audit_row(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def _audit_from_row(row: Any) -> AuditEntry:
+def audit_from_row(row: Any) -> AuditEntry:
     record = AuditRecord(
         at=_utc(row["at"]),
         platform=row["platform"],

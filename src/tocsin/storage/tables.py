@@ -73,6 +73,12 @@ incidents = sa.Table(
     sa.Column("roles", JSON, nullable=False),
     sa.Column("participants", JSON, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    # Status page (issue 9): None follows the severity policy; True/False set by the commander.
+    sa.Column("public", sa.Boolean),
+    # When the incident first became public: it stays on the status page after a downgrade.
+    sa.Column("published_at", TS),
+    # Names of the status page components it affects (None: none).
+    sa.Column("components", JSON),
     sa.Index("ix_incidents_status", "status"),
 )
 
@@ -224,4 +230,18 @@ users = sa.Table(
     sa.Column("is_admin", sa.Boolean, nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("last_login_at", TS),
+)
+
+# --- status page (issue 9) -------------------------------------------------------------------------
+# Components created through the API, and status overrides (e.g. under_maintenance) of the
+# policy's components; a policy component without a row is operational.
+status_components = sa.Table(
+    "status_components",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
 )

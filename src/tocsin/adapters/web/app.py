@@ -17,6 +17,7 @@ from tocsin.adapters.web.health import health_routes
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.observability.metrics import Metrics
 from tocsin.observability.middleware import RequestContextMiddleware
+from tocsin.observability.tracing import TracingMiddleware
 from tocsin.services.context import Context
 from tocsin.storage import migrate
 
@@ -91,4 +92,5 @@ def create_app(
     app.state.runtime = runtime
     app.add_middleware(GuardMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.add_middleware(TracingMiddleware)  # passes straight through unless tracing is on
     return app

@@ -45,6 +45,7 @@ _CHOICES = {
     "env": ("development", "production"),
     "log_level": ("debug", "info", "warning", "error"),
     "log_format": ("json", "console"),
+    "discord_incident_space": ("channel", "thread"),
 }
 _ENV_OVERRIDE: ContextVar[Mapping[str, str] | None] = ContextVar("tocsin_env", default=None)
 
@@ -172,6 +173,9 @@ class Settings(BaseSettings):
     """Slack channel id where declarations are announced (the policy may route per severity)."""
     slack_api_url: str = "https://slack.com/api/"
     """Slack Web API base URL (tests point it at a fake)."""
+    slack_archive_after_hours: float = Field(default=24.0, gt=0)
+    """Hours after an incident is resolved before its Slack channel is archived (a reopen in
+    between keeps it open)."""
     discord_public_key: str | None = None
     """Discord application public key (64 hexadecimal characters)."""
     discord_bot_token: SecretStr | None = None
@@ -184,6 +188,14 @@ class Settings(BaseSettings):
     """Discord channel id where declarations are announced."""
     discord_api_url: str = "https://discord.com/api/v10"
     """Discord REST API base URL."""
+    discord_incident_space: Literal["channel", "thread"] = "channel"
+    """Where an incident lives in Discord: its own text channel (`channel`) or a public thread
+    in the announce channel (`thread`)."""
+    discord_category_id: str | None = None
+    """Discord category id under which incident channels are created (optional)."""
+    discord_archive_after_hours: float = Field(default=24.0, gt=0)
+    """Hours after an incident is resolved before its Discord channel is locked or its thread
+    archived (a reopen in between keeps it open)."""
     statuspage_api_key: SecretStr | None = None
     """Statuspage.io API key; with TOCSIN_STATUSPAGE_PAGE_ID it enables status page sync."""
     statuspage_page_id: str | None = None
@@ -295,7 +307,9 @@ class Settings(BaseSettings):
             raise ValueError(f"must be 64 hexadecimal characters (got {text!r})")
         return text.lower()
 
-    @field_validator("discord_application_id", "discord_guild_id", mode="before")
+    @field_validator(
+        "discord_application_id", "discord_guild_id", "discord_category_id", mode="before"
+    )
     @classmethod
     def _check_snowflake(cls, value: object) -> str | None:
         if value is None:

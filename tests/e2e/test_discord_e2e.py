@@ -124,17 +124,7 @@ async def test_declare_to_channel_and_announcement(
     its summary and an announcement with buttons; an update typed in that channel (no incident
     named) is posted there and edits the announcement; Join from the announcement answers the
     clicker privately."""
-    sender = DiscordSender(
-        DiscordRest(BOT_TOKEN, discord.api_url),
-        policy=default_policy(),
-        guild_id=GUILD_ID,
-        announce_channel=ANNOUNCE,
-    )
-    service = DeliveryService(
-        client.ctx.db, {"discord": sender}, config=fast(clock=client.ctx.clock)
-    )
-    client.ctx.on_commit.append(service.wake)
-    await service.start()
+    service = await start_delivery(client.ctx, discord)
     try:
         answer = await client.command("declare", title="Checkout is down", severity="P1")
         assert "INC-1 declared" in content(answer)
@@ -163,10 +153,29 @@ async def test_declare_to_channel_and_announcement(
         joined = await client.click("tocsin:join:1", who=BOB)
         assert is_private(joined)
         assert "You joined INC-1" in content(joined)
+
+        async def all_delivered() -> bool:
+            return {row["state"] for row in await client.rows(t.outbox)} == {"delivered"}
+
+        await eventually(all_delivered)  # nothing dead, nothing left behind
     finally:
         await service.stop()
-    outbox = await client.rows(t.outbox)
-    assert {row["state"] for row in outbox} == {"delivered"}
+    lines = [m["content"] for m in discord.messages_in(channel["id"])]
+    assert any("joined" in line for line in lines)
+
+
+async def start_delivery(ctx: Context, discord: FakeDiscord) -> DeliveryService:
+    """The outbox workers with the Discord sender pointed at the fake, woken by commits."""
+    sender = DiscordSender(
+        DiscordRest(BOT_TOKEN, discord.api_url),
+        policy=default_policy(),
+        guild_id=GUILD_ID,
+        announce_channel=ANNOUNCE,
+    )
+    service = DeliveryService(ctx.db, {"discord": sender}, config=fast(clock=ctx.clock))
+    ctx.on_commit.append(service.wake)
+    await service.start()
+    return service
 
 
 async def _refs(client: DiscordClient) -> dict[str, str]:

@@ -29,6 +29,7 @@ from tocsin.delivery.base import Delivery, RemoteRefs, Sent, Skip
 from tocsin.delivery.retry import RetryPolicy
 from tocsin.delivery.service import DeliveryService
 from tocsin.domain.commands import parse
+from tocsin.domain.effects import Effect
 from tocsin.domain.model import Actor
 from tocsin.domain.policy import default_policy
 from tocsin.services.context import Context
@@ -185,6 +186,9 @@ class RefSender:
             return Sent(remote_ids={"channel": "C42"}, refs={"channel": "C42"})
         if delivery.kind == "skip":
             raise Skip("no announcement channel configured")
+        if delivery.kind == "resolve":
+            archive = Effect("webhook", "archive", {"n": 99}, "archive-1", delivery.incident)
+            return Sent(follow_ups=(archive,))
         return Sent(remote_ids={"ts": f"{delivery.payload['n']}.0"})
 
     async def aclose(self) -> None:
@@ -205,6 +209,21 @@ async def test_refs_from_one_delivery_reach_the_next_and_skip_counts_as_done(
     rows = await all_rows(db)
     assert rows[1].remote_ids == {"ts": "2.0"}
     assert rows[2].last_error == "skipped: no announcement channel configured"
+
+
+async def test_follow_ups_of_a_delivery_are_queued_once_and_delivered(
+    db: Database, running: list[DeliveryService]
+) -> None:
+    """Sent.follow_ups (a sender's 'archive the channel later') are queued in the transaction
+    that records the delivery, once, and then delivered like any other row."""
+    sender = RefSender()
+    await enqueue(db, [effect(1, kind="resolve")])
+    await start(running, DeliveryService(db, {"webhook": sender}, config=fast()))
+    await all_delivered(db, 2)
+    rows = await all_rows(db)
+    assert [row.kind for row in rows] == ["resolve", "archive"]
+    assert rows[1].idempotency_key == "archive-1"
+    assert [kind for kind, _ in sender.seen] == ["resolve", "archive"]
 
 
 async def test_rows_older_than_max_age_go_dead_unsent(

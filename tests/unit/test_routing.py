@@ -148,11 +148,6 @@ def test_upgrade_of_an_announced_incident_refreshes_its_announcement() -> None:
     assert ("pagerduty", "trigger") in effects
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="routing.plan syncs the status page only while the *current* severity has "
-    "statuspage on: a P1 downgraded to P3 is never updated or resolved on the status page",
-)
 def test_downgrade_below_the_status_page_still_updates_the_status_page() -> None:
     """An incident already on the status page (P1) that drops to P3 must still reach the status
     page, or the public incident there is never updated or closed."""

@@ -242,7 +242,12 @@ async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | Non
     from tocsin.app import build_context  # the composition root imports this module
 
     ctx = build_context(settings)
-    service = build_delivery(settings, ctx, m.create_metrics(), timer_handlers=timer_handlers)
+    metrics = m.create_metrics()
+    if timer_handlers is None:  # paging, escalations, reminders and nags (issue 8)
+        from tocsin.services.paging import paging_timer_handlers
+
+        timer_handlers = paging_timer_handlers(settings, ctx, metrics)
+    service = build_delivery(settings, ctx, metrics, timer_handlers=timer_handlers)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

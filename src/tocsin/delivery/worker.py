@@ -199,9 +199,12 @@ class DestinationWorker:
         self.breaker.record_success()
         async with write_turn(self.db), UnitOfWork(self.db) as uow:
             store = OutboxStore(uow.connection)
-            await store.delivered(row.id, self.config.clock(), sent.remote_ids, note)
+            now = self.config.clock()
+            first = await store.delivered(row.id, now, sent.remote_ids, note)
             if sent.refs and row.incident is not None:
                 await store.save_refs(row.incident, self.destination, sent.refs)
+            if first and sent.follow_ups:  # e.g. archive the channel some hours after resolve
+                await uow.outbox.add(sent.follow_ups, now)
             await uow.commit()
         self._count("delivered")
         log.debug("delivered", id=row.id, destination=self.destination, kind=row.kind)

@@ -13,6 +13,7 @@ from typing import Any
 from tocsin.domain.effects import Effect
 from tocsin.domain.model import EntryKind, Incident, Severity, TimelineEntry
 from tocsin.domain.policy import Policy
+from tocsin.domain.statuspage import sync_fields, sync_kind
 
 CHAT = ("slack", "discord")
 
@@ -25,15 +26,6 @@ _REFRESH = {
     EntryKind.RESOLVED,
     EntryKind.REOPENED,
     EntryKind.ACKNOWLEDGED,
-}
-# Entry kinds mirrored to the status page (notes and roles stay internal).
-_PUBLIC = {
-    EntryKind.DECLARED,
-    EntryKind.UPDATE,
-    EntryKind.STATUS,
-    EntryKind.SEVERITY,
-    EntryKind.RESOLVED,
-    EntryKind.REOPENED,
 }
 
 
@@ -68,7 +60,13 @@ def plan(
     snap = snapshot(incident, public_url)
     effects: list[Effect] = []
 
-    def add(destination: str, kind: str, index: int, entry: TimelineEntry) -> None:
+    def add(
+        destination: str,
+        kind: str,
+        index: int,
+        entry: TimelineEntry,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         payload = {
             "event": entry.kind.value,
             "text": entry.text,
@@ -76,6 +74,7 @@ def plan(
             "at": entry.at.isoformat(),
             "data": entry.data,
             "incident": snap,
+            **(extra or {}),
         }
         key = f"{destination}:{incident.ref}:v{incident.version}:{index}:{kind}"
         effects.append(Effect(destination, kind, payload, key, incident.number))
@@ -95,8 +94,14 @@ def plan(
                 add(destination, "announce", index, entry)
             elif entry.kind in _REFRESH:
                 add(destination, "refresh_announcement", index, entry)
-        if "statuspage" in destinations and rule.statuspage and entry.kind in _PUBLIC:
-            add("statuspage", "sync", index, entry)
+        # Statuspage (domain/statuspage.py): public by policy or by the commander, or already
+        # published (a downgraded incident is still updated and resolved there).
+        public_kind = ""
+        if "statuspage" in destinations:
+            public_kind = sync_kind(incident, entry, policy, previous_severity)
+        if public_kind:
+            fields = {"statuspage": sync_fields(incident, entry, policy)}
+            add("statuspage", public_kind, index, entry, fields)
         if "pagerduty" in destinations:
             paging = _paging_kind(entry, rule.page)
             if paging:

@@ -14,7 +14,9 @@ from tocsin.domain.errors import NotFound, PermissionDenied
 from tocsin.domain.model import Actor, Incident, Severity, TimelineEntry, incident_ref
 from tocsin.domain.permissions import decide
 from tocsin.domain.routing import plan
+from tocsin.domain.statuspage import is_public
 from tocsin.services.context import Context, Outcome
+from tocsin.services.paging import schedule_incident_timers
 from tocsin.storage.uow import UnitOfWork
 
 Change = Callable[[Incident, datetime], list[TimelineEntry]]
@@ -124,6 +126,15 @@ async def commit_change(
         public_url=ctx.public_url,
     )
     await uow.outbox.add(effects, now)
+    # Paging, escalation, update reminders and nags (issue 8): timers armed or cancelled here.
+    await schedule_incident_timers(
+        uow, ctx.policy, incident, entries, now, previous_severity=previous_severity
+    )
+    if incident.published_at is None and is_public(incident, ctx.policy):
+        # The status page keeps a published incident (and Statuspage keeps syncing it) even
+        # when a downgrade would no longer publish it.
+        incident.published_at = now
+        await uow.incidents.mark_published(incident.number, now)
     await uow.audit.append(
         audit_record(actor, command, incident.number, "allowed", reason, now, detail)
     )

@@ -245,3 +245,20 @@ status_components = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
 )
+
+# --- on-call overrides (issue 8) ------------------------------------------------------------------
+# ``person`` is on call in the schedule layer ``schedule`` from ``starts_at`` to ``ends_at`` instead
+# of whoever the rotation says; where overrides overlap, the newest (highest id) wins.
+oncall_overrides = sa.Table(
+    "oncall_overrides",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("schedule", sa.String(100), nullable=False),
+    sa.Column("person", sa.String(200), nullable=False),
+    sa.Column("starts_at", TS, nullable=False),
+    sa.Column("ends_at", TS, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Index("ix_oncall_overrides_schedule_ends_at", "schedule", "ends_at"),
+)

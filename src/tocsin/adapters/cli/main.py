@@ -10,6 +10,7 @@ from tocsin.adapters.cli.backup import backup, restore
 from tocsin.adapters.cli.common import fail, settings
 from tocsin.adapters.cli.deliveries import deliveries, worker
 from tocsin.adapters.cli.incident import incident
+from tocsin.adapters.cli.oncall import oncall
 from tocsin.adapters.cli.ops import audit, db, postmortem
 from tocsin.adapters.discord.cli import discord
 from tocsin.adapters.slack.cli import slack
@@ -47,6 +48,7 @@ cli.add_command(slack)
 cli.add_command(discord)
 cli.add_command(token)
 cli.add_command(user)
+cli.add_command(oncall)
 
 
 def main() -> None:

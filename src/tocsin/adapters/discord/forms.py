@@ -47,20 +47,15 @@ def _text_input(
     return body
 
 
-def declare_modal(
-    default: Severity,
-    *,
-    title: str = "",
-    description: str = "",
-    severity: Severity | None = None,
-    commander: Mention | None = None,
-) -> dict[str, Any]:
-    """The declare form (a type 9 response), prefilled."""
-    chosen = severity or default
+def _severity_select(chosen: Severity) -> dict[str, Any]:
     options = [
         {"label": f"{s.value} · {s.label}", "value": s.value, "default": s is chosen}
         for s in Severity
     ]
+    return {"type": STRING_SELECT, "custom_id": "severity", "options": options}
+
+
+def _user_select(commander: Mention | None) -> dict[str, Any]:
     users: dict[str, Any] = {
         "type": USER_SELECT,
         "custom_id": "commander",
@@ -70,35 +65,43 @@ def declare_modal(
     }
     if commander is not None and commander.user_id.isdigit():
         users["default_values"] = [{"type": "user", "id": commander.user_id}]
+    return users
+
+
+def declare_modal(
+    default: Severity,
+    *,
+    title: str = "",
+    description: str = "",
+    severity: Severity | None = None,
+    commander: Mention | None = None,
+) -> dict[str, Any]:
+    """The declare form (a type 9 response), prefilled."""
+    title_input = _text_input(
+        "title",
+        SHORT,
+        MAX_TITLE,
+        required=True,
+        value=" ".join(title.split()),
+        placeholder="Checkout is down",
+    )
+    description_input = _text_input(
+        "description", PARAGRAPH, MAX_TEXT, required=False, value=description
+    )
     return {
         "type": MODAL,
         "data": {
             "custom_id": custom_id(DECLARE, "new"),
             "title": "Declare an incident",
             "components": [
+                _label("Title", title_input, "What is broken, in a few words."),
+                _label("Severity", _severity_select(severity or default)),
                 _label(
-                    "Title",
-                    _text_input(
-                        "title",
-                        SHORT,
-                        MAX_TITLE,
-                        required=True,
-                        value=" ".join(title.split()),
-                        placeholder="Checkout is down",
-                    ),
-                    "What is broken, in a few words.",
+                    "Commander",
+                    _user_select(commander),
+                    "Leave it empty to lead the incident yourself.",
                 ),
-                _label(
-                    "Severity",
-                    {"type": STRING_SELECT, "custom_id": "severity", "options": options},
-                ),
-                _label("Commander", users, "Leave it empty to lead the incident yourself."),
-                _label(
-                    "Description",
-                    _text_input(
-                        "description", PARAGRAPH, MAX_TEXT, required=False, value=description
-                    ),
-                ),
+                _label("Description", description_input),
             ],
         },
     }

@@ -28,6 +28,7 @@ from tocsin.config import Settings
 from tocsin.delivery.service import build_delivery
 from tocsin.observability.logging import configure_logging
 from tocsin.observability.metrics import create_metrics
+from tocsin.services.paging import paging_timer_handlers
 
 log = structlog.get_logger("tocsin.serve")
 
@@ -94,7 +95,9 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     ctx = build_context(settings)
     metrics = create_metrics()
     runtime = build_runtime(settings)
-    delivery = build_delivery(settings, ctx, metrics)
+    # Paging, escalations, update reminders and commander nags run as timers (issue 8).
+    timers = paging_timer_handlers(settings, ctx, metrics)
+    delivery = build_delivery(settings, ctx, metrics, timer_handlers=timers)
     runtime.soft_checks.update(delivery.soft_checks())
     # Slack (issue 4): the /slack/* routes when signed over HTTP, Socket Mode with an app token.
     slack_routes, slack_starters = slack_surface(settings, ctx, metrics)

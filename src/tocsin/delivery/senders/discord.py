@@ -40,6 +40,7 @@ from tocsin.adapters.discord.render import STYLE, message_body
 from tocsin.adapters.discord.rest import DiscordRest
 from tocsin.chat import texts
 from tocsin.chat.messages import Message
+from tocsin.config import Settings
 from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Sent, Skip
 from tocsin.domain.effects import Effect
 from tocsin.domain.model import Severity
@@ -344,21 +345,17 @@ class DiscordSender:
             log.warning("Discord refused a nicety", error=str(exc))
 
 
-def build_discord_sender(settings: Any, policy: Policy) -> DiscordSender | None:
-    """The sender for ``settings`` (a :class:`tocsin.config.Settings`), or None without a bot
-    token. TOCSIN_DISCORD_INCIDENT_SPACE, TOCSIN_DISCORD_CATEGORY_ID and
-    TOCSIN_DISCORD_ARCHIVE_AFTER_HOURS are read when the settings define them."""
-    token = getattr(settings, "discord_bot_token", None)
+def build_discord_sender(settings: Settings, policy: Policy) -> DiscordSender | None:
+    """The sender for ``settings``, or None without a bot token (found by the registry)."""
+    token = settings.discord_bot_token
     if token is None:
         return None
-    space = str(getattr(settings, "discord_incident_space", None) or "channel").strip().lower()
-    hours = getattr(settings, "discord_archive_after_hours", None)
     return DiscordSender(
         DiscordRest(token.get_secret_value(), settings.discord_api_url),
         policy=policy,
         guild_id=settings.discord_guild_id,
         announce_channel=settings.discord_announce_channel,
-        space=space,
-        category_id=getattr(settings, "discord_category_id", None),
-        archive_after=float(hours) * 3600 if hours is not None else ARCHIVE_AFTER_SECONDS,
+        space=settings.discord_incident_space,
+        category_id=settings.discord_category_id,
+        archive_after=settings.discord_archive_after_hours * 3600,
     )

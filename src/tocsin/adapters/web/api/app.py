@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from tocsin.adapters.web.api.auth import authenticate
 from tocsin.adapters.web.api.endpoints import ENDPOINTS, Call, Endpoint, json_response
 from tocsin.adapters.web.api.headers import SecurityHeaders
+from tocsin.adapters.web.api.oncall import oncall_routes
 from tocsin.adapters.web.api.openapi import openapi_document
 from tocsin.adapters.web.api.parsing import parse_body, parse_query
 from tocsin.adapters.web.api.problems import PROBLEMS, from_error, problem
@@ -100,6 +101,7 @@ async def _internal(request: Request, exc: Exception) -> Response:
 def api_mount(ctx: Context, limiter: FailureLimiter) -> Mount:
     """``/api``: the v1 routes, ``/api/openapi.json`` and ``/api/docs``."""
     routes = [_route(endpoint, ctx, limiter) for endpoint in ENDPOINTS]
+    routes += oncall_routes(ctx, limiter)  # on-call schedules and overrides (issue 8)
     routes += [
         Route("/openapi.json", openapi_json, name="openapi"),
         Route("/docs", docs_page, name="api_docs"),

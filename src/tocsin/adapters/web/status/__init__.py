@@ -1,0 +1,77 @@
+"""The public status page (``/status``, Atom, Statuspage's public JSON) and its REST calls.
+
+:func:`status_surface` is what ``tocsin serve`` mounts: the public routes served from a cache
+that this process's commits (and, with TOCSIN_REDIS_URL, every replica's) invalidate, the REST
+calls that manage components and an incident's visibility, and with Statuspage sync on the
+``statuspage_sync`` health check and the watcher that reports failed syncs in incident channels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from starlette.routing import BaseRoute
+
+from tocsin.adapters.web.api.mount import build_limiter
+from tocsin.adapters.web.runtime import Runtime
+from tocsin.adapters.web.status import manage
+from tocsin.adapters.web.status.cache import StatusCache
+from tocsin.adapters.web.status.invalidation import RedisInvalidation, subscriber_client
+from tocsin.adapters.web.status.render import RENDERERS
+from tocsin.adapters.web.status.routes import EXTRA_HEADERS, public_routes
+from tocsin.config import Settings, secret_key
+from tocsin.domain.status_view import PageInfo, StatusPage, opaque_id
+from tocsin.observability.metrics import Metrics
+from tocsin.services import status_page
+from tocsin.services.context import Context
+from tocsin.services.statuspage_failures import failure_check, failure_watcher
+from tocsin.storage import redis
+
+Starter = Callable[[], Awaitable[Callable[[], Awaitable[None]]]]
+PAGE_NAME = "Service status"
+
+
+def page_info(public_url: str, name: str = PAGE_NAME) -> PageInfo:
+    url = f"{public_url.rstrip('/')}/status"
+    return PageInfo(id=opaque_id("page", urlsplit(url).netloc), name=name, url=url)
+
+
+def build_cache(
+    ctx: Context, page: PageInfo, key: bytes, metrics: Metrics | None = None
+) -> StatusCache:
+    """The page cache over ``ctx``'s database; this process's commits invalidate it."""
+    public_id = status_page.public_ids(key)
+
+    async def load() -> StatusPage:
+        return await status_page.load_page(ctx, page, public_id)
+
+    async def marker() -> object:
+        return await status_page.change_marker(ctx)
+
+    cache = StatusCache(load, marker, RENDERERS, metrics=metrics, extra_headers=EXTRA_HEADERS)
+    ctx.on_commit.append(cache.invalidate)
+    return cache
+
+
+def status_surface(
+    settings: Settings, ctx: Context, metrics: Metrics, runtime: Runtime
+) -> tuple[list[BaseRoute], list[Starter]]:
+    """Routes (mount them before the ``/api`` mount) and background starters."""
+    cache = build_cache(ctx, page_info(settings.public_url), secret_key(settings).encode(), metrics)
+    starters: list[Starter] = []
+    if settings.redis_url:
+        shared = RedisInvalidation(
+            redis.connect(settings.redis_url), subscriber_client(settings.redis_url),
+            cache.invalidate,
+        )  # fmt: skip
+        ctx.on_commit.append(shared.publish_soon)
+        starters.append(shared.starter())
+    if "statuspage" in ctx.destinations:
+        runtime.soft_checks["statuspage_sync"] = failure_check(ctx)
+        starters.append(failure_watcher(ctx))
+    limiter = build_limiter(settings.redis_url, runtime)
+    return [*public_routes(cache), *manage.routes(ctx, limiter, cache)], starters
+
+
+__all__ = ["StatusCache", "build_cache", "page_info", "status_surface"]

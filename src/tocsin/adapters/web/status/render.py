@@ -1,0 +1,113 @@
+"""The status page's representations as bytes: HTML, an Atom feed and Statuspage's JSON.
+
+Every one escapes what people typed (titles, update texts, component names):
+
+* HTML through Jinja2 with autoescaping (``<script>`` shows as text);
+* Atom through ElementTree, which escapes text and attributes for XML;
+* JSON through orjson, with ``<``, ``>`` and ``&`` written as ``\\u003c``, ``\\u003e`` and
+  ``\\u0026`` so that a document pasted into a web page cannot close a ``<script>`` element (the
+  parsed values are unchanged).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import orjson
+from jinja2 import DictLoader, Environment, StrictUndefined
+
+from tocsin.adapters.web.status.assets import LABELS, TEMPLATE
+from tocsin.domain.status_json import DOCUMENTS, stamp
+from tocsin.domain.status_view import IncidentView, StatusPage
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FEED_ENTRIES = 50
+HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%b %d, %H:%M UTC") if value is not None else ""
+
+
+def iso(value: datetime | None) -> str:
+    return stamp(value) or ""
+
+
+@functools.cache
+def environment() -> Environment:
+    env = Environment(
+        loader=DictLoader({"status.html": TEMPLATE}),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = when
+    env.filters["iso"] = iso
+    return env
+
+
+def json_bytes(document: Any) -> bytes:
+    """``document`` as JSON that is also safe to embed in HTML."""
+    raw = orjson.dumps(document)
+    return raw.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+
+
+def html(status: StatusPage) -> bytes:
+    page = environment().get_template("status.html")
+    return page.render(page=status.page, status=status, labels=LABELS).encode()
+
+
+def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+    element.text = text
+    return element
+
+
+def _entry(feed: ET.Element, incident: IncidentView, url: str) -> None:
+    entry = ET.SubElement(feed, f"{{{ATOM_NS}}}entry")
+    link = f"{url}#incident-{incident.id}"
+    _text(entry, "id", link)
+    _text(entry, "title", incident.name)
+    _text(entry, "published", iso(incident.created_at))
+    _text(entry, "updated", iso(incident.updated_at))
+    ET.SubElement(entry, f"{{{ATOM_NS}}}link", {"rel": "alternate", "href": link})
+    lines = [f"{u.status.title()} ({when(u.at)}): {u.body}" for u in incident.updates]
+    _text(entry, "content", "\n\n".join(lines), type="text")
+
+
+def atom(status: StatusPage) -> bytes:
+    """The incident history as an Atom feed, most recently changed first."""
+    ET.register_namespace("", ATOM_NS)
+    url = status.page.url
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": "en"})
+    _text(feed, "id", url)
+    _text(feed, "title", f"{status.page.name} history")
+    _text(feed, "updated", iso(status.updated_at))
+    author = ET.SubElement(feed, f"{{{ATOM_NS}}}author")
+    _text(author, "name", status.page.name)
+    ET.SubElement(feed, f"{{{ATOM_NS}}}link", {"rel": "alternate", "href": url})
+    ET.SubElement(feed, f"{{{ATOM_NS}}}link", {"rel": "self", "href": f"{url}/history.atom"})
+    recent = sorted([*status.active, *status.past], key=lambda i: i.updated_at, reverse=True)
+    for incident in recent[:FEED_ENTRIES]:
+        _entry(feed, incident, url)
+    return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
+
+
+def _json(name: str) -> Callable[[StatusPage], bytes]:
+    document = DOCUMENTS[name]
+    return lambda status: json_bytes(document(status))
+
+
+RENDERERS: Mapping[str, tuple[Callable[[StatusPage], bytes], str]] = {
+    "html": (html, HTML),
+    "atom": (atom, ATOM),
+    **{name: (_json(name), JSON) for name in DOCUMENTS},
+}
+"""Representation name -> (renderer, media type)."""

@@ -47,7 +47,7 @@ def test_slack_signature_verify(benchmark: Any) -> None:
 
 def test_discord_signature_verify(benchmark: Any) -> None:
     """Discord Ed25519 verification (PyNaCl) of an interaction body."""
-    from nacl.signing import SigningKey  # noqa: PLC0415
+    from nacl.signing import SigningKey
 
     key = SigningKey(hashlib.sha256(b"bench").digest())
     body = b'{"type":2,"data":{"name":"incident","options":[{"name":"list","type":1}]}}'
@@ -113,5 +113,3 @@ def test_write_path_unit_of_work(benchmark: Any, tmp_path: Path, synchronous: st
     finally:
         loop.run_until_complete(db.dispose())
         loop.close()
-
-

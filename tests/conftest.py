@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -67,7 +67,7 @@ def fixtures_dir() -> Path:
 
 
 async def _create_pg_database() -> tuple[str, Callable[[], object]]:
-    import asyncpg  # noqa: PLC0415 - only needed when PostgreSQL tests run
+    import asyncpg
 
     name = f"tocsin_t_{uuid.uuid4().hex[:12]}"
     admin = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
@@ -136,6 +136,6 @@ def ctx(db: Database, clock: Clock) -> Context:
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
+def redis_url() -> str:
     need_service(REDIS_URL, HOW_REDIS)
-    yield REDIS_URL
+    return REDIS_URL

@@ -122,7 +122,7 @@ async def test_nag_while_nobody_has_command_and_stop_once_someone_takes_it(
     assert "INC-1 has no commander yet" in nags[0].payload["text"]
     assert nags[0].payload["buttons"] == []
     clock.advance(minutes=3)
-    await run(ctx, "commander INC-1 <@U0ALICE|alice>", BOT)
+    await run(ctx, "commander INC-1 @slack:U0ALICE", BOT)
     clock.advance(minutes=30)
     assert await timers.fire_due() == 0
     assert len(await reminders(db, "commander")) == 2

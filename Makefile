@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck format bench clean docs
+.PHONY: run test lint typecheck format clean docs bench-micro bench-delivery
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,3 +35,12 @@ clean:
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_config_docs.py
+
+# Benchmarks are on demand only, never part of `make test` (figures: docs/performance.md).
+bench-micro: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pytest benchmarks/bench_micro.py -p no:cacheprovider -q \
+		--benchmark-columns=min,median,mean,ops,rounds --benchmark-sort=name
+
+bench-delivery: $(STAMP)
+	$(BIN)/python benchmarks/delivery_bench.py

@@ -16,6 +16,7 @@ from fakes.statuspage_api import API_KEY, PAGE_ID, FakeStatuspage
 from tocsin.config import load_settings
 from tocsin.delivery.base import Delivery, PermanentError, RetryableError, Skip
 from tocsin.delivery.senders.statuspage import (
+    RATE,
     REF,
     StatuspageSender,
     build_statuspage_sender,
@@ -105,8 +106,9 @@ async def test_later_syncs_patch_the_same_incident(
     sent = await sender.send(delivery(1), MappingRefs({}))
     refs = MappingRefs(dict(sent.refs))
     await sender.send(delivery(2, body="Rolled back deploy", status="identified"), refs)
+    lowered = {"API": "degraded_performance"}
     await sender.send(
-        delivery(3, body="", impact="minor", components={"API": "degraded_performance"}), refs
+        delivery(3, body="", status="identified", impact="minor", components=lowered), refs
     )
     await sender.send(delivery(4, status="resolved", body="This incident has been resolved.",
                                components={"API": "operational"}), refs)  # fmt: skip
@@ -178,7 +180,7 @@ async def test_requests_are_paced_to_one_per_second(fake: FakeStatuspage) -> Non
     """At the default pace a sync that reads the component list and then creates the incident
     sends its two requests at least a second apart: Statuspage never answers 420."""
     fake.strict_rate(1.0)
-    sender = sender_for(fake, rate=1.0)
+    sender = sender_for(fake, rate=RATE)
     try:
         await sender.send(delivery(1), MappingRefs({}))
     finally:

@@ -1,22 +1,50 @@
-"""The ``tocsin`` command. Errors print one line to stderr and exit non-zero."""
+"""The ``tocsin`` command. Errors print one line to stderr and exit non-zero.
+
+Subcommands are imported only when they run (``LAZY``): ``tocsin incident ...`` need not load the
+Slack, Discord, web or backup code, which keeps every CLI call quick.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from tocsin import __version__
-from tocsin.adapters.cli.access import token, user
-from tocsin.adapters.cli.backup import backup, restore
-from tocsin.adapters.cli.common import fail, settings
-from tocsin.adapters.cli.deliveries import deliveries, worker
-from tocsin.adapters.cli.incident import incident
-from tocsin.adapters.cli.oncall import oncall
-from tocsin.adapters.cli.ops import audit, db, postmortem
-from tocsin.adapters.discord.cli import discord
-from tocsin.adapters.slack.cli import slack
+
+# name -> "module:attribute" of the click command.
+LAZY = {
+    "incident": "tocsin.adapters.cli.incident:incident",
+    "db": "tocsin.adapters.cli.ops:db",
+    "audit": "tocsin.adapters.cli.ops:audit",
+    "postmortem": "tocsin.adapters.cli.ops:postmortem",
+    "deliveries": "tocsin.adapters.cli.deliveries:deliveries",
+    "worker": "tocsin.adapters.cli.deliveries:worker",
+    "backup": "tocsin.adapters.cli.backup:backup",
+    "restore": "tocsin.adapters.cli.backup:restore",
+    "slack": "tocsin.adapters.slack.cli:slack",
+    "discord": "tocsin.adapters.discord.cli:discord",
+    "token": "tocsin.adapters.cli.access:token",
+    "user": "tocsin.adapters.cli.access:user",
+    "oncall": "tocsin.adapters.cli.oncall:oncall",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = LAZY.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tocsin")
 def cli() -> None:
     """tocsin: declare and run incidents from Slack, Discord, the web, the API or here."""
@@ -25,6 +53,7 @@ def cli() -> None:
 @cli.command()
 def serve() -> None:
     """Serve the web app, the APIs and the chat endpoints, with the delivery workers."""
+    from tocsin.adapters.cli.common import fail, settings
     from tocsin.adapters.web.server import serve as run_server
     from tocsin.observability.tracing import configure_tracing
 
@@ -34,21 +63,6 @@ def serve() -> None:
     except ValueError as exc:
         fail(str(exc), 2)
     run_server(cfg)
-
-
-cli.add_command(incident)
-cli.add_command(db)
-cli.add_command(audit)
-cli.add_command(postmortem)
-cli.add_command(deliveries)
-cli.add_command(worker)
-cli.add_command(backup)
-cli.add_command(restore)
-cli.add_command(slack)
-cli.add_command(discord)
-cli.add_command(token)
-cli.add_command(user)
-cli.add_command(oncall)
 
 
 def main() -> None:

@@ -16,8 +16,8 @@ Nothing is created twice: Statuspage takes no idempotency key, so when an earlie
 have reached it (``maybe_sent``: a lease that ran out, a read timeout) the incident is looked up
 first by the ``metadata.tocsin.ref`` it was created with, and an update whose text is already
 there is not posted again. Component ids come from Statuspage's component list, matched by name,
-and are kept as refs (``component:<name>``) and in memory. Requests go out at most one per second
-(Statuspage's limit per token); a 420 or 429 pauses this sender and the destination's pacing for
+and are kept as refs (``component:<name>``) and in memory. Requests go out at most one per 1.05 seconds
+(Statuspage's limit is one per second per token); a 420 or 429 pauses this sender and the destination's pacing for
 ``Retry-After`` (5 s when not given). Failures are classified as for every destination
 (``delivery/errors.py``); a delivery that goes dead is reported in ``/health`` and in the
 incident's channel by :mod:`tocsin.services.statuspage_failures`.
@@ -45,6 +45,9 @@ log = structlog.get_logger("tocsin.delivery.statuspage")
 
 REF = "statuspage_incident"
 RATE_LIMIT_PAUSE = 5.0  # seconds, when a 420/429 names no Retry-After
+# Statuspage allows 1 request/s per token; keep 5 % under it so network jitter cannot make two
+# requests arrive closer than a second apart.
+RATE = 1 / 1.05
 COMPONENT_TTL = 300.0  # seconds the component list is trusted before it is read again
 RELOAD_ON_MISS = 30.0  # an unknown name reads the list again, at most this often
 PAGE_SIZE = 100
@@ -71,7 +74,7 @@ class StatuspageApi:
         client: httpx.AsyncClient,
         page_id: str,
         *,
-        rate: float = 1.0,
+        rate: float = RATE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client

@@ -12,8 +12,9 @@ import pytest
 
 from fakes.slack_api import BOT_TOKEN, FakeSlack
 from tocsin.adapters.slack.webapi import SlackApi
+from tocsin.config import load_settings
 from tocsin.delivery.base import Delivery, PermanentError, RetryableError, Sent, Skip
-from tocsin.delivery.senders.slack import SlackSender
+from tocsin.delivery.senders.slack import SlackSender, build_slack_sender
 from tocsin.domain.policy import default_policy
 from tocsin.domain.policy_file import parse_policy
 
@@ -300,3 +301,21 @@ async def test_a_post_without_a_channel_is_a_permanent_failure(sender: SlackSend
     """If open_channel never succeeded there is nowhere to post: dead, with a reason."""
     with pytest.raises(PermanentError, match="no Slack channel"):
         await sender.send(delivery("post", "note", text="x"), Refs())
+
+
+async def test_the_sender_is_built_from_the_settings() -> None:
+    """No bot token, no sender; with one, the announce channel and archive delay are the
+    settings' (TOCSIN_SLACK_ANNOUNCE_CHANNEL, TOCSIN_SLACK_ARCHIVE_AFTER_HOURS)."""
+    assert build_slack_sender(load_settings({}, env_file=None), default_policy()) is None
+    env = {
+        "TOCSIN_SLACK_BOT_TOKEN": BOT_TOKEN,
+        "TOCSIN_SLACK_ANNOUNCE_CHANNEL": "C0ANNOUNCE",
+        "TOCSIN_SLACK_ARCHIVE_AFTER_HOURS": "2",
+    }
+    sender = build_slack_sender(load_settings(env, env_file=None), default_policy())
+    assert sender is not None
+    try:
+        assert sender.announce_channel == "C0ANNOUNCE"
+        assert sender.archive_after == 7200
+    finally:
+        await sender.aclose()

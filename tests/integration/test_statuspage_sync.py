@@ -235,7 +235,8 @@ def _context(ctx: Context, *destinations: str) -> Context:
 
 
 async def _drain(ctx: Context, sender: StatuspageSender, done: Any, within: float = 15.0) -> None:
-    config = DeliveryConfig(poll=0.05, pacing={"statuspage": lambda d: [("sp", 50.0, 10)]})
+    pacing = {"statuspage": lambda d: [("sp", 50.0, 10)]}
+    config = DeliveryConfig(poll=0.05, pacing=pacing, clock=ctx.clock)
     service = DeliveryService(ctx.db, {"statuspage": sender}, config=config)
     await service.start()
     try:

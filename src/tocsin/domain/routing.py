@@ -36,6 +36,7 @@ def snapshot(incident: Incident, public_url: str = "") -> dict[str, Any]:
         "number": incident.number,
         "ref": incident.ref,
         "title": incident.title,
+        "description": incident.description,
         "severity": incident.severity.value,
         "status": incident.status.value,
         "commander": commander.to_dict() if commander else None,

@@ -23,6 +23,7 @@ from tocsin.adapters.web.api.mount import routes_from_settings
 from tocsin.adapters.web.app import Starter, create_app
 from tocsin.adapters.web.health import metrics_routes
 from tocsin.adapters.web.runtime import Runtime
+from tocsin.adapters.web.status import status_surface
 from tocsin.app import build_context, build_runtime
 from tocsin.config import Settings
 from tocsin.delivery.service import build_delivery
@@ -105,13 +106,16 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     discord_routes, discord_starters = discord_surface(settings, ctx, metrics)
     # REST API, dashboard and static files (issue 6).
     access = routes_from_settings(settings, ctx, runtime)
+    # Public status page and its REST calls (issue 9): routed before the /api mount.
+    status_routes, status_starters = status_surface(settings, ctx, metrics, runtime)
+    surface_starters = [*slack_starters, *discord_starters, *status_starters]
     separate_metrics = settings.metrics_port is not None
     app = create_app(
         ctx,
         metrics,
         runtime,
-        routes=[*slack_routes, *discord_routes, *access],
-        starters=[*(starters or []), delivery.start, *slack_starters, *discord_starters],
+        routes=[*slack_routes, *discord_routes, *status_routes, *access],
+        starters=[*(starters or []), delivery.start, *surface_starters],
         metrics_on_main=not separate_metrics,
     )
     server = DrainingServer(

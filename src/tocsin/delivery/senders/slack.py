@@ -350,14 +350,13 @@ class SlackSender:
 
 def build_slack_sender(settings: Settings, policy: Policy) -> SlackSender | None:
     """The sender for ``settings``, or None without a bot token (found by the delivery
-    registry). ``TOCSIN_SLACK_ARCHIVE_AFTER_HOURS`` is read when the settings define it."""
+    registry). The channel is archived TOCSIN_SLACK_ARCHIVE_AFTER_HOURS after a resolve."""
     token = settings.slack_bot_token
     if token is None:
         return None
-    hours = getattr(settings, "slack_archive_after_hours", None)
     return SlackSender(
         SlackApi(token.get_secret_value(), settings.slack_api_url),
         policy=policy,
         announce_channel=settings.slack_announce_channel,
-        archive_after=float(hours) * 3600 if hours is not None else ARCHIVE_AFTER_SECONDS,
+        archive_after=settings.slack_archive_after_hours * 3600,
     )

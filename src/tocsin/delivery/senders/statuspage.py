@@ -16,11 +16,11 @@ Nothing is created twice: Statuspage takes no idempotency key, so when an earlie
 have reached it (``maybe_sent``: a lease that ran out, a read timeout) the incident is looked up
 first by the ``metadata.tocsin.ref`` it was created with, and an update whose text is already
 there is not posted again. Component ids come from Statuspage's component list, matched by name,
-and are kept as refs (``component:<name>``) and in memory. Requests go out at most one per 1.05 seconds
-(Statuspage's limit is one per second per token); a 420 or 429 pauses this sender and the destination's pacing for
-``Retry-After`` (5 s when not given). Failures are classified as for every destination
-(``delivery/errors.py``); a delivery that goes dead is reported in ``/health`` and in the
-incident's channel by :mod:`tocsin.services.statuspage_failures`.
+and are kept as refs (``component:<name>``) and in memory. Requests go out at most one per 1.05 s
+(Statuspage allows one per second per token); a 420 or 429 pauses this sender and the
+destination's pacing for ``Retry-After`` (5 s when not given). Failures are classified as for
+every destination (``delivery/errors.py``); a delivery that goes dead is reported in ``/health``
+and in the incident's channel by :mod:`tocsin.services.statuspage_failures`.
 """
 
 from __future__ import annotations

@@ -178,6 +178,20 @@ def load(url: str, seconds: int, connections: int) -> float:
     return asyncio.run(_python_load(url, seconds, min(connections, 20)))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(url: str, pid: int, seconds: int, connections: int) -> tuple[float, float]:
+    """Requests per second, and the server's CPU use meanwhile (1.0 = one core busy: the
+    server, not the load generator, is the limit)."""
+    before, began = cpu_seconds(pid), time.monotonic()
+    rate = load(url, seconds, connections)
+    return rate, (cpu_seconds(pid) - before) / (time.monotonic() - began)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -199,16 +213,20 @@ def main() -> None:
             print(
                 f"load generator: {client}, {args.connections} connections, {args.seconds} s each"
             )
-            print("| path | bytes | tocsin req/s | bare Starlette req/s | ratio |")
+            print("| path | bytes | tocsin req/s (CPU) | bare Starlette req/s (CPU) | ratio |")
             print("|---|---|---|---|---|")
+            other = f"http://127.0.0.1:{bare_port}"
             for path in PATHS:
                 size = len(httpx.get(base + path).content)
                 load(base + path, 2, args.connections)  # warm both up
-                load(f"http://127.0.0.1:{bare_port}{path}", 2, args.connections)
-                ours = load(base + path, args.seconds, args.connections)
-                theirs = load(f"http://127.0.0.1:{bare_port}{path}", args.seconds, args.connections)
+                load(other + path, 2, args.connections)
+                ours, ours_cpu = measured(base + path, tocsin.pid, args.seconds, args.connections)
+                theirs, theirs_cpu = measured(
+                    other + path, bare.pid, args.seconds, args.connections
+                )
                 print(
-                    f"| `{path}` | {size:,} | {ours:,.0f} | {theirs:,.0f} | {ours / theirs:.2f} |"
+                    f"| `{path}` | {size:,} | {ours:,.0f} ({ours_cpu:.0%}) | "
+                    f"{theirs:,.0f} ({theirs_cpu:.0%}) | {ours / theirs:.2f} |"
                 )
             metrics = httpx.get(base + "/metrics").text
             for line in metrics.splitlines():

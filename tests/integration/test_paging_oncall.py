@@ -99,7 +99,8 @@ async def test_calendar_feed_needs_a_token_and_takes_it_in_the_url(
     oncall_ctx: Context, client: httpx.AsyncClient
 ) -> None:
     """text/calendar with one event per shift; ``?token=`` works for calendar apps, a wrong one
-    is 401; ``person`` filters; an unknown schedule is 404."""
+    is 401; ``person`` filters; a layer (``primary/shadow``) has its own feed; an unknown
+    schedule is 404."""
     token = await secret(oncall_ctx, "calendar", "read")
     assert (await client.get("/api/v1/schedules/primary.ics")).status_code == 401
     bad = await client.get("/api/v1/schedules/primary.ics", params={"token": "tocsin_nope"})
@@ -116,6 +117,10 @@ async def test_calendar_feed_needs_a_token_and_takes_it_in_the_url(
     )
     assert mine.text.count("BEGIN:VEVENT") in (1, 2)
     assert "U0ALICE" not in mine.text
+    layer = await client.get(
+        "/api/v1/schedules/primary/shadow.ics", params={"weeks": 2}, headers=bearer(token)
+    )
+    assert layer.text.count("BEGIN:VEVENT") == 15  # a layer's own feed
     missing = await client.get("/api/v1/schedules/nope.ics", headers=bearer(token))
     assert missing.status_code == 404
     assert "known: primary, primary/shadow" in missing.json()["detail"]

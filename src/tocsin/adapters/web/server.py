@@ -107,17 +107,18 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     # REST API, dashboard and static files (issue 6).
     access = routes_from_settings(settings, ctx, runtime)
     # Public status page and its REST calls (issue 9): routed before the /api mount.
-    status_routes, status_starters = status_surface(settings, ctx, metrics, runtime)
-    surface_starters = [*slack_starters, *discord_starters, *status_starters]
+    status = status_surface(settings, ctx, metrics, runtime)
+    surface_starters = [*slack_starters, *discord_starters, *status.starters]
     separate_metrics = settings.metrics_port is not None
     app = create_app(
         ctx,
         metrics,
         runtime,
-        routes=[*slack_routes, *discord_routes, *status_routes, *access],
+        routes=[*slack_routes, *discord_routes, *status.routes, *access],
         starters=[*(starters or []), delivery.start, *surface_starters],
         metrics_on_main=not separate_metrics,
     )
+    status.install(app)  # the status page answers ahead of the middleware (stampedes)
     server = DrainingServer(
         _config(app, settings.host, settings.port, settings), runtime, settings.drain_seconds
     )

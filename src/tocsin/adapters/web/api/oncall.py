@@ -148,7 +148,7 @@ def oncall_routes(ctx: Context, limiter: FailureLimiter) -> list[Route]:
     """The on-call routes, for the ``/api`` mount."""
     return [
         _route("/v1/oncall", who, ctx, limiter),
-        _route("/v1/schedules/{name}.ics", feed, ctx, limiter, query_token=True),
+        _route("/v1/schedules/{name:path}.ics", feed, ctx, limiter, query_token=True),
         _route("/v1/overrides", overrides, ctx, limiter),
         _route("/v1/overrides", create_override, ctx, limiter, "POST"),
         _route("/v1/overrides/{override_id}", delete_override, ctx, limiter, "DELETE"),

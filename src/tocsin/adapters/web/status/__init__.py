@@ -9,8 +9,10 @@ calls that manage components and an incident's visibility, and with Statuspage s
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from tocsin.adapters.web.api.mount import build_limiter
@@ -19,7 +21,7 @@ from tocsin.adapters.web.status import manage
 from tocsin.adapters.web.status.cache import StatusCache
 from tocsin.adapters.web.status.invalidation import RedisInvalidation, subscriber_client
 from tocsin.adapters.web.status.render import RENDERERS
-from tocsin.adapters.web.status.routes import EXTRA_HEADERS, public_routes
+from tocsin.adapters.web.status.routes import EXTRA_HEADERS, StatusFirst, public_routes
 from tocsin.config import Settings, secret_key
 from tocsin.domain.status_view import PageInfo, StatusPage, opaque_id
 from tocsin.observability.metrics import Metrics
@@ -54,10 +56,25 @@ def build_cache(
     return cache
 
 
+@dataclass
+class StatusSurface:
+    """What ``tocsin serve`` adds for the status page."""
+
+    routes: list[BaseRoute]  # route them before the /api mount
+    starters: list[Starter]
+    cache: StatusCache
+    metrics: Metrics
+
+    def install(self, app: Starlette) -> None:
+        """Serve the public status paths ahead of ``app``'s middleware stack (see
+        :class:`~tocsin.adapters.web.status.routes.StatusFirst`); call before it starts."""
+        app.add_middleware(StatusFirst, cache=self.cache, metrics=self.metrics)
+
+
 def status_surface(
     settings: Settings, ctx: Context, metrics: Metrics, runtime: Runtime
-) -> tuple[list[BaseRoute], list[Starter]]:
-    """Routes (mount them before the ``/api`` mount) and background starters."""
+) -> StatusSurface:
+    """Routes, background starters and the fast path for ``tocsin serve``."""
     cache = build_cache(ctx, page_info(settings.public_url), secret_key(settings).encode(), metrics)
     starters: list[Starter] = []
     if settings.redis_url:
@@ -71,7 +88,8 @@ def status_surface(
         runtime.soft_checks["statuspage_sync"] = failure_check(ctx)
         starters.append(failure_watcher(ctx))
     limiter = build_limiter(settings.redis_url, runtime)
-    return [*public_routes(cache), *manage.routes(ctx, limiter, cache)], starters
+    routes = [*public_routes(cache), *manage.routes(ctx, limiter, cache)]
+    return StatusSurface(routes, starters, cache, metrics)
 
 
-__all__ = ["StatusCache", "build_cache", "page_info", "status_surface"]
+__all__ = ["StatusCache", "StatusSurface", "build_cache", "page_info", "status_surface"]

@@ -28,8 +28,12 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any
 
+import structlog
+
 from tocsin.domain.status_view import StatusPage
 from tocsin.observability.metrics import Metrics
+
+log = structlog.get_logger("tocsin.status")
 
 Renderer = tuple[Callable[[StatusPage], bytes], str]  # (render, media type)
 RECHECK_SECONDS = 2.0
@@ -124,14 +128,23 @@ class StatusCache:
             return found
 
     async def _current(self) -> _Built:
-        """The built page, rebuilt when invalidated, expired, or the marker moved."""
+        """The built page, rebuilt when invalidated, expired, or the marker moved. When the
+        database cannot be read, the last page built is served (stale) rather than an error,
+        and the next attempt waits ``recheck`` seconds."""
         built, now = self._built, self.clock()
-        if built is None or built.generation != self.generation or now >= built.expires_at:
-            return await self._build()
-        if now >= built.fresh_until:
+        try:
+            if built is None or built.generation != self.generation or now >= built.expires_at:
+                return await self._build()
+            if now < built.fresh_until:
+                return built
             if await self.marker() != built.marker:
                 return await self._build()
-            built.fresh_until = now + self.recheck
+        except Exception as exc:
+            if built is None:
+                raise
+            log.warning("status page served stale: cannot read the database", error=str(exc))
+            built.generation, built.expires_at = self.generation, now + self.recheck
+        built.fresh_until = now + self.recheck
         return built
 
     async def _build(self) -> _Built:

@@ -18,12 +18,15 @@ import hashlib
 import time
 from collections.abc import Mapping
 from email.utils import formatdate, parsedate_to_datetime
+from typing import Any
 
+import structlog
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tocsin.adapters.web.status.assets import STYLESHEET
 from tocsin.adapters.web.status.cache import Rendered, StatusCache
+from tocsin.observability.metrics import Metrics
 
 CONTENT_SECURITY_POLICY = (
     b"default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
@@ -56,6 +59,15 @@ PATHS = {
     "/status/api/v2/incidents/unresolved.json": "unresolved",
 }
 _VALIDATORS = (b"etag", b"last-modified", b"cache-control")
+_UNAVAILABLE_BODY = b'{"error":"The status page is temporarily unavailable; try again shortly."}'
+_UNAVAILABLE = [
+    (b"content-type", b"application/json"),
+    (b"content-length", str(len(_UNAVAILABLE_BODY)).encode()),
+    (b"retry-after", b"5"),
+    (b"cache-control", b"no-store"),
+]
+
+log = structlog.get_logger("tocsin.status")
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -103,7 +115,14 @@ class CachedDocument:
         self.name = name
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await _send(scope, send, await self.cache.get(self.name))
+        try:
+            rendered = await self.cache.get(self.name)
+        except Exception:  # nothing built yet and the database is away
+            log.exception("status page unavailable", path=scope.get("path"))
+            await send({"type": "http.response.start", "status": 503, "headers": _UNAVAILABLE})
+            await send({"type": "http.response.body", "body": _UNAVAILABLE_BODY})
+            return
+        await _send(scope, send, rendered)
 
 
 def _stylesheet() -> Rendered:
@@ -140,3 +159,55 @@ def public_routes(cache: StatusCache) -> list[BaseRoute]:
     ]
     routes.append(Route("/status/status.css", Stylesheet(), methods=methods, name="status-css"))
     return routes
+
+
+class StatusFirst:
+    """Answers GET and HEAD of the public status paths before the app's middleware stack.
+
+    During an outage the status page takes the stampede, so its hits skip the per-request
+    access-log line, the request-id and body-size layers (a GET has no body) and tracing; they
+    are still counted in ``http_requests_total`` and ``http_request_duration_seconds`` (and
+    ``status_cache_total``). Every other request, and any other method, goes to ``app``.
+    """
+
+    def __init__(self, app: ASGIApp, cache: StatusCache, metrics: Metrics | None = None) -> None:
+        self.app = app
+        self.documents: dict[str, CachedDocument | Stylesheet] = {
+            path: CachedDocument(cache, name) for path, name in PATHS.items()
+        }
+        self.documents["/status/status.css"] = Stylesheet()
+        self.metrics = metrics
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        document = self.documents.get(scope["path"]) if scope["type"] == "http" else None
+        if document is None or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def counted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await document(scope, receive, counted)
+        finally:
+            self._measure(scope, status, time.perf_counter() - started)
+
+    def _measure(self, scope: Scope, status: int, elapsed: float) -> None:
+        if self.metrics is None:
+            return
+        key = (scope["path"], scope["method"], status)
+        series = self._series.get(key)
+        if series is None:
+            m = self.metrics
+            series = self._series[key] = (
+                m.http_requests_total.labels(key[0], key[1], str(status)),
+                m.http_request_duration_seconds.labels(key[0], key[1]),
+            )
+        series[0].inc()
+        series[1].observe(elapsed)

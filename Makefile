@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck format clean docs bench-micro bench-delivery
+.PHONY: run test lint typecheck format clean docs bench-micro bench-delivery bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,3 +44,9 @@ bench-micro: $(STAMP)
 
 bench-delivery: $(STAMP)
 	$(BIN)/python benchmarks/delivery_bench.py
+
+# tocsin vs a slack_bolt baseline over HTTP, driven by wrk (apt-get install -y wrk); loopback only.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python benchmarks/http_bench.py $(BENCH_ARGS)

@@ -29,7 +29,7 @@ async def authorize(**_kwargs: Any) -> AuthorizeResult:
     return AuthorizeResult(
         enterprise_id=None,
         team_id="T1",
-        bot_token="xoxb-bench-token",  # noqa: S106 - a dummy, never sent anywhere
+        bot_token="xoxb-bench-token",  # a dummy, never sent anywhere
         bot_user_id="UBOT",
         bot_id="BBOT",
     )

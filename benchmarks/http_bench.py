@@ -132,12 +132,22 @@ def tocsin_env(workdir: Path, port: int, api_port: int) -> dict[str, str]:
     return env
 
 
-def start_tocsin(workdir: Path, api_port: int) -> tuple[subprocess.Popen[bytes], str, float]:
+def start_tocsin(
+    workdir: Path, api_port: int, synchronous: str
+) -> tuple[subprocess.Popen[bytes], str, float]:
     port = free_port()
     env = tocsin_env(workdir, port, api_port)
     subprocess.run([str(BIN / "tocsin"), "db", "upgrade"], env=env, cwd=workdir, check=True)
     log = (workdir / "tocsin.log").open("wb")
-    proc = subprocess.Popen([str(BIN / "tocsin"), "serve"], env=env, cwd=workdir, stdout=log)
+    command = [str(BIN / "tocsin"), "serve"]
+    if synchronous != "FULL":  # measuring only: the product always opens SQLite with FULL
+        patch = (
+            "from tocsin.storage.db import Database; "
+            f"Database.__init__.__kwdefaults__['synchronous'] = {synchronous!r}; "
+            "from tocsin.adapters.cli.main import main; main()"
+        )
+        command = [sys.executable, "-c", patch, "serve"]
+    proc = subprocess.Popen(command, env=env, cwd=workdir, stdout=log)
     base = f"http://127.0.0.1:{port}"
     return proc, base, wait_ready(f"{base}/ready", proc)
 
@@ -306,7 +316,8 @@ def declare_incident(base: str) -> None:
 
 def profile(pid: int, out: Path, seconds: int) -> subprocess.Popen[bytes]:
     spy = shutil.which("py-spy") or str(BIN / "py-spy")
-    command = [spy, "record", "-p", str(pid), "-o", str(out), "-f", "flamegraph"]
+    kind = "flamegraph" if out.suffix == ".svg" else "raw"  # raw: collapsed stacks, for reading
+    command = [spy, "record", "-p", str(pid), "-o", str(out), "-f", kind]
     return subprocess.Popen([*command, "-d", str(seconds), "-r", "200", "--nonblocking"])
 
 
@@ -329,6 +340,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--only", choices=SCENARIOS, action="append")
     parser.add_argument("--flamegraph", type=Path, help="write a py-spy SVG of tocsin here")
+    parser.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="FULL")
     parser.add_argument("--profile", choices=SCENARIOS, default="note", help="profiled scenario")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -336,7 +348,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
     api_port = free_port()
     fake = start_fake_api(api_port)
-    tocsin, base, startup = start_tocsin(workdir, api_port)
+    tocsin, base, startup = start_tocsin(workdir, api_port, args.synchronous)
     bolt, bolt_base = start_bolt()
     try:
         time.sleep(1.0)

@@ -220,6 +220,9 @@ class Settings(BaseSettings):
     delivery_lease: float = Field(default=60.0, gt=0)
     """Seconds a worker holds a delivery it claimed; if the worker dies, another one takes the
     delivery over after this time."""
+    commander_nag_minutes: int = Field(default=10, ge=0)
+    """Minutes between polite requests in an incident channel for someone to take command, while
+    nobody (human) has it; the first comes that long after the declaration. 0 turns it off."""
 
     @classmethod
     def settings_customise_sources(

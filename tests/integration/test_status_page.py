@@ -16,7 +16,7 @@ from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.api.ratelimit import MemoryLimiter
 from tocsin.adapters.web.app import create_app
 from tocsin.adapters.web.runtime import Runtime
-from tocsin.adapters.web.status import build_cache, manage, page_info
+from tocsin.adapters.web.status import StatusSurface, build_cache, manage, page_info
 from tocsin.adapters.web.status.cache import StatusCache
 from tocsin.adapters.web.status.routes import public_routes
 from tocsin.domain.commands import Command
@@ -248,3 +248,51 @@ async def test_components_through_the_rest_calls(ctx: Context, site: Site) -> No
         c["name"] for c in json.loads((await site.http.get(base, headers=admin)).text)["items"]
     ]
     assert names == ["Web <b>app</b>"]
+
+
+async def test_fast_path_answers_ahead_of_the_middleware(ctx: Context) -> None:
+    """Installed on the app (as ``tocsin serve`` does), the status paths skip the request-id
+    layer but are still counted per route in http_requests_total; other methods and paths go
+    through the app as before."""
+    metrics = create_metrics(process=False)
+    cache = build_cache(ctx, page_info("https://example.test"), b"k" * 32, metrics)
+    app = create_app(ctx, metrics, Runtime(), routes=public_routes(cache))
+    StatusSurface(public_routes(cache), [], cache, metrics).install(app)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin.test") as http:
+        fast = await http.get("/status/api/v2/status.json")
+        assert fast.status_code == 200
+        assert "x-request-id" not in fast.headers
+        assert (await http.get("/status/status.css")).headers["content-type"].startswith("text/css")
+        refused = await http.post("/status")
+        assert refused.status_code == 405
+        assert "x-request-id" in refused.headers
+        text = (await http.get("/metrics")).text
+    line = 'http_requests_total{method="GET",route="/status/api/v2/status.json",status="200"}'
+    assert _sample(text, line) == 1.0
+
+
+async def test_database_outage_serves_the_last_page(ctx: Context, site: Site) -> None:
+    """When the database cannot be read, the last page built is still served (stale) instead
+    of an error; with nothing built yet the answer is a plain 503 with Retry-After."""
+    await declare(ctx, "Checkout down", Severity.P1)
+    assert "Checkout down" in (await site.http.get("/status")).text
+
+    async def broken() -> object:
+        raise ConnectionError("database is down")
+
+    site.cache.load = broken  # type: ignore[assignment]
+    site.cache.marker = broken
+    site.cache.invalidate()
+    stale = await site.http.get("/status")
+    assert stale.status_code == 200
+    assert "Checkout down" in stale.text
+    cold = build_cache(ctx, page_info("https://example.test"), b"k" * 32)
+    cold.load = broken  # type: ignore[assignment]
+    app = create_app(ctx, create_metrics(process=False), Runtime(), routes=public_routes(cold))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin.test") as http:
+        down = await http.get("/status/api/v2/summary.json")
+    assert down.status_code == 503
+    assert down.headers["retry-after"] == "5"
+    assert "temporarily unavailable" in down.json()["error"]

@@ -18,6 +18,7 @@ from tocsin.delivery.base import Delivery, PermanentError, RetryableError, Skip
 from tocsin.delivery.senders.statuspage import (
     RATE,
     REF,
+    VERSION,
     StatuspageSender,
     build_statuspage_sender,
     component_ref,
@@ -189,6 +190,28 @@ async def test_requests_are_paced_to_one_per_second(fake: FakeStatuspage) -> Non
     (create,) = fake.calls_to("POST", INCIDENTS)
     assert create - read >= 0.9
     assert len(fake.incidents) == 1
+
+
+async def test_an_old_row_retried_late_does_not_roll_the_state_back(
+    fake: FakeStatuspage, sender: StatuspageSender
+) -> None:
+    """A dead row an operator retries after newer syncs went out posts its update text but
+    leaves the newer status (resolved) alone; without text it is skipped."""
+    refs = dict((await sender.send(delivery(1, version=1), MappingRefs({}))).refs)
+    done = await sender.send(
+        delivery(5, version=5, status="resolved", components={"API": "operational"}),
+        MappingRefs(refs),
+    )
+    refs.update(done.refs)
+    assert refs[VERSION] == "5"
+    late = delivery(2, version=2, body="Rolling back", components={"API": "major_outage"})
+    await sender.send(late, MappingRefs(refs))
+    (incident,) = fake.incidents.values()
+    assert incident["status"] == "resolved"
+    assert incident["incident_updates"][0]["body"] == "Rolling back"
+    assert fake.status_of("API") == "operational"
+    with pytest.raises(Skip):
+        await sender.send(delivery(3, version=3, body=""), MappingRefs(refs))
 
 
 async def test_deleted_incident_is_created_again(

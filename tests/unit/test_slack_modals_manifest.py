@@ -106,6 +106,7 @@ def test_manifest_over_http_points_every_url_at_the_public_url() -> None:
     }
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "channels:manage", "pins:read", "reactions:read"} <= scopes
+    assert "im:write" in scopes  # page_dm opens a direct message (conversations.open)
     assert settings["socket_mode_enabled"] is False
 
 

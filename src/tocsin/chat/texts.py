@@ -185,3 +185,46 @@ def pinned_note(text: str, author: str = "") -> str:
     """Timeline text for a pinned (or 📌) message, stored plain so it reads well everywhere."""
     body = text.strip() or "(a message without text)"
     return f"📌 {body}" + (f" (message by {author})" if author else "")
+
+
+# --- paging and reminders (outbox kinds ``page_dm`` and ``remind``, see docs/oncall.md) -------
+def _buttons(payload: Mapping[str, Any]) -> tuple[Button, ...]:
+    """The buttons a paging payload asks for (``payload["buttons"]``), as on the announcement:
+    the same actions, so the platforms' button handlers run them unchanged."""
+    value = str((payload.get("incident") or {}).get("number", ""))
+    known = {
+        ACK: Button(ACK, "Acknowledge", value, "primary"),
+        UPDATE: Button(UPDATE, "Post update", value),
+    }
+    if not value:
+        return ()
+    return tuple(known[name] for name in payload.get("buttons") or () if name in known)
+
+
+def page_message(payload: Mapping[str, Any], style: Style) -> Message:
+    """A page, sent to the paged person directly: the incident's headline, the page's text and
+    an Acknowledge button. Plain (no embed) so the notification shows the words."""
+    snap = payload.get("incident") or {}
+    lines = [f"🚨 {style.bold(_headline(snap, style))}", style.escape(str(payload.get("text", "")))]
+    url = str(snap.get("url") or "")
+    if url:
+        lines.append(style.link(url, "Open in the tocsin dashboard"))
+    return Message("\n".join(lines), buttons=_buttons(payload))
+
+
+def reminder_message(payload: Mapping[str, Any], style: Style) -> Message:
+    """A reminder in the incident channel. Reason ``update``: the commander is mentioned (in
+    place of their name at the start of the text) and offered a Post update button. Reason
+    ``commander``: a polite request for someone to take command, no mention, no button."""
+    text = style.escape(str(payload.get("text", "")))
+    if payload.get("reason") != "update":
+        return Message(f"🙋 {text}", buttons=_buttons(payload))
+    person = payload.get("person")
+    if person:
+        mention = style.mention(person)
+        name = style.escape(str(person.get("display_name") or ""))
+        if name and text.startswith(f"{name},"):
+            text = mention + text[len(name) :]
+        elif mention not in text:
+            text = f"{mention}: {text}"
+    return Message(f"⏰ {text}", buttons=_buttons(payload))

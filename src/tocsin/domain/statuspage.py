@@ -141,6 +141,7 @@ def sync_fields(incident: Incident, entry: TimelineEntry, policy: Policy) -> dic
         released = [n for n in entry.data.get("previous", ()) if n not in incident.components]
     return {
         "ref": incident.ref,
+        "version": incident.version,
         "name": incident.title,
         "status": incident.status.value,
         "impact": impact(incident.severity),

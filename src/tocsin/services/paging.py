@@ -254,17 +254,13 @@ class Paging:
 
 
 def paging_config(settings: Settings, ctx: Context) -> PagingConfig:
-    """The handlers' configuration from the settings and the context's policy and platforms.
-    ``TOCSIN_COMMANDER_NAG_MINUTES`` is read when the settings define it (default 10)."""
+    """The handlers' configuration from the settings and the context's policy and platforms
+    (TOCSIN_COMMANDER_NAG_MINUTES sets the nag's cadence)."""
     destinations = set(ctx.destinations)
     if settings.webhook_url:
         destinations.add("webhook")
-    nag = getattr(settings, "commander_nag_minutes", None)
     return PagingConfig(
-        ctx.policy,
-        frozenset(destinations),
-        ctx.public_url,
-        DEFAULT_NAG_MINUTES if nag is None else int(nag),
+        ctx.policy, frozenset(destinations), ctx.public_url, settings.commander_nag_minutes
     )
 
 

@@ -84,7 +84,8 @@ async def load_page(
     async with ctx.uow(read_only=True) as uow:
         store = StatusStore(uow.connection)
         records = merge_components(ctx.policy, await store.components())
-        candidates = await store.candidates(now - timedelta(days=HISTORY_DAYS))
+        severities = [s.value for s, rule in ctx.policy.severities.items() if rule.statuspage]
+        candidates = await store.candidates(now - timedelta(days=HISTORY_DAYS), severities)
         shown = [i for i in candidates if is_public(i, ctx.policy)]
         timelines = await store.public_timelines([i.number for i in shown])
     pairs = [(i, timelines[i.number]) for i in shown]

@@ -5,10 +5,17 @@ acknowledged command survives a power cut, not only a process crash). Write tran
 ``BEGIN IMMEDIATE`` so that writers queue on the database lock up front instead of failing with
 "database is locked" when a read transaction tries to upgrade; read-only units of work use a plain
 deferred ``BEGIN`` and never block writers.
+
+Within one process, SQLite writers also queue on an ``asyncio.Lock`` (:meth:`Database.write_lock`)
+before they take a connection: SQLite has one writer at a time anyway, and waiting in the event
+loop is FIFO and immediate, whereas SQLite's busy handler sleeps in growing steps (up to 100 ms),
+each on a thread. Other processes (``tocsin worker``) still queue on the busy timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 READ_ONLY = "tocsin_read_only"
+BUSY_TIMEOUT_MS = 10_000
 
 
 def to_async_url(url: str) -> str:
@@ -46,6 +54,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine, synchronous)
+        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
+        self._write_locks = weakref.WeakKeyDictionary()
 
     @property
     def dialect(self) -> str:
@@ -56,6 +66,17 @@ class Database:
         if read_only:
             await conn.execution_options(**{READ_ONLY: True})
         return conn
+
+    def write_lock(self) -> asyncio.Lock | None:
+        """The lock SQLite writers of this process queue on (one per event loop); None on
+        PostgreSQL, whose writers run in parallel."""
+        if not self.is_sqlite:
+            return None
+        loop = asyncio.get_running_loop()
+        lock = self._write_locks.get(loop)
+        if lock is None:
+            lock = self._write_locks[loop] = asyncio.Lock()
+        return lock
 
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
@@ -84,7 +105,7 @@ def _install_sqlite_hooks(engine: AsyncEngine, synchronous: str) -> None:
         for pragma in (
             "PRAGMA journal_mode=WAL",
             "PRAGMA foreign_keys=ON",
-            "PRAGMA busy_timeout=10000",
+            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
             f"PRAGMA synchronous={synchronous}",
         ):
             cursor.execute(pragma)

@@ -24,6 +24,8 @@ from tocsin.domain.model import (
 )
 from tocsin.storage import tables as t
 
+_OUTBOX_BATCH = 200  # rows per INSERT: well under SQLite's limit on bound parameters
+
 
 class ConcurrentUpdate(Exception):
     """The incident changed under us (its version moved); the caller retries or reports."""
@@ -50,6 +52,26 @@ def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
 class IncidentRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        # The action items (number -> done) as stored, per incident read or written in this
+        # transaction at ``version``: ``save`` diffs against them instead of reading them again.
+        self._stored: dict[int, tuple[int, dict[int, bool]]] = {}
+
+    def _remember(self, incident: Incident) -> None:
+        items = {a.number: a.done for a in incident.action_items}
+        self._stored[incident.number] = (incident.version, items)
+
+    async def _stored_actions(self, number: int, version: int) -> dict[int, bool]:
+        """The stored action items of ``number``: the snapshot, if taken at the version just
+        replaced (every write of action items moves the version), else a SELECT."""
+        known = self._stored.get(number)
+        if known is not None and known[0] == version:
+            return dict(known[1])
+        stored = await self.conn.execute(
+            sa.select(t.action_items.c.number, t.action_items.c.done).where(
+                t.action_items.c.incident == number
+            )
+        )
+        return dict(stored.all())
 
     async def next_number(self) -> int:
         """Take the next ``INC-n``. The counter row stays locked until commit, so numbers are
@@ -65,6 +87,7 @@ class IncidentRepository:
     async def add(self, incident: Incident) -> None:
         await self.conn.execute(t.incidents.insert().values(**_incident_row(incident)))
         await self._insert_actions(incident.number, incident.action_items)
+        self._remember(incident)
 
     async def get(self, number: int, *, for_update: bool = False) -> Incident | None:
         query = sa.select(t.incidents).where(t.incidents.c.number == number)
@@ -80,6 +103,7 @@ class IncidentRepository:
             .order_by(t.action_items.c.number)
         )
         incident.action_items = [_action_from_row(a) for a in actions.mappings()]
+        self._remember(incident)
         return incident
 
     async def save(self, incident: Incident) -> None:
@@ -94,13 +118,8 @@ class IncidentRepository:
         )
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"{incident.ref} was changed by someone else; try again.")
+        known = await self._stored_actions(incident.number, incident.version)
         incident.version += 1
-        stored = await self.conn.execute(
-            sa.select(t.action_items.c.number, t.action_items.c.done).where(
-                t.action_items.c.incident == incident.number
-            )
-        )
-        known = dict(stored.all())
         await self._insert_actions(
             incident.number, [a for a in incident.action_items if a.number not in known]
         )
@@ -112,6 +131,7 @@ class IncidentRepository:
                     .where(t.action_items.c.number == item.number)
                     .values(done=item.done)
                 )
+        self._remember(incident)
 
     async def mark_published(self, number: int, at: datetime) -> None:
         """Record that the incident went public (once; the version is not moved)."""
@@ -253,12 +273,17 @@ class OutboxRepository:
             }
             for e in effects
         ]
-        statement = _insert(self.conn, t.outbox).on_conflict_do_nothing(
-            index_elements=["idempotency_key"]
-        )
         added = 0
-        for row in rows:  # one by one: rowcount per row tells what was new
-            added += (await self.conn.execute(statement, row)).rowcount
+        for start in range(0, len(rows), _OUTBOX_BATCH):
+            # One multi-row statement; RETURNING names the rows that were new (SQLite >= 3.35
+            # and PostgreSQL both support it), so the count stays exact.
+            statement = (
+                _insert(self.conn, t.outbox)
+                .values(rows[start : start + _OUTBOX_BATCH])
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .returning(t.outbox.c.id)
+            )
+            added += len((await self.conn.execute(statement)).all())
         return added
 
 

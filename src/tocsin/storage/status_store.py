@@ -86,13 +86,22 @@ class StatusStore:
         return bool(result.rowcount)
 
     # --- incidents ----------------------------------------------------------------------------
-    async def candidates(self, resolved_since: datetime) -> list[Incident]:
-        """Incidents the page may show: not made private, and open or resolved recently. The
-        caller applies :func:`tocsin.domain.statuspage.is_public`."""
+    async def candidates(
+        self, resolved_since: datetime, public_severities: Sequence[str]
+    ) -> list[Incident]:
+        """Incidents the page may show: open or resolved recently, and made public, published,
+        or left to a policy that publishes their severity. The caller applies
+        :func:`tocsin.domain.statuspage.is_public` (the same rule, exactly)."""
         i = t.incidents
         recent = sa.or_(i.c.status != Status.RESOLVED.value, i.c.resolved_at >= resolved_since)
-        not_private = sa.or_(i.c.public.is_(None), i.c.public.is_(True))
-        query = sa.select(i).where(recent, not_private).order_by(i.c.number.desc())
+        public = sa.or_(
+            i.c.public.is_(True),
+            sa.and_(
+                i.c.public.is_(None),
+                sa.or_(i.c.published_at.is_not(None), i.c.severity.in_(list(public_severities))),
+            ),
+        )
+        query = sa.select(i).where(recent, public).order_by(i.c.number.desc())
         return [incident_from_row(r) for r in (await self.conn.execute(query)).mappings()]
 
     async def public_timelines(self, numbers: Sequence[int]) -> dict[int, list[TimelineEntry]]:

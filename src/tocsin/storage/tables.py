@@ -232,7 +232,7 @@ users = sa.Table(
     sa.Column("last_login_at", TS),
 )
 
-# --- status page (issue 9) -------------------------------------------------------------------------
+# --- status page (issue 9) ------------------------------------------------------------------------
 # Components created through the API, and status overrides (e.g. under_maintenance) of the
 # policy's components; a policy component without a row is operational.
 status_components = sa.Table(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.storage.db import Database
+from tocsin.storage.db import BUSY_TIMEOUT_MS, Database
 from tocsin.storage.repositories import (
     AuditRepository,
     DedupRepository,
@@ -34,6 +35,7 @@ class UnitOfWork:
         self.read_only = read_only
         self._conn: AsyncConnection | None = None
         self._done = False
+        self._lock: asyncio.Lock | None = None
 
     @property
     def connection(self) -> AsyncConnection:
@@ -42,11 +44,16 @@ class UnitOfWork:
         return self._conn
 
     async def __aenter__(self) -> UnitOfWork:
-        conn = await self.db.connect(read_only=self.read_only)
+        await self._queue()
         try:
-            await conn.begin()
+            conn = await self.db.connect(read_only=self.read_only)
+            try:
+                await conn.begin()
+            except BaseException:
+                await conn.close()
+                raise
         except BaseException:
-            await conn.close()
+            self._unqueue()
             raise
         self._conn = conn
         self._done = False
@@ -78,4 +85,20 @@ class UnitOfWork:
             if not self._done:
                 await conn.rollback()
         finally:
-            await conn.close()
+            try:
+                await conn.close()
+            finally:
+                self._unqueue()
+
+    async def _queue(self) -> None:
+        """A SQLite writer waits its turn in the event loop (see :mod:`tocsin.storage.db`); as
+        long as SQLite's own busy timeout, after which BEGIN IMMEDIATE would have failed too."""
+        lock = None if self.read_only else self.db.write_lock()
+        if lock is not None:
+            await asyncio.wait_for(lock.acquire(), BUSY_TIMEOUT_MS / 1000)
+            self._lock = lock
+
+    def _unqueue(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()

@@ -26,6 +26,7 @@ BOT_SCOPES = (
     "bookmarks:read",  # do not bookmark twice after a retry
     "bookmarks:write",  # bookmark the dashboard link
     "users:read",
+    "im:write",  # open a direct message to page someone (conversations.open)
 )
 
 

@@ -19,6 +19,8 @@ Kinds (planned by :mod:`tocsin.domain.routing`, plus three of our own):
                            unless the incident was reopened since.
 ``interaction_reply``      (queued by the Discord adapter) the late answer to a deferred
                            interaction: an edit of ``@original`` through the interaction webhook.
+``page_dm``, ``remind``    a page by direct message, a reminder in the incident's space (in
+                           :mod:`tocsin.delivery.senders.discord_paging`).
 
 Nothing is done twice because of a retry: messages carry a nonce derived from the delivery's
 idempotency key with ``enforce_nonce``, so Discord returns the first message instead of making a
@@ -42,6 +44,7 @@ from tocsin.chat import texts
 from tocsin.chat.messages import Message
 from tocsin.config import Settings
 from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Sent, Skip
+from tocsin.delivery.senders.discord_paging import DiscordPaging
 from tocsin.domain.effects import Effect
 from tocsin.domain.model import Severity
 from tocsin.domain.policy import Policy
@@ -102,6 +105,7 @@ class DiscordSender:
         self.archive_after = archive_after
         self.clock = clock
         self._bot_id: str | None = None
+        paging = DiscordPaging(rest, self._send_message)  # page_dm, remind: see discord_paging.py
         self._kinds: dict[str, Handler] = {
             "open_channel": self._open,
             "announce": self._announce,
@@ -109,6 +113,8 @@ class DiscordSender:
             "refresh_announcement": self._refresh,
             "close_space": self._close,
             "interaction_reply": self._interaction_reply,
+            "page_dm": paging.page_dm,
+            "remind": paging.remind,
         }
 
     async def send(self, delivery: Delivery, refs: RemoteRefs) -> Sent:

@@ -15,6 +15,8 @@ Kinds (planned by :mod:`tocsin.domain.routing`, plus two of our own):
 ``archive_channel``        (follow-up of a resolve, ``archive_after`` seconds later) archive the
                            channel unless the incident was reopened since.
 ``ephemeral``              (queued by the Slack adapter) a message only one person sees.
+``page_dm``, ``remind``    a page by direct message, a reminder in the incident channel (in
+                           :mod:`tocsin.delivery.senders.slack_paging`).
 
 Nothing is done twice because of a retry: when an earlier attempt may have reached Slack, the
 message tagged with this delivery's key (its first block's ``block_id``) is looked up in
@@ -36,6 +38,7 @@ from tocsin.chat import texts
 from tocsin.chat.messages import Message
 from tocsin.config import Settings
 from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Sent, Skip
+from tocsin.delivery.senders.slack_paging import SlackPaging
 from tocsin.domain.effects import Effect
 from tocsin.domain.model import Severity
 from tocsin.domain.policy import Policy
@@ -88,6 +91,7 @@ class SlackSender:
         self.policy = policy
         self.announce_channel = announce_channel
         self.archive_after = archive_after
+        paging = SlackPaging(api, self._post_once)  # page_dm, remind: see slack_paging.py
         self._kinds: dict[str, Callable[[Delivery, RemoteRefs], Awaitable[Sent]]] = {
             "open_channel": self._open_channel,
             "announce": self._announce,
@@ -95,6 +99,8 @@ class SlackSender:
             "refresh_announcement": self._refresh,
             "archive_channel": self._archive,
             "ephemeral": self._ephemeral,
+            "page_dm": paging.page_dm,
+            "remind": paging.remind,
         }
 
     async def send(self, delivery: Delivery, refs: RemoteRefs) -> Sent:

@@ -8,7 +8,8 @@ component statuses the incident sets):
                it (``POST /pages/{page}/incidents``) and returns at once, so the worker stores the
                returned id as the ``statuspage_incident`` ref before anything else can fail and be
                retried; later syncs ``PATCH`` name, status, impact, components and, for an
-               ``update``, the update's text as a new incident update.
+               ``update``, the update's text as a new incident update. A row older than the
+               newest state synced (a dead row an operator retried later) only posts its text.
 ``unpublish``  the commander made a published incident private: its components go back to
                operational and the Statuspage incident is deleted.
 
@@ -44,6 +45,7 @@ from tocsin.domain.policy import Policy
 log = structlog.get_logger("tocsin.delivery.statuspage")
 
 REF = "statuspage_incident"
+VERSION = "synced_version"  # the newest incident version synced; older rows keep their hands off
 RATE_LIMIT_PAUSE = 5.0  # seconds, when a 420/429 names no Retry-After
 # Statuspage allows 1 request/s per token; keep 5 % under it so network jitter cannot make two
 # requests arrive closer than a second apart.
@@ -159,13 +161,28 @@ class StatuspageSender:
         ids, out = await self._component_ids(statuses, refs)
         components = {ids[name]: status for name, status in statuses.items() if name in ids}
         incident_id = await self._known_id(delivery, fields, refs)
+        version = int(fields.get("version") or 0)
+        latest = int(refs.get(VERSION) or 0)
+        out[VERSION] = str(max(version, latest))
         if incident_id is not None:
             try:
-                await self._update(incident_id, fields, components, delivery.maybe_sent)
+                if version < latest:  # an old row retried late: its text, not its state
+                    await self._post_text_only(incident_id, fields, delivery.maybe_sent)
+                else:
+                    await self._update(incident_id, fields, components, delivery.maybe_sent)
                 return Sent(remote_ids={"incident": incident_id}, refs=out)
             except Missing:
                 log.info("statuspage incident gone; creating it again", id=incident_id)
         return await self._create(fields, components, out)
+
+    async def _post_text_only(
+        self, incident_id: str, fields: Mapping[str, Any], maybe_sent: bool
+    ) -> None:
+        text = str(fields.get("body") or "")
+        if not text or (maybe_sent and await self._already_posted(incident_id, text)):
+            raise Skip("an older state than Statuspage already shows; nothing new to post")
+        body = {"incident": {"body": text}}
+        await self.api.request("PATCH", f"/incidents/{incident_id}", json=body)
 
     def _incident_fields(
         self, fields: Mapping[str, Any], components: Mapping[str, str]

@@ -109,9 +109,7 @@ def _guard(
     return guarded
 
 
-def routes(ctx: Context, limiter: FailureLimiter, cache: StatusCache) -> list[BaseRoute]:
-    """The calls above; mount them before the ``/api`` mount so they are matched first."""
-
+def _lister(cache: StatusCache) -> Handler:
     async def list_components(request: Request, c: Context, p: Principal) -> Response:
         records = await status_page.components(c)
         page = await cache.current()
@@ -122,34 +120,42 @@ def routes(ctx: Context, limiter: FailureLimiter, cache: StatusCache) -> list[Ba
         ]
         return json_response({"items": items})
 
-    async def put_component(request: Request, c: Context, p: Principal) -> Response:
-        body = await parse_body(request, ComponentBody, optional=True)
-        if isinstance(body, Response):
-            return body
-        change = status_page.ComponentChange(body.description, body.status, body.position)
-        name = str(request.path_params["name"])
-        record = await status_page.save_component(c, p.actor, name, change)
-        names = {comp.name for comp in c.policy.components}
-        return json_response(component_item(record, record.status, record.name in names))
+    return list_components
 
-    async def delete_component(request: Request, c: Context, p: Principal) -> Response:
-        message = await status_page.remove_component(c, p.actor, str(request.path_params["name"]))
-        return json_response({"message": message})
 
-    async def put_visibility(request: Request, c: Context, p: Principal) -> Response:
-        number, body = _number(request), await parse_body(request, VisibilityBody)
-        if isinstance(number, Response) or isinstance(body, Response):
-            return number if isinstance(number, Response) else body  # type: ignore[return-value]
-        return _outcome(await visibility.set_visibility(c, p.actor, number, body.public))
+async def put_component(request: Request, c: Context, p: Principal) -> Response:
+    body = await parse_body(request, ComponentBody, optional=True)
+    if isinstance(body, Response):
+        return body
+    change = status_page.ComponentChange(body.description, body.status, body.position)
+    record = await status_page.save_component(c, p.actor, str(request.path_params["name"]), change)
+    names = {comp.name for comp in c.policy.components}
+    return json_response(component_item(record, record.status, record.name in names))
 
-    async def put_components(request: Request, c: Context, p: Principal) -> Response:
-        number, body = _number(request), await parse_body(request, IncidentComponentsBody)
-        if isinstance(number, Response) or isinstance(body, Response):
-            return number if isinstance(number, Response) else body  # type: ignore[return-value]
-        return _outcome(await visibility.set_components(c, p.actor, number, body.components))
 
+async def delete_component(request: Request, c: Context, p: Principal) -> Response:
+    message = await status_page.remove_component(c, p.actor, str(request.path_params["name"]))
+    return json_response({"message": message})
+
+
+async def put_visibility(request: Request, c: Context, p: Principal) -> Response:
+    number, body = _number(request), await parse_body(request, VisibilityBody)
+    if isinstance(number, Response) or isinstance(body, Response):
+        return number if isinstance(number, Response) else body  # type: ignore[return-value]
+    return _outcome(await visibility.set_visibility(c, p.actor, number, body.public))
+
+
+async def put_components(request: Request, c: Context, p: Principal) -> Response:
+    number, body = _number(request), await parse_body(request, IncidentComponentsBody)
+    if isinstance(number, Response) or isinstance(body, Response):
+        return number if isinstance(number, Response) else body  # type: ignore[return-value]
+    return _outcome(await visibility.set_components(c, p.actor, number, body.components))
+
+
+def routes(ctx: Context, limiter: FailureLimiter, cache: StatusCache) -> list[BaseRoute]:
+    """The calls above; mount them before the ``/api`` mount so they are matched first."""
     table: list[tuple[str, str, Handler, str, str]] = [
-        ("GET", "/api/v1/status/components", list_components, "show", "read"),
+        ("GET", "/api/v1/status/components", _lister(cache), "show", "read"),
         ("PUT", "/api/v1/status/components/{name:path}", put_component, "component", "write"),
         ("DELETE", "/api/v1/status/components/{name:path}", delete_component, "component", "write"),
         ("PUT", "/api/v1/incidents/{number}/visibility", put_visibility, "visibility", "write"),

@@ -152,11 +152,11 @@ def start_tocsin(
     return proc, base, wait_ready(f"{base}/ready", proc)
 
 
-def start_bolt() -> tuple[subprocess.Popen[bytes], str]:
+def start_bolt(*flags: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "BOLT_SIGNING_SECRET": SECRET}
     script = str(HERE / "bolt_baseline.py")
-    proc = subprocess.Popen([sys.executable, script, "--port", str(port)], env=env)
+    proc = subprocess.Popen([sys.executable, script, "--port", str(port), *flags], env=env)
     base = f"http://127.0.0.1:{port}"
     wait_ready(f"{base}/ready", proc)
     return proc, base
@@ -278,7 +278,7 @@ def parse_wrk(output: str) -> tuple[float, float, float, int]:
 
 
 def run_wrk(name: str, base: str, pid: int, args: argparse.Namespace, workdir: Path) -> Result:
-    requests = pool("ping" if name == "bolt /ping" else name)
+    requests = pool("ping" if name.startswith("bolt") else name)
     check(base, requests[0], name)
     script = workdir / f"{name.replace(' ', '_').replace('/', '')}.lua"
     script.write_text(lua_script(requests))
@@ -321,16 +321,17 @@ def profile(pid: int, out: Path, seconds: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen([*command, "-d", str(seconds), "-r", "200", "--nonblocking"])
 
 
-def report(results: list[Result], bolt: Result, startup: float, idle: float) -> None:
+def report(results: list[Result], bolts: list[Result], startup: float, idle: float) -> None:
+    """The table; ``x bolt`` is against Bolt's defaults, ``x pbr`` against its FaaS mode."""
     print()
     print(f"tocsin serve: start-up to /ready {startup:.2f} s, idle RSS {idle:.1f} MB")
-    header = f"{'scenario':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
-    print(header + f"{'RSS MB':>9}{'x bolt':>8}")
-    for r in [bolt, *results]:
-        ratio = r.rps / bolt.rps if bolt.rps else 0.0
+    header = f"{'scenario':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+    print(header + f"{'RSS MB':>9}{'x bolt':>8}{'x pbr':>8}")
+    for r in [*bolts, *results]:
+        ratios = "".join(f"{r.rps / b.rps if b.rps else 0.0:>8.2f}" for b in bolts)
         print(
-            f"{r.name:<22}{r.rps:>9.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.errors:>8}"
-            f"{r.rss_mb:>9.1f}{ratio:>8.2f}"
+            f"{r.name:<26}{r.rps:>9.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.errors:>8}"
+            f"{r.rss_mb:>9.1f}{ratios}"
         )
 
 
@@ -350,12 +351,16 @@ def main() -> None:
     fake = start_fake_api(api_port)
     tocsin, base, startup = start_tocsin(workdir, api_port, args.synchronous)
     bolt, bolt_base = start_bolt()
+    faas, faas_base = start_bolt("--process-before-response")
     try:
         time.sleep(1.0)
         idle = rss_mb(tocsin.pid)
         declare_incident(base)
         time.sleep(1.0)
-        bolt_result = run_wrk("bolt /ping", bolt_base, bolt.pid, args, workdir)
+        bolts = [
+            run_wrk("bolt /ping", bolt_base, bolt.pid, args, workdir),
+            run_wrk("bolt /ping (pbr)", faas_base, faas.pid, args, workdir),
+        ]
         results = []
         for name in args.only or SCENARIOS:
             spy = None
@@ -364,9 +369,9 @@ def main() -> None:
             results.append(run_wrk(name, base, tocsin.pid, args, workdir))
             if spy is not None:
                 spy.wait()
-        report(results, bolt_result, startup, idle)
+        report(results, bolts, startup, idle)
     finally:
-        for proc in (tocsin, bolt):
+        for proc in (tocsin, bolt, faas):
             proc.terminate()
             proc.wait(timeout=20)
         fake.should_exit = True

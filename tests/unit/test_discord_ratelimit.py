@@ -134,6 +134,20 @@ def test_403s_in_a_row_pause_then_let_one_through() -> None:
     guard.check()
 
 
+def test_users_with_closed_dms_do_not_pause_discord() -> None:
+    """403 with code 50007 (a paged person's DMs are closed) refuses that user, not the bot:
+    any number of them in a row never pauses Discord, though they still count as invalid."""
+    clock = Time()
+    guard = InvalidRequestGuard(clock=clock)
+    for _ in range(5):
+        guard.record(403, auth=True, code=50007)
+    guard.check()
+    assert len(guard.invalid) == 5
+    guard.record(403, auth=True)
+    guard.record(403, auth=True)
+    guard.check()
+
+
 def test_the_invalid_budget_keeps_far_from_the_ban() -> None:
     """Past the budget of invalid answers in 10 minutes, requests wait (retryable) until old
     ones leave the window; shared-scope 429s and successes do not count."""

@@ -161,6 +161,10 @@ class RateLimiter:
         bucket.reset_at = max(bucket.reset_at, until)
 
 
+# 403 error codes that refuse one recipient, not the bot (50007: the user's DMs are closed).
+USER_REFUSALS = frozenset({50007})
+
+
 class InvalidRequestGuard:
     def __init__(
         self,
@@ -200,8 +204,12 @@ class InvalidRequestGuard:
                 wait,
             )
 
-    def record(self, status: int, *, auth: bool, scope: str = "") -> None:
-        """Count an answer; stop on a bad token or on repeated refusals."""
+    def record(self, status: int, *, auth: bool, scope: str = "", code: object = None) -> None:
+        """Count an answer; stop on a bad token or on repeated refusals.
+
+        A 403 that refuses one user (``code`` 50007, "Cannot send messages to this user": their
+        DMs are closed) says nothing about the bot's permissions, so it does not count towards
+        the pause; it still counts towards the invalid-request budget, as Discord counts it."""
         if status in (401, 403) or (status == 429 and scope != "shared"):
             self.invalid.append(self.clock())
         if not auth:
@@ -215,6 +223,8 @@ class InvalidRequestGuard:
                 "`tocsin deliveries retry` sends what was missed.",
                 math.inf,
             )
+        elif status == 403 and code in USER_REFUSALS:
+            return
         elif status == 403:
             self.forbidden += 1
             if self.forbidden >= self.forbidden_in_a_row:

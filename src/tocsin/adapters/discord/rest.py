@@ -103,10 +103,11 @@ class DiscordRest:
         self, route: str, major: str, response: httpx.Response, *, auth: bool, writes: bool
     ) -> Any:
         status = response.status_code
-        self.guard.record(status, auth=auth, scope=response.headers.get("x-ratelimit-scope", ""))
+        body = _body(response) if status >= 300 else {}
+        scope = response.headers.get("x-ratelimit-scope", "")
+        self.guard.record(status, auth=auth, scope=scope, code=body.get("code"))
         if status < 300:
             return response.json() if response.content else None
-        body = _body(response)
         if status == 429:
             wait = _float(body.get("retry_after"), _float(response.headers.get("retry-after"), 1.0))
             everything = bool(body.get("global")) or response.headers.get(

@@ -45,7 +45,7 @@ from tocsin.chat.messages import Message
 from tocsin.config import Settings
 from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Sent, Skip
 from tocsin.delivery.senders.discord_paging import DiscordPaging
-from tocsin.domain.effects import Effect
+from tocsin.delivery.senders.lifecycle import after_post, still_resolved
 from tocsin.domain.model import Severity
 from tocsin.domain.policy import Policy
 
@@ -261,32 +261,18 @@ class DiscordSender:
         if (refs.get("space") or self.space) == "thread" and event in ("joined", "role"):
             await self._add_members(channel, payload.get("actor") if event == "joined" else None)
             await self._add_members(channel, data.get("person"))
-        follow_ups: tuple[Effect, ...] = ()
-        if event == "update":
-            out["last_update"] = str(payload.get("text") or "")[:200]
-        elif event == "resolved":
-            out["resolved_key"] = delivery.idempotency_key[:200]
-            follow_ups = (self._close_effect(delivery),)
-        elif event == "reopened":
-            out["resolved_key"] = "-"
-        return Sent(remote_ids={"message": message_id}, refs=out, follow_ups=follow_ups)
-
-    def _close_effect(self, delivery: Delivery) -> Effect:
-        return Effect(
-            "discord",
-            "close_space",
-            {"resolved_key": delivery.idempotency_key[:200]},
-            f"{delivery.idempotency_key}:close",
-            delivery.incident,
-            ordering_key=f"discord:{delivery.incident or 0}:close",  # must not hold the others up
-            delay_seconds=self.archive_after,
+        refs_after, follow_ups = after_post(
+            delivery, close_kind="close_space", suffix="close", close_after=self.archive_after
+        )
+        return Sent(
+            remote_ids={"message": message_id}, refs={**out, **refs_after}, follow_ups=follow_ups
         )
 
     async def _close(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
         channel = refs.get("channel")
         if not channel:
             raise Skip("the incident has no Discord channel to close")
-        if refs.get("resolved_key") != delivery.payload.get("resolved_key"):
+        if not still_resolved(delivery, refs):
             raise Skip("the incident changed since it was resolved; its space stays open")
         if (refs.get("space") or self.space) == "thread":
             body = {"archived": True, "locked": True}

@@ -38,8 +38,8 @@ from tocsin.chat import texts
 from tocsin.chat.messages import Message
 from tocsin.config import Settings
 from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Sent, Skip
+from tocsin.delivery.senders.lifecycle import after_post, still_resolved
 from tocsin.delivery.senders.slack_paging import SlackPaging
-from tocsin.domain.effects import Effect
 from tocsin.domain.model import Severity
 from tocsin.domain.policy import Policy
 
@@ -251,38 +251,20 @@ class SlackSender:
             raise PermanentError("the incident has no Slack channel (did open_channel fail?)")
         ts = await self._post_once(delivery, channel, texts.entry_message(payload, STYLE))
         event = payload.get("event")
-        data = payload.get("data") or {}
-        out: dict[str, str] = {}
-        follow_ups: tuple[Effect, ...] = ()
         if event == "joined":
             await self._invite(channel, _slack_users(payload.get("actor")))
         elif event == "role":
-            await self._invite(channel, _slack_users(data.get("person")))
-        elif event == "update":
-            out["last_update"] = str(payload.get("text") or "")[:200]
-        elif event == "resolved":
-            out["resolved_key"] = delivery.idempotency_key[:200]
-            follow_ups = (self._archive_effect(delivery),)
-        elif event == "reopened":
-            out["resolved_key"] = "-"
-        return Sent(remote_ids={"ts": ts}, refs=out, follow_ups=follow_ups)
-
-    def _archive_effect(self, delivery: Delivery) -> Effect:
-        return Effect(
-            "slack",
-            "archive_channel",
-            {"resolved_key": delivery.idempotency_key[:200]},
-            f"{delivery.idempotency_key}:archive",
-            delivery.incident,
-            ordering_key=f"slack:{delivery.incident or 0}:archive",  # must not hold the others up
-            delay_seconds=self.archive_after,
+            await self._invite(channel, _slack_users((payload.get("data") or {}).get("person")))
+        out, follow_ups = after_post(
+            delivery, close_kind="archive_channel", suffix="archive", close_after=self.archive_after
         )
+        return Sent(remote_ids={"ts": ts}, refs=out, follow_ups=follow_ups)
 
     async def _archive(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
         channel = refs.get("channel")
         if not channel:
             raise Skip("the incident has no Slack channel to archive")
-        if refs.get("resolved_key") != delivery.payload.get("resolved_key"):
+        if not still_resolved(delivery, refs):
             raise Skip("the incident changed since it was resolved; the channel stays open")
         await self._tolerate("conversations.archive", {"already_archived"}, channel=channel)
         return Sent(refs={"archived": "yes"})

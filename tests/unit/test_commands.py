@@ -28,7 +28,7 @@ ALICE = Mention("U123", "alice")
 USAGES = {sub.usage for sub in SUBCOMMANDS.values()}
 SPEC_SUBCOMMANDS = [
     *("declare", "list", "show", "update", "note", "severity", "status", "commander", "role"),
-    *("join", "ack", "action", "resolve", "reopen", "postmortem", "help"),
+    *("join", "ack", "action", "resolve", "reopen", "postmortem", "oncall", "help"),
 ]
 
 C, M, DOWN = Command, Mention, "Checkout is down"  # short names keep the table readable
@@ -124,6 +124,9 @@ VALID = [
     ("postmortem", C("postmortem")),
     ("pm INC-4", C("postmortem", incident=4)),
     ("post-mortem", C("postmortem")),
+    # oncall
+    ("oncall", C("oncall")),
+    ("ONCALL", C("oncall")),
     # help
     ("", C("help")),
     ("   \n ", C("help")),
@@ -222,6 +225,7 @@ ERRORS = [
     ("show INC-1 INC-2", "only an incident reference", "show"),
     ("show everything", "only an incident reference", "show"),
     ("join INC-0", "only an incident reference", "join"),
+    ("oncall now", "takes nothing after it", "oncall"),
     ("help declare note", "at most one", "help"),
     ("help nonsense", "is not a command", "help"),
 ]
@@ -448,3 +452,9 @@ def test_generated_declares_round_trip(
         severity=level[0] if level else None,
         person=mention[1] if mention else None,
     )
+
+
+def test_oncall_is_about_no_incident_and_is_in_the_help() -> None:
+    """``oncall`` names no incident, and help lists it with its summary."""
+    assert parse("oncall").incident is None
+    assert "oncall  — Who is on call now and next." in help_text(prefix="")

@@ -29,6 +29,7 @@ SPEC_WORDS = {
     "resolve": ["incident", "summary"],
     "reopen": ["incident"],
     "postmortem": ["incident"],
+    "oncall": [],
     "help": ["subcommand"],
 }
 
@@ -136,6 +137,7 @@ def data(sub: str, **options: Any) -> dict[str, Any]:
         ("resolve", {}, "resolve"),
         ("reopen", {"incident": "12"}, "reopen INC-12"),
         ("postmortem", {}, "postmortem"),
+        ("oncall", {}, "oncall"),
         ("help", {"subcommand": "role"}, "help role"),
     ],
 )  # fmt: skip

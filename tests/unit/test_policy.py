@@ -112,6 +112,7 @@ def test_default_routing_matches_the_spec_table(
         ("resolve", {"commander", "admin"}),
         ("reopen", {"commander", "admin"}),
         ("postmortem", {"anyone"}),
+        ("oncall", {"anyone"}),
         ("help", {"anyone"}),
     ],
 )
@@ -123,7 +124,7 @@ def test_default_permissions_match_the_spec_table(command: str, roles: set[str])
 def test_the_command_table_covers_every_subcommand() -> None:
     """Every subcommand has a default permission, and there are no others."""
     assert set(DEFAULT_PERMISSIONS) == set(COMMANDS)
-    assert len(COMMANDS) == 16
+    assert len(COMMANDS) == 17
 
 
 def test_default_policy_has_no_admins_schedules_or_components_and_p3_default() -> None:

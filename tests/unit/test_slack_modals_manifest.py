@@ -87,10 +87,10 @@ def test_submission_key_is_stable_for_a_double_click_and_new_for_a_correction() 
 
 
 def test_manifest_over_http_points_every_url_at_the_public_url() -> None:
-    """/incident and /inc, events and interactivity all use TOCSIN_PUBLIC_URL."""
+    """/incident, /inc and /oncall, events and interactivity all use TOCSIN_PUBLIC_URL."""
     manifest = build_manifest("https://ops.example.com/")
     commands = manifest["features"]["slash_commands"]
-    assert [c["command"] for c in commands] == ["/incident", "/inc"]
+    assert [c["command"] for c in commands] == ["/incident", "/inc", "/oncall"]
     assert all(c["url"] == "https://ops.example.com/slack/commands" for c in commands)
     assert all(c["should_escape"] for c in commands)
     settings = manifest["settings"]

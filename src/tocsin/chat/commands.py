@@ -18,7 +18,7 @@ from tocsin.domain.commands import Command, parse
 from tocsin.domain.effects import Effect
 from tocsin.domain.errors import DomainError, ParseError, PermissionDenied
 from tocsin.domain.model import Actor
-from tocsin.domain.permissions import Decision, decide
+from tocsin.domain.permissions import GLOBAL_COMMANDS, Decision, decide
 from tocsin.observability.metrics import Metrics
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
@@ -26,7 +26,6 @@ from tocsin.services.pipeline import load
 from tocsin.storage.chat_refs import incident_for_channel
 from tocsin.storage.repositories import ConcurrentUpdate
 
-_NOT_ABOUT_ONE = frozenset({"declare", "list", "help"})
 _PROBE = "tocsinformprobe"  # a title word that is neither a severity nor a mention
 
 
@@ -100,7 +99,7 @@ async def perform(
 ) -> Reply:
     """Run a parsed command (typed, or from a button or a form) and phrase the result."""
     implied = None
-    if command.incident is None and command.name not in _NOT_ABOUT_ONE and channel_id:
+    if command.incident is None and command.name not in GLOBAL_COMMANDS and channel_id:
         implied = await channel_incident(ctx, actor.platform, channel_id)
     try:
         outcome = await execute(ctx, actor, command, channel_incident=implied)

@@ -18,6 +18,7 @@ Decisions (the README's command reference repeats them):
   middle they stay title words (quote the title to keep an edge word). Title whitespace collapses.
 * Texts keep their spacing and line breaks; a text that is one quoted string loses its quotes.
   ``action`` takes its owner mention at the end only.
+* ``oncall`` takes nothing and is about no incident: who is on call now and next.
 * ``status``: investigating (to walk back a wrong diagnosis), identified, monitoring (alias
   mitigated), resolved. ``commander @u`` gives ``role=Role.COMMANDER`` like ``role commander @u``.
 * Mentions: Slack ``<@U123|name>``/``<@U123>``, Discord ``<@123>``/``<@!123>``, plain ``@name``
@@ -362,6 +363,13 @@ def _build_list(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
     return Command(sub.name, scope=scope)
 
 
+def _build_bare(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
+    """oncall: takes nothing after its name."""
+    if tokens:
+        _fail(sub, f"{sub.name} takes nothing after it, not {_show(_join(text, tokens))}.")
+    return Command(sub.name)
+
+
 def _build_help(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
     if not tokens:
         return Command(sub.name)
@@ -422,6 +430,7 @@ _TABLE = (
                _build_ref_only, (), "reopen INC-12"),
     Subcommand("postmortem", "postmortem [INC-n]", "Post the Markdown post-mortem.",
                _build_ref_only, ("pm", "post-mortem"), "postmortem INC-12"),
+    Subcommand("oncall", "oncall", "Who is on call now and next.", _build_bare, (), "oncall"),
     Subcommand("help", _HELP_USAGE, "Show this help, or the details of one subcommand.",
                _build_help, ("?",), "help declare"),
 )  # fmt: skip

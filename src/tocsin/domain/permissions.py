@@ -25,11 +25,11 @@ if TYPE_CHECKING:
 
 COMMANDS: tuple[str, ...] = (
     "declare", "list", "show", "update", "note", "severity", "status", "commander",
-    "role", "join", "ack", "action", "resolve", "reopen", "postmortem", "help",
+    "role", "join", "ack", "action", "resolve", "reopen", "postmortem", "oncall", "help",
 )  # fmt: skip
 """Every subcommand name, in the order ``help`` lists them."""
 
-GLOBAL_COMMANDS: frozenset[str] = frozenset({"declare", "list", "help"})
+GLOBAL_COMMANDS: frozenset[str] = frozenset({"declare", "list", "oncall", "help"})
 """Subcommands not about one incident: incident roles cannot allow them, only anyone/admin."""
 
 ANYONE = "anyone"
@@ -45,7 +45,8 @@ DEFAULT_PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         "declare": _OPEN, "list": _OPEN, "show": _OPEN, "update": _UPDATERS, "note": _OPEN,
         "severity": _COMMANDER, "status": _COMMANDER, "commander": _COMMANDER,
         "role": _COMMANDER, "join": _OPEN, "ack": _OPEN, "action": _OPEN,
-        "resolve": _COMMANDER, "reopen": _COMMANDER, "postmortem": _OPEN, "help": _OPEN,
+        "resolve": _COMMANDER, "reopen": _COMMANDER, "postmortem": _OPEN, "oncall": _OPEN,
+        "help": _OPEN,
     }
 )  # fmt: skip
 """SPEC's command table. Admins may run everything whether or not a list names ``admin``."""
@@ -76,6 +77,7 @@ _WHAT = {
     "commander": "hand over {its} command", "role": "assign {its} roles", "join": "join {it}",
     "ack": "acknowledge {its} page", "action": "add an action item to {it}",
     "resolve": "resolve {it}", "reopen": "reopen {it}", "postmortem": "post {its} post-mortem",
+    "oncall": "see who is on call",
 }  # fmt: skip
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from tocsin.domain.commands import Command, help_text
-from tocsin.domain.errors import ParseError
+from tocsin.domain.errors import ParseError, PermissionDenied
 from tocsin.domain.model import Actor
+from tocsin.domain.permissions import decide
 from tocsin.services.ack import ack
 from tocsin.services.action import action
 from tocsin.services.context import Context, Outcome
 from tocsin.services.declare import declare
 from tocsin.services.join import join
 from tocsin.services.note import note
+from tocsin.services.oncall import oncall_outcome
 from tocsin.services.postmortem import postmortem
 from tocsin.services.queries import list_incidents, show
 from tocsin.services.reopen import reopen
@@ -55,6 +57,11 @@ async def execute(
         return await declare(ctx, actor, command)
     if command.name == "list":
         return await list_incidents(ctx, actor, scope=command.scope)
+    if command.name == "oncall":  # a read: nothing to audit, but a policy may restrict it
+        decision = decide(ctx.policy, "oncall", actor, None)
+        if not decision.allowed:
+            raise PermissionDenied(decision.reason)
+        return await oncall_outcome(ctx)
     handler = ON_INCIDENT.get(command.name)
     if handler is None:  # the parser only produces known names; this guards other callers
         raise ParseError(f"Unknown subcommand {command.name!r}. Try `help`.")

@@ -32,6 +32,7 @@ _NO_FORM = (
     + STYLE.code(STYLE.escape("/incident declare <title> [P1..P4] [@commander]"))
     + " instead."
 )
+ONCALL_COMMAND = "/oncall"  # its own slash command: the same as /incident oncall
 
 
 class SlackApp:
@@ -87,12 +88,15 @@ class SlackApp:
     # --- slash commands ------------------------------------------------------------------------
     async def _command(self, form: Mapping[str, str]) -> dict[str, Any] | None:
         actor = Actor(PLATFORM, form["user_id"], form.get("user_name", ""))
+        text, prefix = form.get("text", ""), f"{form['command']} "
+        if form["command"] == ONCALL_COMMAND:
+            text, prefix = f"oncall {text}".strip(), "/incident "
         incoming = Incoming(
             PLATFORM,
             actor,
-            form.get("text", ""),
+            text,
             channel_id=form.get("channel_id", ""),
-            prefix=f"{form['command']} ",
+            prefix=prefix,
             can_open_form=self.web is not None and bool(form.get("trigger_id")),
         )
         reply = await run_command(self.ctx, incoming, STYLE, self.metrics)

@@ -12,7 +12,7 @@ from tocsin.adapters.slack.events import EVENTS
 from tocsin.adapters.slack.interactions import SHORTCUT_DECLARE, SHORTCUT_NOTE
 
 BOT_SCOPES = (
-    "commands",  # /incident and /inc
+    "commands",  # /incident, /inc and /oncall
     "chat:write",  # announcements, channel posts, ephemeral answers
     "chat:write.public",  # announce in a channel without joining it first
     "channels:manage",  # create, set the topic of, invite to and archive incident channels
@@ -30,13 +30,19 @@ BOT_SCOPES = (
 )
 
 
-def _command(name: str, url: str | None, description: str) -> dict[str, Any]:
+def _command(
+    name: str,
+    url: str | None,
+    description: str,
+    hint: str = "declare <title> [P1..P4] [@commander] | update <text> | help",
+) -> dict[str, Any]:
     command: dict[str, Any] = {
         "command": name,
         "description": description,
-        "usage_hint": "declare <title> [P1..P4] [@commander] | update <text> | help",
         "should_escape": True,  # @mentions arrive as <@U123>, so they name the right person
     }
+    if hint:
+        command["usage_hint"] = hint
     if url:
         command["url"] = url
     return command
@@ -65,6 +71,7 @@ def build_manifest(
             "slash_commands": [
                 _command("/incident", url, "Declare and run incidents"),
                 _command("/inc", url, "Short for /incident"),
+                _command("/oncall", url, "Who is on call now and next", ""),
             ],
             "shortcuts": [
                 {

@@ -19,7 +19,7 @@ from tocsin.adapters.web.api.auth import authenticate
 from tocsin.adapters.web.api.endpoints import ENDPOINTS, Call, Endpoint, json_response
 from tocsin.adapters.web.api.headers import SecurityHeaders
 from tocsin.adapters.web.api.oncall import oncall_routes
-from tocsin.adapters.web.api.openapi import openapi_document
+from tocsin.adapters.web.api.openapi import ALL_ENDPOINTS, openapi_document
 from tocsin.adapters.web.api.parsing import parse_body, parse_query
 from tocsin.adapters.web.api.problems import PROBLEMS, from_error, problem
 from tocsin.adapters.web.api.ratelimit import FailureLimiter
@@ -78,7 +78,7 @@ async def docs_page(request: Request) -> Response:
     """A plain page listing every route and problem type, for people (no script needed)."""
     problems = [(slug, *info) for slug, info in PROBLEMS.items()]
     html = render(
-        "api_docs.html", endpoints=ENDPOINTS, problems=problems,
+        "api_docs.html", endpoints=ALL_ENDPOINTS, problems=problems,
         user=None, admin=False, csrf="", flash=None,
     )  # fmt: skip
     return HTMLResponse(html)

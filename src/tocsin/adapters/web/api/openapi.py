@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 document, built from :data:`~tocsin.adapters.web.api.endpoints.ENDPOINTS`.
+"""The OpenAPI 3.1 document, built from :data:`~tocsin.adapters.web.api.endpoints.ENDPOINTS`
+and :data:`~tocsin.adapters.web.api.documented.OTHER_ENDPOINTS` (together :data:`ALL_ENDPOINTS`).
 
 Request schemas come from the pydantic models; response schemas are written out below (they
 describe :mod:`tocsin.adapters.views`, which the CLI's ``--json`` shares).
@@ -7,11 +8,13 @@ describe :mod:`tocsin.adapters.views`, which the CLI's ``--json`` shares).
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
 from tocsin import __version__
+from tocsin.adapters.web.api.documented import MORE_SCHEMAS, OTHER_ENDPOINTS
 from tocsin.adapters.web.api.endpoints import ENDPOINTS, Endpoint
 from tocsin.adapters.web.api.problems import PROBLEM_MEDIA_TYPE, PROBLEMS
 
@@ -77,13 +80,16 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
                                                            message=_STR)}),
 }  # fmt: skip
 
-_NUMBER_PARAM = {
-    "name": "number",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string"},
-    "description": "The incident: 12 or INC-12",
+ALL_ENDPOINTS: tuple[Endpoint, ...] = (*ENDPOINTS, *OTHER_ENDPOINTS)
+"""Every ``/api/v1`` route, as the document and ``/api/docs`` list them."""
+
+_PATH_PARAMS = {
+    "number": "The incident: 12 or INC-12",
+    "name": "The name (of the schedule or the status page component)",
+    "id": "The override's id",
 }
+_PARAM_RE = re.compile(r"\{(\w+)\}")
+_MEDIA = {"markdown": "text/markdown", "calendar": "text/calendar"}  # returns that are not JSON
 
 
 def _problem_response(status: int) -> dict[str, Any]:
@@ -92,15 +98,19 @@ def _problem_response(status: int) -> dict[str, Any]:
 
 
 def _success(endpoint: Endpoint) -> dict[str, Any]:
-    if endpoint.returns == "markdown":
-        content = {"text/markdown": {"schema": {"type": "string"}}}
+    if endpoint.returns in _MEDIA:
+        content = {_MEDIA[endpoint.returns]: {"schema": {"type": "string"}}}
     else:
         content = {"application/json": {"schema": _ref(endpoint.returns)}}
     return {"description": "Created" if endpoint.status == 201 else "OK", "content": content}
 
 
 def _parameters(endpoint: Endpoint, defs: dict[str, Any]) -> list[dict[str, Any]]:
-    params: list[dict[str, Any]] = [_NUMBER_PARAM] if "{number}" in endpoint.path else []
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"},
+         "description": _PATH_PARAMS.get(name, "")}
+        for name in _PARAM_RE.findall(endpoint.path)
+    ]  # fmt: skip
     if endpoint.query is not None:
         for name, prop in defs[endpoint.query.__name__]["properties"].items():
             schema = {k: v for k, v in prop.items() if k not in ("title", "description")}
@@ -143,14 +153,14 @@ def _operation(endpoint: Endpoint, defs: dict[str, Any]) -> dict[str, Any]:
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    models = {m for e in ENDPOINTS for m in (e.body, e.query) if m is not None}
+    models = {m for e in ALL_ENDPOINTS for m in (e.body, e.query) if m is not None}
     _, top = models_json_schema(
         [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
         ref_template="#/components/schemas/{model}",
     )
     defs: dict[str, Any] = top.get("$defs", {})
     paths: dict[str, dict[str, Any]] = {}
-    for endpoint in ENDPOINTS:
+    for endpoint in ALL_ENDPOINTS:
         paths.setdefault("/api" + endpoint.path, {})[endpoint.method.lower()] = _operation(
             endpoint, defs
         )
@@ -165,7 +175,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": {**RESPONSE_SCHEMAS, **defs},
+            "schemas": {**RESPONSE_SCHEMAS, **MORE_SCHEMAS, **defs},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],

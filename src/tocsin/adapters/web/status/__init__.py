@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from tocsin.adapters.web.api.mount import build_limiter
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.adapters.web.status import manage
 from tocsin.adapters.web.status.cache import StatusCache
@@ -75,6 +74,9 @@ def status_surface(
     settings: Settings, ctx: Context, metrics: Metrics, runtime: Runtime
 ) -> StatusSurface:
     """Routes, background starters and the fast path for ``tocsin serve``."""
+    # Imported here: the API's OpenAPI document describes this package's routes (import cycle).
+    from tocsin.adapters.web.api.mount import build_limiter
+
     cache = build_cache(ctx, page_info(settings.public_url), secret_key(settings).encode(), metrics)
     starters: list[Starter] = []
     if settings.redis_url:

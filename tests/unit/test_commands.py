@@ -457,4 +457,5 @@ def test_generated_declares_round_trip(
 def test_oncall_is_about_no_incident_and_is_in_the_help() -> None:
     """``oncall`` names no incident, and help lists it with its summary."""
     assert parse("oncall").incident is None
-    assert "oncall  — Who is on call now and next." in help_text(prefix="")
+    usage = "oncall [override @person <from> <to> [schedule]]"
+    assert f"{usage}  — Who is on call now and next;" in help_text(prefix="")

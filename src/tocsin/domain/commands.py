@@ -18,7 +18,10 @@ Decisions (the README's command reference repeats them):
   middle they stay title words (quote the title to keep an edge word). Title whitespace collapses.
 * Texts keep their spacing and line breaks; a text that is one quoted string loses its quotes.
   ``action`` takes its owner mention at the end only.
-* ``oncall`` takes nothing and is about no incident: who is on call now and next.
+* ``oncall`` alone is about no incident: who is on call now and next. ``oncall override @person
+  <from> <to> [schedule]`` puts someone on call: ``person`` is set, ``starts``/``ends`` hold the
+  times as typed (``now``, ``+8h``, ``2026-12-01T09:00``, quoted ``"2026-12-01 09:00"``; the
+  service reads them in the schedule's time zone) and ``text`` the schedule name, if given.
 * ``status``: investigating (to walk back a wrong diagnosis), identified, monitoring (alias
   mitigated), resolved. ``commander @u`` gives ``role=Role.COMMANDER`` like ``role commander @u``.
 * Mentions: Slack ``<@U123|name>``/``<@U123>``, Discord ``<@123>``/``<@!123>``, plain ``@name``
@@ -91,6 +94,8 @@ class Command:
     person: Mention | None = None
     scope: str = "open"
     topic: str = ""
+    starts: str = ""
+    ends: str = ""
 
 
 _Token = re.Match[str]  # one word or quoted string of the input
@@ -363,11 +368,30 @@ def _build_list(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
     return Command(sub.name, scope=scope)
 
 
-def _build_bare(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
-    """oncall: takes nothing after its name."""
-    if tokens:
-        _fail(sub, f"{sub.name} takes nothing after it, not {_show(_join(text, tokens))}.")
-    return Command(sub.name)
+def _build_oncall(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
+    """``oncall`` alone, or ``oncall override @person <from> <to> [schedule]``."""
+    if not tokens:
+        return Command(sub.name)
+    if _word(tokens[0]).lower() != "override":
+        shown = _show(_join(text, tokens))
+        _fail(sub, f'oncall takes nothing after it, or "override", not {shown}.')
+    person: Mention | None = None
+    rest = []
+    for token in tokens[1:]:
+        who = _mention(token)
+        if who is None:
+            rest.append(token)
+        elif person is not None:
+            _fail(sub, "Name one person, not two.")
+        else:
+            person = who
+    if person is None:
+        _fail(sub, sub.needs)
+    if len(rest) not in (2, 3):
+        _fail(sub, "oncall override needs a start and an end, then optionally the schedule.")
+    schedule = _word(rest[2]).strip() if len(rest) == 3 else ""
+    starts, ends = _word(rest[0]).strip(), _word(rest[1]).strip()
+    return Command(sub.name, person=person, starts=starts, ends=ends, text=schedule)
 
 
 def _build_help(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
@@ -430,7 +454,10 @@ _TABLE = (
                _build_ref_only, (), "reopen INC-12"),
     Subcommand("postmortem", "postmortem [INC-n]", "Post the Markdown post-mortem.",
                _build_ref_only, ("pm", "post-mortem"), "postmortem INC-12"),
-    Subcommand("oncall", "oncall", "Who is on call now and next.", _build_bare, (), "oncall"),
+    Subcommand("oncall", "oncall [override @person <from> <to> [schedule]]",
+               "Who is on call now and next; an admin may put someone else on call for a while.",
+               _build_oncall, (), "oncall override @alice now +8h primary",
+               'oncall override needs the person as an @mention, like @alice.'),
     Subcommand("help", _HELP_USAGE, "Show this help, or the details of one subcommand.",
                _build_help, ("?",), "help declare"),
 )  # fmt: skip

@@ -8,6 +8,10 @@
 3. Otherwise the actor must hold, in the incident, one of the roles the policy allows.
 4. Anything else is denied, with a sentence that names who may (and the current holders).
 
+``override`` is not a subcommand but the permission behind ``oncall override`` (putting someone
+on call for a while). No list names it, so only admins hold it, matching the API, where only a
+write-scope token may add an override. It is not yet a ``[permissions]`` key of the policy file.
+
 ``ack`` is open to anyone for now: tocsin does not check that the actor is the person paged.
 """
 
@@ -29,7 +33,10 @@ COMMANDS: tuple[str, ...] = (
 )  # fmt: skip
 """Every subcommand name, in the order ``help`` lists them."""
 
-GLOBAL_COMMANDS: frozenset[str] = frozenset({"declare", "list", "oncall", "help"})
+OVERRIDE = "override"
+"""The permission to add on-call overrides from chat (admins only; see the module docstring)."""
+
+GLOBAL_COMMANDS: frozenset[str] = frozenset({"declare", "list", "oncall", "help", OVERRIDE})
 """Subcommands not about one incident: incident roles cannot allow them, only anyone/admin."""
 
 ANYONE = "anyone"
@@ -77,7 +84,7 @@ _WHAT = {
     "commander": "hand over {its} command", "role": "assign {its} roles", "join": "join {it}",
     "ack": "acknowledge {its} page", "action": "add an action item to {it}",
     "resolve": "resolve {it}", "reopen": "reopen {it}", "postmortem": "post {its} post-mortem",
-    "oncall": "see who is on call",
+    "oncall": "see who is on call", OVERRIDE: "change who is on call",
 }  # fmt: skip
 
 

@@ -14,11 +14,12 @@ usage token                            Discord option
 ``[subcommand]``                       ``subcommand``, one choice per subcommand
 =====================================  ==================================================
 
-A new usage token fails loudly here (and in the unit tests) instead of registering a command
-that cannot be typed. Required options come first, as Discord wants. :func:`command_from` reads
-an interaction's options back into a :class:`~tocsin.domain.commands.Command`; it only
-translates (the services decide everything), raising :class:`ParseError` with the usage line when
-a value cannot be what the option says.
+``oncall`` is offered plain (who is on call): its ``override`` form is typed in Slack or on the
+CLI, or sent to the API. A new usage token fails loudly here (and in the unit tests) instead of
+registering a command that cannot be typed. Required options come first, as Discord wants.
+:func:`command_from` reads an interaction's options back into a
+:class:`~tocsin.domain.commands.Command`; it only translates (the services decide everything),
+raising :class:`ParseError` with the usage line when a value cannot be what the option says.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ _CHOICE_NAMES = {
     frozenset(r.value for r in Role): "role",
     frozenset({"open", "all"}): "scope",
 }
+_PLAIN = frozenset({"oncall"})  # offered without their typed-only forms (see above)
 _TEXTS = {"title": MAX_TITLE, "text": MAX_TEXT, "summary": MAX_TEXT}
 _DESCRIPTIONS = {
     "incident": "The incident, like INC-12 (implied inside its channel)",
@@ -119,6 +121,8 @@ def _option(sub: Subcommand, token: str) -> Option:
 
 def options_of(sub: Subcommand) -> list[Option]:
     """The options of one subcommand, required ones first (in usage order otherwise)."""
+    if sub.name in _PLAIN:
+        return []
     words = sub.usage.split(maxsplit=1)
     found = [_option(sub, token) for token in _TOKEN_RE.findall(words[1] if len(words) > 1 else "")]
     return sorted(found, key=lambda option: not option.required)

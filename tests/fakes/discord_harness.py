@@ -8,8 +8,10 @@ Requests are signed with the generated Ed25519 key pair
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from tocsin.adapters.discord.routes import PATH, discord_routes
 from tocsin.adapters.discord.verify import DiscordVerifier, sign
 from tocsin.adapters.web.app import create_app
 from tocsin.adapters.web.runtime import Runtime
+from tocsin.domain.policy import default_policy
 from tocsin.observability.metrics import create_metrics
 from tocsin.services.context import Context
 from tocsin.storage import tables as t
@@ -193,3 +196,48 @@ def content(answer: dict[str, Any]) -> str:
 
 def is_private(answer: dict[str, Any]) -> bool:
     return bool((answer.get("data") or {}).get("flags", 0) & 64)
+
+
+# --- shared by the in-process Discord app tests -------------------------------------------------
+def discord_context(db: Any, clock: Any) -> Context:
+    """A services context with Discord switched on and a public URL for links."""
+    return Context(
+        db=db,
+        policy=default_policy(),
+        clock=clock,
+        destinations=frozenset({"discord"}),
+        public_url="https://tocsin.example.com",
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_client(db: Any, clock: Any) -> AsyncIterator[DiscordClient]:
+    """A DiscordClient on the real app in-process; drains the app's slow work on exit."""
+    ctx = discord_context(db, clock)
+    asgi, app = build_app(ctx)
+    transport = httpx.ASGITransport(app=asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin") as http:
+        yield DiscordClient(http, ctx, app)
+    await app.drain()
+
+
+async def declared(client: DiscordClient) -> dict[str, Any]:
+    """INC-1 "Checkout is down", P1, declared by alice (its commander); channel INC_CHANNEL."""
+    answer = await client.command("declare", title="Checkout is down", severity="P1")
+    await client.link_channel(1, INC_CHANNEL)
+    return answer
+
+
+async def only_incident(client: DiscordClient) -> dict[str, Any]:
+    rows = await client.rows(t.incidents)
+    assert len(rows) == 1
+    return rows[0]
+
+
+def ok(answer: dict[str, Any]) -> bool:
+    """Neither a problem (⚠️) nor a refusal (🚫)."""
+    return not content(answer).startswith(("⚠️", "🚫"))
+
+
+async def outbox_kinds(client: DiscordClient) -> list[str]:
+    return [row["kind"] for row in await client.rows(t.outbox)]

@@ -10,7 +10,6 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from fakes.discord_harness import (
@@ -21,59 +20,26 @@ from fakes.discord_harness import (
     PUBLIC_KEY,
     VECTORS,
     DiscordClient,
-    build_app,
     content,
+    declared,
+    discord_context,
     interaction,
     is_private,
+    ok,
+    only_incident,
+    open_client,
+    outbox_kinds,
     signed,
     slash_data,
 )
-from tocsin.domain.policy import default_policy
-from tocsin.services.context import Context
 from tocsin.storage import tables as t
 from tocsin.storage.db import Database
 
 
-def context(db: Database, clock: Any) -> Context:
-    return Context(
-        db=db,
-        policy=default_policy(),
-        clock=clock,
-        destinations=frozenset({"discord"}),
-        public_url="https://tocsin.example.com",
-    )
-
-
 @pytest.fixture
 async def client(db: Database, clock: Any) -> AsyncIterator[DiscordClient]:
-    ctx = context(db, clock)
-    asgi, app = build_app(ctx)
-    transport = httpx.ASGITransport(app=asgi)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin") as http:
-        yield DiscordClient(http, ctx, app)
-    await app.drain()
-
-
-async def declared(client: DiscordClient) -> dict[str, Any]:
-    """INC-1 "Checkout is down", P1, declared by alice (its commander); channel INC_CHANNEL."""
-    answer = await client.command("declare", title="Checkout is down", severity="P1")
-    await client.link_channel(1, INC_CHANNEL)
-    return answer
-
-
-async def incident(client: DiscordClient) -> dict[str, Any]:
-    rows = await client.rows(t.incidents)
-    assert len(rows) == 1
-    return rows[0]
-
-
-def ok(answer: dict[str, Any]) -> bool:
-    """Neither a problem (⚠️) nor a refusal (🚫)."""
-    return not content(answer).startswith(("⚠️", "🚫"))
-
-
-async def outbox_kinds(client: DiscordClient) -> list[str]:
-    return [row["kind"] for row in await client.rows(t.outbox)]
+    async with open_client(db, clock) as opened:
+        yield opened
 
 
 # --- the door -------------------------------------------------------------------------------
@@ -151,7 +117,7 @@ async def test_declare_with_typed_options(client: DiscordClient) -> None:
     )
     assert not is_private(answer)
     assert "INC-1 declared (P1, critical): Checkout is down" in content(answer)
-    row = await incident(client)
+    row = await only_incident(client)
     assert (row["title"], row["severity"]) == ("Checkout is down", "P1")
     assert await outbox_kinds(client) == ["open_channel", "announce"]
     assert row["roles"]["commander"]["platform"] == "discord"
@@ -179,7 +145,7 @@ async def test_every_subcommand_end_to_end(client: DiscordClient) -> None:
         answer = await client.command(sub, channel=INC_CHANNEL, **options)
         assert ok(answer), (sub, answer)
         assert expected in content(answer)
-    row = await incident(client)
+    row = await only_incident(client)
     assert (row["severity"], row["status"]) == ("P2", "identified")
     joined = await client.command("join", who=CAROL, incident="INC-1")
     assert "🚫" not in content(joined)
@@ -187,9 +153,9 @@ async def test_every_subcommand_end_to_end(client: DiscordClient) -> None:
         "resolve", who=BOB, name="inc", channel=INC_CHANNEL, summary="Cache node replaced"
     )
     assert ok(resolved)
-    assert (await incident(client))["status"] == "resolved"
+    assert (await only_incident(client))["status"] == "resolved"
     reopened = await client.command("reopen", who=BOB, incident="INC-1")
-    assert (await incident(client))["status"] == "investigating", reopened
+    assert (await only_incident(client))["status"] == "investigating", reopened
     postmortem = await client.command("postmortem", incident="INC-1")
     embeds = postmortem["data"].get("embeds") or []
     assert any(e.get("title") == "Post-mortem" and "INC-1" in e["description"] for e in embeds)
@@ -205,7 +171,7 @@ async def test_denied_command_is_private_says_why_and_is_audited(client: Discord
     assert is_private(answer)
     assert content(answer).startswith("🚫")
     assert "commander" in content(answer)
-    assert (await incident(client))["severity"] == "P1"
+    assert (await only_incident(client))["severity"] == "P1"
     audit = await client.rows(t.audit_log)
     assert [a["decision"] for a in audit if a["command"] == "severity"] == ["denied"]
 
@@ -257,7 +223,7 @@ async def test_the_surface_is_mounted_only_with_a_public_key(db: Database, clock
     from tocsin.adapters.discord import discord_surface
     from tocsin.config import load_settings
 
-    ctx = context(db, clock)
+    ctx = discord_context(db, clock)
     off = load_settings({}, env_file=None)
     assert discord_surface(off, ctx) == ([], [])
     on = load_settings({"TOCSIN_DISCORD_PUBLIC_KEY": PUBLIC_KEY}, env_file=None)

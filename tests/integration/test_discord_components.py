@@ -19,57 +19,24 @@ from fakes.discord_harness import (
     DiscordClient,
     build_app,
     content,
+    declared,
+    discord_context,
     interaction,
     is_private,
+    ok,
+    only_incident,
+    open_client,
     slash_data,
 )
 from fakes.discord_spec import check_request
-from tocsin.domain.policy import default_policy
-from tocsin.services.context import Context
 from tocsin.storage import tables as t
 from tocsin.storage.db import Database
 
 
-def context(db: Database, clock: Any) -> Context:
-    return Context(
-        db=db,
-        policy=default_policy(),
-        clock=clock,
-        destinations=frozenset({"discord"}),
-        public_url="https://tocsin.example.com",
-    )
-
-
 @pytest.fixture
 async def client(db: Database, clock: Any) -> AsyncIterator[DiscordClient]:
-    ctx = context(db, clock)
-    asgi, app = build_app(ctx)
-    transport = httpx.ASGITransport(app=asgi)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin") as http:
-        yield DiscordClient(http, ctx, app)
-    await app.drain()
-
-
-async def declared(client: DiscordClient) -> dict[str, Any]:
-    """INC-1 "Checkout is down", P1, declared by alice (its commander); channel INC_CHANNEL."""
-    answer = await client.command("declare", title="Checkout is down", severity="P1")
-    await client.link_channel(1, INC_CHANNEL)
-    return answer
-
-
-async def incident(client: DiscordClient) -> dict[str, Any]:
-    rows = await client.rows(t.incidents)
-    assert len(rows) == 1
-    return rows[0]
-
-
-def ok(answer: dict[str, Any]) -> bool:
-    """Neither a problem (⚠️) nor a refusal (🚫)."""
-    return not content(answer).startswith(("⚠️", "🚫"))
-
-
-async def outbox_kinds(client: DiscordClient) -> list[str]:
-    return [row["kind"] for row in await client.rows(t.outbox)]
+    async with open_client(db, clock) as opened:
+        yield opened
 
 
 # --- buttons --------------------------------------------------------------------------------
@@ -95,11 +62,11 @@ async def test_resolve_button_confirms_then_resolves(client: DiscordClient) -> N
     assert ids == ["tocsin:resolve:1:yes", "tocsin:cancel:1"]
     cancelled = await client.click("tocsin:cancel:1")
     assert cancelled["type"] == 7
-    assert (await incident(client))["status"] == "investigating"
+    assert (await only_incident(client))["status"] == "investigating"
     done = await client.click("tocsin:resolve:1:yes")
     assert done["type"] == 7
     assert done["data"]["components"] == []
-    assert (await incident(client))["status"] == "resolved"
+    assert (await only_incident(client))["status"] == "resolved"
 
 
 async def test_resolve_button_refuses_others_politely(client: DiscordClient) -> None:
@@ -110,7 +77,7 @@ async def test_resolve_button_refuses_others_politely(client: DiscordClient) -> 
     assert answer["type"] == 4
     assert is_private(answer)
     assert content(answer).startswith("🚫")
-    assert (await incident(client))["status"] == "investigating"
+    assert (await only_incident(client))["status"] == "investigating"
     audit = await client.rows(t.audit_log)
     assert [a["decision"] for a in audit if a["command"] == "resolve"] == ["denied"]
 
@@ -166,7 +133,7 @@ async def test_declare_form_declares_once(client: DiscordClient) -> None:
     assert "INC-1 declared (P2, high): Payments fail" in content(answer)
     again = await client.send(payload)
     assert "already handled" in content(again)
-    row = await incident(client)
+    row = await only_incident(client)
     assert row["description"] == "Card payments fail"
     assert row["roles"]["commander"] == {
         "platform": "discord",
@@ -225,7 +192,7 @@ async def test_slow_work_is_deferred_and_finished_through_the_outbox(
 ) -> None:
     """Work not done within the budget is answered type 5 (ephemeral); when it finishes, the
     answer is queued as an interaction_reply for the interaction's token."""
-    ctx = context(db, clock)
+    ctx = discord_context(db, clock)
     asgi, app = build_app(ctx, budget=0.0)
     transport = httpx.ASGITransport(app=asgi)
     async with httpx.AsyncClient(transport=transport, base_url="http://tocsin") as http:

@@ -211,9 +211,8 @@ def discord_context(db: Any, clock: Any) -> Context:
 
 
 @contextlib.asynccontextmanager
-async def open_client(db: Any, clock: Any) -> AsyncIterator[DiscordClient]:
+async def open_client(ctx: Context) -> AsyncIterator[DiscordClient]:
     """A DiscordClient on the real app in-process; drains the app's slow work on exit."""
-    ctx = discord_context(db, clock)
     asgi, app = build_app(ctx)
     transport = httpx.ASGITransport(app=asgi)
     async with httpx.AsyncClient(transport=transport, base_url="http://tocsin") as http:

@@ -151,3 +151,14 @@ async def served(app: Starlette) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.asynccontextmanager
+async def open_client(ctx: Context, slack: FakeSlack) -> AsyncIterator[SlackClient]:
+    """A SlackClient on the real app in-process; closes the app's Web API client on exit."""
+    asgi, app = build_app(ctx, slack)
+    transport = httpx.ASGITransport(app=asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin") as http:
+        yield SlackClient(http, ctx, slack)
+    assert app.web is not None
+    await app.web.aclose()

@@ -38,7 +38,7 @@ from tocsin.storage.db import Database
 
 @pytest.fixture
 async def client(db: Database, clock: Any) -> AsyncIterator[DiscordClient]:
-    async with open_client(db, clock) as opened:
+    async with open_client(discord_context(db, clock)) as opened:
         yield opened
 
 

@@ -9,15 +9,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from fakes.discord_harness import DiscordClient, content, is_private
-from fakes.discord_harness import build_app as build_discord
+from fakes.discord_harness import open_client as open_discord
 from fakes.slack_api import FakeSlack
-from fakes.slack_harness import SlackClient
-from fakes.slack_harness import build_app as build_slack
+from fakes.slack_harness import SlackClient, open_client
 from tocsin.adapters.cli.main import cli
 from tocsin.domain.commands import parse
 from tocsin.domain.errors import PermissionDenied
@@ -100,12 +98,8 @@ def slack() -> Iterator[FakeSlack]:
 @pytest.fixture
 async def slack_client(db: Database, clock: Any, slack: FakeSlack) -> AsyncIterator[SlackClient]:
     ctx = oncall_context(db, clock, "slack")
-    asgi, app = build_slack(ctx, slack)
-    transport = httpx.ASGITransport(app=asgi)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin") as http:
-        yield SlackClient(http, ctx, slack)
-    assert app.web is not None
-    await app.web.aclose()
+    async with open_client(ctx, slack) as opened:
+        yield opened
 
 
 @pytest.mark.parametrize(("command", "text"), [("/oncall", ""), ("/incident", "oncall")])
@@ -133,11 +127,8 @@ async def test_slack_oncall_with_extra_words_shows_the_usage(slack_client: Slack
 @pytest.fixture
 async def discord_client(db: Database, clock: Any) -> AsyncIterator[DiscordClient]:
     ctx = oncall_context(db, clock, "discord")
-    asgi, app = build_discord(ctx)
-    transport = httpx.ASGITransport(app=asgi)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin") as http:
-        yield DiscordClient(http, ctx, app)
-    await app.drain()
+    async with open_discord(ctx) as opened:
+        yield opened
 
 
 async def test_discord_incident_oncall_answers_privately(discord_client: DiscordClient) -> None:

@@ -9,11 +9,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from fakes.slack_api import FakeSlack
-from fakes.slack_harness import SlackClient, build_app
+from fakes.slack_harness import SlackClient, open_client
 from tocsin.domain.policy import default_policy
 from tocsin.services.context import Context
 from tocsin.storage import tables as t
@@ -32,12 +31,8 @@ def slack() -> Iterator[FakeSlack]:
 @pytest.fixture
 async def client(db: Database, clock: Any, slack: FakeSlack) -> AsyncIterator[SlackClient]:
     ctx = Context(db=db, policy=default_policy(), clock=clock, destinations=frozenset({"slack"}))
-    asgi, app = build_app(ctx, slack)
-    transport = httpx.ASGITransport(app=asgi)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin") as http:
-        yield SlackClient(http, ctx, slack)
-    assert app.web is not None
-    await app.web.aclose()
+    async with open_client(ctx, slack) as opened:
+        yield opened
 
 
 async def declared(client: SlackClient) -> None:

@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from tocsin.storage import sqlite_driver
+
 READ_ONLY = "tocsin_read_only"
 BUSY_TIMEOUT_MS = 10_000
 
@@ -49,7 +51,9 @@ class Database:
         if self.is_sqlite:
             _make_parent_dir(self.url)
         kwargs: dict[str, Any] = {"echo": echo}
-        if not self.is_sqlite:
+        if self.is_sqlite:
+            kwargs["async_creator"] = _sqlite_connector(self.url)
+        else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
@@ -94,18 +98,26 @@ def _make_parent_dir(url: str) -> None:
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+def _sqlite_connector(url: str) -> Any:
+    """Connections come from :mod:`tocsin.storage.sqlite_driver` (SQLite calls on the loop's
+    thread) rather than aiosqlite (a thread hop per call)."""
+    parsed = sa.engine.make_url(url)
+    path = parsed.database or ":memory:"
+    uri = path.startswith("file:") or parsed.query.get("uri") == "true"
+    return sqlite_driver.connector(path, uri=uri, busy_timeout_s=BUSY_TIMEOUT_MS / 1000)
+
+
 def _install_sqlite_hooks(engine: AsyncEngine, synchronous: str) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control away from the driver so BEGIN is ours to issue.
-        dbapi_connection.isolation_level = None
+        # The driver opens connections with isolation_level=None (BEGIN is ours to issue) and
+        # busy_timeout=0 (it waits for other processes' locks in the loop, not in SQLite).
         cursor = dbapi_connection.cursor()
         for pragma in (
             "PRAGMA journal_mode=WAL",
             "PRAGMA foreign_keys=ON",
-            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
             f"PRAGMA synchronous={synchronous}",
         ):
             cursor.execute(pragma)
@@ -114,4 +126,4 @@ def _install_sqlite_hooks(engine: AsyncEngine, synchronous: str) -> None:
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         options: Mapping[str, Any] = conn.get_execution_options()
-        conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else sqlite_driver.BEGIN_WRITE)

@@ -91,14 +91,36 @@ def _row(r: Any) -> OutboxRow:
     )
 
 
-def _head_of_queue() -> sa.ColumnElement[bool]:
-    """No earlier row with the same ordering key is still waiting or being delivered."""
-    earlier = _o.alias("earlier")
-    return ~sa.exists().where(
-        earlier.c.ordering_key == _o.c.ordering_key,
-        earlier.c.id < _o.c.id,
-        earlier.c.state.in_(OPEN),
-    )
+# The first open row of every queue, by a loose index scan of ``ix_outbox_open_queue``: walk the
+# distinct ordering keys of open rows one index seek at a time, then take each key's smallest id.
+# It costs one seek per queue with open rows, however long the queues are. (The plain form, "no
+# earlier open row with my key" probed for every pending row, cost ~2 ms a look once a busy
+# incident had 3,000 rows queued, and the workers look after every commit.)
+# SQLite's planner, without statistics, would rather walk ix_outbox_state_next (it matches the
+# state condition too), so it is told which index to use; PostgreSQL picks by its statistics.
+_HEADS_SQL = """
+WITH RECURSIVE queues(k) AS (
+    SELECT min(ordering_key) FROM outbox{hint} WHERE {open}
+    UNION ALL
+    SELECT (SELECT min(ordering_key) FROM outbox{hint} WHERE {open} AND ordering_key > queues.k)
+    FROM queues WHERE queues.k IS NOT NULL
+)
+SELECT (SELECT min(id) FROM outbox{hint} WHERE {open} AND ordering_key = queues.k) AS id
+FROM queues WHERE queues.k IS NOT NULL
+"""
+
+
+def _heads(dialect: str) -> sa.Subquery:
+    """The head of every open queue (a row no earlier open row with its key holds back)."""
+    hint = " INDEXED BY ix_outbox_open_queue" if dialect == "sqlite" else ""
+    sql = _HEADS_SQL.format(hint=hint, open=t.OUTBOX_OPEN_SQL)
+    return sa.text(sql).columns(sa.column("id", sa.Integer)).subquery("heads")
+
+
+def _at_heads(dialect: str, *columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """``SELECT columns`` over the heads of the open queues, joined to their rows."""
+    heads = _heads(dialect)
+    return sa.select(*columns).select_from(heads.join(_o, _o.c.id == heads.c.id))
 
 
 class OutboxStore:
@@ -115,11 +137,10 @@ class OutboxStore:
             sa.and_(_o.c.state == IN_FLIGHT, _o.c.claimed_until < now),
         )
         pick = (
-            sa.select(_o.c.id)
-            .where(_o.c.destination == destination, due, _head_of_queue())
+            _at_heads(self.conn.dialect.name, _o.c.id)
+            .where(_o.c.destination == destination, due)
             .order_by(_o.c.id)
-            .limit(limit)
-        )
+        ).limit(limit)
         values = {
             "state": IN_FLIGHT,
             "claimed_by": worker,
@@ -127,7 +148,7 @@ class OutboxStore:
             "maybe_sent": sa.or_(_o.c.maybe_sent, _o.c.state == IN_FLIGHT),
         }
         if self.conn.dialect.name == "postgresql":
-            picked = pick.with_for_update(skip_locked=True).cte("picked")
+            picked = pick.with_for_update(skip_locked=True, of=_o).cte("picked")
             statement = _o.update().where(_o.c.id == picked.c.id)
         else:
             statement = _o.update().where(_o.c.id.in_(pick.scalar_subquery()))
@@ -137,8 +158,8 @@ class OutboxStore:
     async def next_due(self, destination: str) -> datetime | None:
         """When the next row of ``destination`` becomes claimable: the earliest waiting row that
         heads its queue, or the earliest lease of a row in flight to run out."""
-        waiting = sa.select(sa.func.min(_o.c.next_attempt_at)).where(
-            _o.c.destination == destination, _o.c.state == PENDING, _head_of_queue()
+        waiting = _at_heads(self.conn.dialect.name, sa.func.min(_o.c.next_attempt_at)).where(
+            _o.c.destination == destination, _o.c.state == PENDING
         )
         leased = sa.select(sa.func.min(_o.c.claimed_until)).where(
             _o.c.destination == destination, _o.c.state == IN_FLIGHT

@@ -24,7 +24,6 @@ from tocsin.domain.model import (
 )
 from tocsin.storage import tables as t
 
-_OUTBOX_BATCH = 200  # rows per INSERT: well under SQLite's limit on bound parameters
 
 
 class ConcurrentUpdate(Exception):
@@ -47,6 +46,35 @@ def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+# Statements on the write path, built once: executing a prebuilt statement with a dict of
+# parameters skips building the expression and computing its cache key on every command (that
+# was a third of a ``note``'s SQLAlchemy time); the compiled form comes from the cache.
+_INCIDENT = sa.select(t.incidents).where(t.incidents.c.number == sa.bindparam("b_number"))
+_INCIDENT_FOR_UPDATE = _INCIDENT.with_for_update()
+_ACTIONS = (
+    sa.select(t.action_items)
+    .where(t.action_items.c.incident == sa.bindparam("b_number"))
+    .order_by(t.action_items.c.number)
+)
+_SAVE_INCIDENT = (
+    t.incidents.update()
+    .where(t.incidents.c.number == sa.bindparam("b_number"))
+    .where(t.incidents.c.version == sa.bindparam("b_version"))
+)
+_AUDIT_HEAD = (
+    sa.select(t.audit_head.c.seq, t.audit_head.c.hash)
+    .where(t.audit_head.c.id == 1)
+    .with_for_update()
+)
+_MOVE_AUDIT_HEAD = t.audit_head.update().where(t.audit_head.c.id == 1)
+_ADD_OUTBOX = {
+    name: dialect.insert(t.outbox)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(t.outbox.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 class IncidentRepository:
@@ -85,23 +113,17 @@ class IncidentRepository:
         return int(result.scalar_one())
 
     async def add(self, incident: Incident) -> None:
-        await self.conn.execute(t.incidents.insert().values(**_incident_row(incident)))
+        await self.conn.execute(t.incidents.insert(), _incident_row(incident))
         await self._insert_actions(incident.number, incident.action_items)
         self._remember(incident)
 
     async def get(self, number: int, *, for_update: bool = False) -> Incident | None:
-        query = sa.select(t.incidents).where(t.incidents.c.number == number)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self.conn.execute(query)).mappings().first()
+        query = _INCIDENT_FOR_UPDATE if for_update else _INCIDENT
+        row = (await self.conn.execute(query, {"b_number": number})).mappings().first()
         if row is None:
             return None
         incident = incident_from_row(row)
-        actions = await self.conn.execute(
-            sa.select(t.action_items)
-            .where(t.action_items.c.incident == number)
-            .order_by(t.action_items.c.number)
-        )
+        actions = await self.conn.execute(_ACTIONS, {"b_number": number})
         incident.action_items = [_action_from_row(a) for a in actions.mappings()]
         self._remember(incident)
         return incident
@@ -110,12 +132,8 @@ class IncidentRepository:
         """Write back a loaded incident; refuse if someone else saved it since we read it."""
         values = _incident_row(incident)
         values["version"] = incident.version + 1
-        result = await self.conn.execute(
-            t.incidents.update()
-            .where(t.incidents.c.number == incident.number)
-            .where(t.incidents.c.version == incident.version)
-            .values(**values)
-        )
+        values["b_number"], values["b_version"] = incident.number, incident.version
+        result = await self.conn.execute(_SAVE_INCIDENT, values)
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"{incident.ref} was changed by someone else; try again.")
         known = await self._stored_actions(incident.number, incident.version)
@@ -203,20 +221,10 @@ class AuditRepository:
     async def append(self, record: AuditRecord) -> AuditEntry:
         """Chain ``record`` onto the head. The head row is locked until commit, so concurrent
         writers queue here and the chain never forks."""
-        head = (
-            await self.conn.execute(
-                sa.select(t.audit_head.c.seq, t.audit_head.c.hash)
-                .where(t.audit_head.c.id == 1)
-                .with_for_update()
-            )
-        ).one()
+        head = (await self.conn.execute(_AUDIT_HEAD)).one()
         entry = chain(int(head.seq) + 1, record, str(head.hash))
-        await self.conn.execute(t.audit_log.insert().values(**_audit_row(entry)))
-        await self.conn.execute(
-            t.audit_head.update()
-            .where(t.audit_head.c.id == 1)
-            .values(seq=entry.seq, hash=entry.hash)
-        )
+        await self.conn.execute(t.audit_log.insert(), _audit_row(entry))
+        await self.conn.execute(_MOVE_AUDIT_HEAD, {"seq": entry.seq, "hash": entry.hash})
         return entry
 
     async def entries(self, *, batch: int = 1000) -> AsyncIterator[AuditEntry]:
@@ -273,18 +281,12 @@ class OutboxRepository:
             }
             for e in effects
         ]
-        added = 0
-        for start in range(0, len(rows), _OUTBOX_BATCH):
-            # One multi-row statement; RETURNING names the rows that were new (SQLite >= 3.35
-            # and PostgreSQL both support it), so the count stays exact.
-            statement = (
-                _insert(self.conn, t.outbox)
-                .values(rows[start : start + _OUTBOX_BATCH])
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                .returning(t.outbox.c.id)
-            )
-            added += len((await self.conn.execute(statement)).all())
-        return added
+        # Executed "many": SQLAlchemy sends one multi-row INSERT per page of rows (its
+        # insertmanyvalues), and the statement stays in the compiled cache, unlike a
+        # ``.values([...])`` statement, which is compiled afresh each time. RETURNING names the
+        # rows that were new, so the count stays exact.
+        statement = _ADD_OUTBOX[self.conn.dialect.name]
+        return len((await self.conn.execute(statement, rows)).all())
 
 
 class DedupRepository:

@@ -90,9 +90,9 @@ class Cursor:
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Cursor:
         cursor = self._cursor
+        if sql == BEGIN_WRITE:
+            self._connection._writing = True
         if parameters is None:
-            if sql == BEGIN_WRITE:
-                self._connection._writing = True
             await self._retrying.run(lambda: cursor.execute(sql))
         else:
             await self._retrying.run(lambda: cursor.execute(sql, parameters))

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from tocsin.delivery.wake import Wakeup, wait, write_turn
+from tocsin.delivery.wake import Wakeup, wait
 from tocsin.observability.metrics import Metrics
 from tocsin.services.context import utcnow
 from tocsin.storage.db import Database
@@ -152,7 +152,7 @@ class TimerRunner:
     async def _fire_one(self) -> bool:
         kinds = self.handlers.kinds
         failure: Exception | None = None
-        async with write_turn(self.db), UnitOfWork(self.db) as uow:
+        async with UnitOfWork(self.db) as uow:
             store = TimerStore(uow.connection)
             now = self.clock()
             timer = await store.claim_due(kinds, now, self.worker_id)
@@ -183,7 +183,7 @@ class TimerRunner:
         if attempt < self.max_attempts:
             delay = random.random() * min(3600.0, self.retry_base * 2 ** (attempt - 1))
             retry_at = self.clock() + timedelta(seconds=delay)
-        async with write_turn(self.db), UnitOfWork(self.db) as uow:
+        async with UnitOfWork(self.db) as uow:
             await TimerStore(uow.connection).failed(timer.id, error, retry_at)
             await uow.commit()
         log.error(

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import weakref
 from typing import Any
 
 import sqlalchemy as sa
 import structlog
-
-from tocsin.storage.db import Database
 
 log = structlog.get_logger("tocsin.delivery")
 
@@ -102,22 +99,3 @@ class PostgresListener:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(conn.close(), 2.0)
             await asyncio.sleep(self.retry_seconds)
-
-
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def write_turn(db: Database) -> contextlib.AbstractAsyncContextManager[Any]:
-    """Take turns for SQLite write transactions within this process.
-
-    SQLite has one writer at a time; connections that try ``BEGIN IMMEDIATE`` together wait in
-    SQLite's busy handler, which sleeps in growing steps of milliseconds. Queueing the workers'
-    writes on an asyncio lock first keeps each write at the cost of its commit. PostgreSQL needs
-    no such thing.
-    """
-    if not db.is_sqlite:
-        return contextlib.nullcontext()
-    lock = _WRITE_LOCKS.get(db)
-    if lock is None:
-        lock = _WRITE_LOCKS[db] = asyncio.Lock()
-    return lock

@@ -28,7 +28,7 @@ from tocsin.delivery.breaker import CircuitBreaker
 from tocsin.delivery.errors import classify
 from tocsin.delivery.pacing import Pacer
 from tocsin.delivery.retry import RetryPolicy
-from tocsin.delivery.wake import Wakeup, wait, write_turn
+from tocsin.delivery.wake import Wakeup, wait
 from tocsin.observability.metrics import Metrics
 from tocsin.services.context import utcnow
 from tocsin.storage.db import Database
@@ -149,7 +149,7 @@ class DestinationWorker:
     ) -> tuple[list[OutboxRow], dict[int | None, dict[str, str]]]:
         """Claim rows, with the refs of their incidents as of now: the rows before them in
         their queue are done, so what they created is already stored."""
-        async with write_turn(self.db), UnitOfWork(self.db) as uow:
+        async with UnitOfWork(self.db) as uow:
             store = OutboxStore(uow.connection)
             rows = await store.claim(
                 self.destination, self.config.worker_id, now, self.config.lease, limit
@@ -197,7 +197,7 @@ class DestinationWorker:
 
     async def _delivered(self, row: OutboxRow, sent: Sent, note: str | None = None) -> None:
         self.breaker.record_success()
-        async with write_turn(self.db), UnitOfWork(self.db) as uow:
+        async with UnitOfWork(self.db) as uow:
             store = OutboxStore(uow.connection)
             now = self.config.clock()
             first = await store.delivered(row.id, now, sent.remote_ids, note)
@@ -225,7 +225,7 @@ class DestinationWorker:
         if not decision.retry or decision.at is None:
             await self._dead(row, decision.reason)
             return
-        async with write_turn(self.db), UnitOfWork(self.db) as uow:
+        async with UnitOfWork(self.db) as uow:
             await OutboxStore(uow.connection).retry_later(
                 row.id, self.config.worker_id, decision.at, decision.reason,
                 maybe_sent=decision.maybe_sent,
@@ -242,7 +242,7 @@ class DestinationWorker:
         )
 
     async def _dead(self, row: OutboxRow, reason: str, *, attempted: bool = True) -> None:
-        async with write_turn(self.db), UnitOfWork(self.db) as uow:
+        async with UnitOfWork(self.db) as uow:
             await OutboxStore(uow.connection).dead(
                 row.id, self.config.worker_id, reason, attempted=attempted
             )
@@ -280,7 +280,7 @@ class DestinationWorker:
         return len(unfinished)
 
     async def _release(self, unfinished: list[int], sending: list[int]) -> None:
-        async with write_turn(self.db), UnitOfWork(self.db) as uow:
+        async with UnitOfWork(self.db) as uow:
             store = OutboxStore(uow.connection)
             waiting = [i for i in unfinished if i not in sending]
             await store.release(self.config.worker_id, sending, maybe_sent=True)

@@ -6,10 +6,11 @@ acknowledged command survives a power cut, not only a process crash). Write tran
 "database is locked" when a read transaction tries to upgrade; read-only units of work use a plain
 deferred ``BEGIN`` and never block writers.
 
-Within one process, SQLite writers also queue on an ``asyncio.Lock`` (:meth:`Database.write_lock`)
-before they take a connection: SQLite has one writer at a time anyway, and waiting in the event
-loop is FIFO and immediate, whereas SQLite's busy handler sleeps in growing steps (up to 100 ms),
-each on a thread. Other processes (``tocsin worker``) still queue on the busy timeout.
+Within one process, SQLite writers take turns in the event loop on one open transaction and share
+its commit (:mod:`tocsin.storage.group_commit`, :meth:`Database.group_commit`): SQLite has one
+writer at a time anyway, waiting in the loop is FIFO and immediate, and one ``fsync`` serves
+everyone who arrived while the last one ran. Other processes (``tocsin worker``, the CLI) wait for
+the lock in :mod:`tocsin.storage.sqlite_driver`, sleeping in the loop.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tocsin.storage import sqlite_driver
+from tocsin.storage.group_commit import GroupCommit
 
 READ_ONLY = "tocsin_read_only"
 BUSY_TIMEOUT_MS = 10_000
@@ -58,8 +60,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine, synchronous)
-        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
-        self._write_locks = weakref.WeakKeyDictionary()
+        self._groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit]
+        self._groups = weakref.WeakKeyDictionary()
 
     @property
     def dialect(self) -> str:
@@ -71,16 +73,16 @@ class Database:
             await conn.execution_options(**{READ_ONLY: True})
         return conn
 
-    def write_lock(self) -> asyncio.Lock | None:
-        """The lock SQLite writers of this process queue on (one per event loop); None on
-        PostgreSQL, whose writers run in parallel."""
+    def group_commit(self) -> GroupCommit | None:
+        """Where SQLite writers of this process take turns and share commits (one per event
+        loop); None on PostgreSQL, whose writers run in parallel."""
         if not self.is_sqlite:
             return None
         loop = asyncio.get_running_loop()
-        lock = self._write_locks.get(loop)
-        if lock is None:
-            lock = self._write_locks[loop] = asyncio.Lock()
-        return lock
+        group = self._groups.get(loop)
+        if group is None:
+            group = self._groups[loop] = GroupCommit(self.connect)
+        return group
 
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""

@@ -25,7 +25,6 @@ from tocsin.domain.model import (
 from tocsin.storage import tables as t
 
 
-
 class ConcurrentUpdate(Exception):
     """The incident changed under us (its version moved); the caller retries or reports."""
 

@@ -16,7 +16,7 @@ Two calls can take long, and those do leave the loop's thread or yield to it:
   locked" answer is retried after an ``asyncio.sleep`` (1 ms growing to 50 ms) until
   :data:`~tocsin.storage.db.BUSY_TIMEOUT_MS` has passed, so a ``tocsin worker`` or CLI holding
   the write lock never blocks the loop. Writers of this process already queue on
-  :meth:`~tocsin.storage.db.Database.write_lock` before they get here.
+  :meth:`~tocsin.storage.db.Database.group_commit` before they get here.
 
 Only the surface SQLAlchemy's aiosqlite dialect uses is implemented (``async_creator`` hands it
 our connection). One connection is used by one unit of work at a time (the pool guarantees it),

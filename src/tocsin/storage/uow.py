@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from types import TracebackType
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
 from tocsin.storage.db import BUSY_TIMEOUT_MS, Database
+from tocsin.storage.group_commit import GroupCommit, _Group
 from tocsin.storage.repositories import (
     AuditRepository,
     DedupRepository,
@@ -21,7 +21,9 @@ class UnitOfWork:
     """``async with uow: ...; await uow.commit()``. Leaving without commit rolls back.
 
     A read-only unit (``read_only=True``) opens a deferred transaction that never blocks writers
-    on SQLite; a writing one queues for the write lock up front.
+    on SQLite. A writing one on SQLite takes its turn in this process's open write transaction,
+    inside a savepoint, and its ``commit()`` returns once the group's COMMIT is on disk
+    (:mod:`tocsin.storage.group_commit`); on PostgreSQL it is a transaction of its own.
     """
 
     incidents: IncidentRepository
@@ -35,7 +37,8 @@ class UnitOfWork:
         self.read_only = read_only
         self._conn: AsyncConnection | None = None
         self._done = False
-        self._lock: asyncio.Lock | None = None
+        self._turn: tuple[GroupCommit, _Group, AsyncTransaction] | None = None
+        self._grouped = False
 
     @property
     def connection(self) -> AsyncConnection:
@@ -44,17 +47,19 @@ class UnitOfWork:
         return self._conn
 
     async def __aenter__(self) -> UnitOfWork:
-        await self._queue()
-        try:
+        groups = None if self.read_only else self.db.group_commit()
+        if groups is not None:
+            group, savepoint = await groups.enter(BUSY_TIMEOUT_MS / 1000)
+            self._turn = (groups, group, savepoint)
+            self._grouped = True
+            conn = group.conn
+        else:
             conn = await self.db.connect(read_only=self.read_only)
             try:
                 await conn.begin()
             except BaseException:
                 await conn.close()
                 raise
-        except BaseException:
-            self._unqueue()
-            raise
         self._conn = conn
         self._done = False
         self.incidents = IncidentRepository(conn)
@@ -65,12 +70,22 @@ class UnitOfWork:
         return self
 
     async def commit(self) -> None:
-        await self.connection.commit()
         self._done = True
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            groups, group, savepoint = turn
+            await groups.commit(group, savepoint)
+        else:
+            await self.connection.commit()
 
     async def rollback(self) -> None:
-        await self.connection.rollback()
         self._done = True
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            groups, group, savepoint = turn
+            await groups.rollback(group, savepoint)
+        else:
+            await self.connection.rollback()
 
     async def __aexit__(
         self,
@@ -81,24 +96,13 @@ class UnitOfWork:
         conn, self._conn = self._conn, None
         if conn is None:
             return
+        if self._grouped:  # the group owns the connection
+            self._grouped = False
+            if self._turn is not None:  # left without commit or rollback
+                await self.rollback()
+            return
         try:
             if not self._done:
                 await conn.rollback()
         finally:
-            try:
-                await conn.close()
-            finally:
-                self._unqueue()
-
-    async def _queue(self) -> None:
-        """A SQLite writer waits its turn in the event loop (see :mod:`tocsin.storage.db`); as
-        long as SQLite's own busy timeout, after which BEGIN IMMEDIATE would have failed too."""
-        lock = None if self.read_only else self.db.write_lock()
-        if lock is not None:
-            await asyncio.wait_for(lock.acquire(), BUSY_TIMEOUT_MS / 1000)
-            self._lock = lock
-
-    def _unqueue(self) -> None:
-        lock, self._lock = self._lock, None
-        if lock is not None:
-            lock.release()
+            await conn.close()

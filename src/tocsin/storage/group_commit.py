@@ -22,6 +22,7 @@ waited for any other writer. PostgreSQL, whose writers run in parallel, does not
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -49,9 +50,9 @@ class GroupCommit:
         self._group: _Group | None = None
         self._closing: set[asyncio.Task[None]] = set()
 
-    async def enter(self, timeout: float) -> tuple[_Group, AsyncTransaction]:
+    async def enter(self, patience: float) -> tuple[_Group, AsyncTransaction]:
         """Wait for the turn; return the open group and a savepoint in it."""
-        await self._take_turn(timeout)
+        await self._take_turn(patience)
         try:
             group = self._group
             if group is None:
@@ -108,14 +109,15 @@ class GroupCommit:
             if group.failed is not None:
                 raise group.failed
             await group.conn.commit()
-        except BaseException as error:  # every member hears of it
+        except BaseException as error:
             if not group.done.done():
-                group.done.set_exception(error)
+                told = error if isinstance(error, Exception) else RuntimeError("commit interrupted")
+                group.done.set_exception(told)
                 group.done.exception()  # retrieved: a group without members has no one to tell
-            try:
+            with contextlib.suppress(Exception):  # the connection is going away anyway
                 await group.conn.rollback()
-            except Exception:  # noqa: BLE001, S110 - the connection is going away anyway
-                pass
+            if not isinstance(error, Exception):
+                raise  # cancelled: the members were told, the cancellation goes on
         else:
             group.done.set_result(None)
         finally:
@@ -126,14 +128,14 @@ class GroupCommit:
     def _live_waiters(self) -> bool:
         return any(not f.done() for f in self._waiting)
 
-    async def _take_turn(self, timeout: float) -> None:
+    async def _take_turn(self, patience: float) -> None:
         if not self._busy and not self._live_waiters():
             self._busy = True
             return
         turn = asyncio.get_running_loop().create_future()
         self._waiting.append(turn)
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(patience):
                 await turn
         except BaseException:
             if turn.done() and not turn.cancelled():

@@ -9,6 +9,7 @@ from typing import Any
 
 from tocsin.domain.model import Incident, TimelineEntry
 from tocsin.domain.policy import Policy
+from tocsin.services.list_cache import ListCache
 from tocsin.storage.db import Database
 from tocsin.storage.uow import UnitOfWork
 
@@ -32,6 +33,16 @@ class Context:
     public_url: str = ""
     # Called after a change commits (the delivery workers register their wake-up here).
     on_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    lists: ListCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.lists = ListCache(self._timeline_marker)
+        self.on_commit.append(self.lists.invalidate)
+
+    async def _timeline_marker(self) -> int | None:
+        async with self.uow(read_only=True) as uow:
+            return await uow.timeline.newest_id()
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(self.db, read_only=read_only)

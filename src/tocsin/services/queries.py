@@ -18,10 +18,15 @@ def describe(incident: Incident) -> str:
 async def list_incidents(
     ctx: Context, actor: Actor, *, scope: str = "open", limit: int = 50, offset: int = 0
 ) -> Outcome:
-    """Newest first; ``scope`` is ``open`` (default) or ``all``."""
+    """Newest first; ``scope`` is ``open`` (default) or ``all``. Served from
+    :class:`~tocsin.services.list_cache.ListCache` while nothing has changed."""
     del actor
-    async with ctx.uow(read_only=True) as uow:
-        incidents = await uow.incidents.list(open_only=scope != "all", limit=limit, offset=offset)
+
+    async def load() -> list[Incident]:
+        async with ctx.uow(read_only=True) as uow:
+            return await uow.incidents.list(open_only=scope != "all", limit=limit, offset=offset)
+
+    incidents = await ctx.lists.get((scope, limit, offset), load)
     if not incidents:
         empty = "No open incidents." if scope != "all" else "No incidents yet."
         return Outcome(empty, incidents=[])

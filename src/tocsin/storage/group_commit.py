@@ -97,8 +97,18 @@ class GroupCommit:
         closing = group is not None and (
             group.failed is not None or group.members >= MAX_MEMBERS or not self._live_waiters()
         )
-        if closing:
-            await self._close_group()
+        if not closing:
+            self._pass_turn()
+            return
+        # The COMMIT runs in a task of its own that a cancelled member cannot interrupt: the
+        # members learn its real outcome, and the turn passes on only once it is over.
+        task = asyncio.get_running_loop().create_task(self._close_group())
+        self._closing.add(task)
+        task.add_done_callback(self._closed)
+        await asyncio.shield(task)
+
+    def _closed(self, task: asyncio.Task[None]) -> None:
+        self._closing.discard(task)
         self._pass_turn()
 
     async def _close_group(self) -> None:

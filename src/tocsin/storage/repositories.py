@@ -68,6 +68,7 @@ _AUDIT_HEAD = (
     .with_for_update()
 )
 _MOVE_AUDIT_HEAD = t.audit_head.update().where(t.audit_head.c.id == 1)
+_NEWEST_ENTRY = sa.select(sa.func.max(t.timeline.c.id))
 _ADD_OUTBOX = {
     name: dialect.insert(t.outbox)
     .on_conflict_do_nothing(index_elements=["idempotency_key"])
@@ -196,6 +197,11 @@ class TimelineRepository:
                     for e in entries
                 ],
             )
+
+    async def newest_id(self) -> int | None:
+        """The id of the newest entry of any incident: every change moves it."""
+        newest = (await self.conn.execute(_NEWEST_ENTRY)).scalar_one_or_none()
+        return None if newest is None else int(newest)
 
     async def list(self, number: int) -> list[TimelineEntry]:
         rows = await self.conn.execute(

@@ -118,7 +118,9 @@ class DiscordApp:
 
     async def _within(self, work: Coroutine[Any, Any, Response], interaction: Any) -> Response:
         task = asyncio.create_task(work)
-        done, _ = await asyncio.wait({task}, timeout=self.budget)
+        # A budget of 0 always defers (work that never waits for I/O could otherwise finish
+        # within the same turn of the loop that asyncio.wait's timeout fires in).
+        done = set() if self.budget <= 0 else (await asyncio.wait({task}, timeout=self.budget))[0]
         if task in done:
             return task.result()
         follow = asyncio.create_task(self._follow_up(task, interaction))

@@ -23,6 +23,7 @@ import hmac
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -59,6 +60,8 @@ class Result:
     p99_ms: float
     errors: int
     rss_mb: float
+    server_cpu: float = 0.0  # cores busy in the server process during the run (1.0 = one)
+    wrk_cpu: float = 0.0  # the same for wrk: near 1.0 would make wrk the limit
 
 
 # --- the loopback fake behind the outbox ------------------------------------------------------
@@ -292,9 +295,25 @@ def run_wrk(name: str, base: str, pid: int, args: argparse.Namespace, workdir: P
         str(script),
         base,
     ]
+    server_before, wrk_before, began = cpu_seconds(pid), children_cpu(), time.monotonic()
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    elapsed = time.monotonic() - began
+    server_cpu = (cpu_seconds(pid) - server_before) / elapsed
+    wrk_cpu = (children_cpu() - wrk_before) / elapsed
     rps, p50, p99, errors = parse_wrk(output)
-    return Result(name, rps, p50, p99, errors, rss_mb(pid))
+    return Result(name, rps, p50, p99, errors, rss_mb(pid), server_cpu, wrk_cpu)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far, threads included (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    """CPU time of this script's finished children (wrk, once it has exited)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def check(base: str, request: Request_, name: str) -> None:
@@ -326,12 +345,12 @@ def report(results: list[Result], bolts: list[Result], startup: float, idle: flo
     print()
     print(f"tocsin serve: start-up to /ready {startup:.2f} s, idle RSS {idle:.1f} MB")
     header = f"{'scenario':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
-    print(header + f"{'RSS MB':>9}{'x bolt':>8}{'x pbr':>8}")
+    print(header + f"{'RSS MB':>9}{'x bolt':>8}{'x pbr':>8}{'srv CPU':>9}{'wrk CPU':>9}")
     for r in [*bolts, *results]:
         ratios = "".join(f"{r.rps / b.rps if b.rps else 0.0:>8.2f}" for b in bolts)
         print(
             f"{r.name:<26}{r.rps:>9.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.errors:>8}"
-            f"{r.rss_mb:>9.1f}{ratios}"
+            f"{r.rss_mb:>9.1f}{ratios}{r.server_cpu:>9.0%}{r.wrk_cpu:>9.0%}"
         )
 
 

@@ -11,7 +11,6 @@ from tocsin.config import Settings
 from tocsin.domain.policy import Policy, default_policy
 from tocsin.domain.policy_file import load_policy
 from tocsin.services.context import Context
-from tocsin.storage import redis
 from tocsin.storage.db import Database
 
 
@@ -39,6 +38,8 @@ def build_runtime(settings: Settings) -> Runtime:
     """Readiness state and the health checks beyond the database (added by ``create_app``)."""
     runtime = Runtime()
     if settings.redis_url:
+        from tocsin.storage import redis  # imported only when configured
+
         client = redis.connect(settings.redis_url)
         runtime.soft_checks["redis"] = redis.redis_check(client)
         runtime.closers.append(client.aclose)

@@ -13,7 +13,6 @@ from starlette.routing import BaseRoute
 
 from tocsin.adapters.slack.app import SlackApp
 from tocsin.adapters.slack.routes import slack_routes
-from tocsin.adapters.slack.socket_mode import SocketModeRunner
 from tocsin.adapters.slack.verify import SlackVerifier
 from tocsin.adapters.slack.webapi import SlackApi, SlackWeb
 from tocsin.config import Settings
@@ -43,6 +42,9 @@ def slack_surface(
     if secret is not None:
         routes = list(slack_routes(app, SlackVerifier(secret.get_secret_value())))
     if app_token is not None:
+        # Imported only with an app token: the Socket Mode client (slack_sdk, aiohttp) is ~12 MB.
+        from tocsin.adapters.slack.socket_mode import SocketModeRunner
+
         runner = SocketModeRunner(app, app_token.get_secret_value(), settings.slack_api_url)
         starters.append(runner.start)
     if web is not None:

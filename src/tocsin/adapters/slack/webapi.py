@@ -11,18 +11,22 @@
   ``name_taken``, ...), so callers can handle the ones they expect.
 
 The SDK's own retry handlers are switched off: the outbox owns retries, backoff and pacing.
+
+slack_sdk's async client and aiohttp are imported on the first call, not at start-up: together
+they are ~12 MB of memory that a process which has not yet spoken to Slack does not need.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web.async_client import AsyncWebClient
+from typing import TYPE_CHECKING, Any
 
 from tocsin.delivery.base import DeliveryError, PermanentError, RetryableError
+
+if TYPE_CHECKING:
+    import aiohttp
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
 TRANSIENT = frozenset(
@@ -65,13 +69,28 @@ class SlackApi:
     """One bot token, one base URL, one aiohttp session (opened lazily, closed by aclose)."""
 
     def __init__(self, token: str, base_url: str = DEFAULT_BASE_URL, *, timeout: float = 10.0):
+        self.token = token
+        self.base_url = base_url
         self.timeout = timeout
-        self.client = AsyncWebClient(
-            token=token, base_url=base_url, timeout=int(max(1, timeout)), retry_handlers=[]
-        )
+        self._client: AsyncWebClient | None = None
         self._session: aiohttp.ClientSession | None = None
 
+    @property
+    def client(self) -> AsyncWebClient:
+        if self._client is None:
+            from slack_sdk.web.async_client import AsyncWebClient
+
+            self._client = AsyncWebClient(
+                token=self.token,
+                base_url=self.base_url,
+                timeout=int(max(1, self.timeout)),
+                retry_handlers=[],
+            )
+        return self._client
+
     def _ensure_session(self) -> None:
+        import aiohttp
+
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
             self.client.session = self._session
@@ -79,6 +98,9 @@ class SlackApi:
     async def call(self, method: str, *, within: float | None = None, **args: Any) -> Any:
         """Call ``method`` (``"chat.postMessage"``) with keyword ``args``; the body as a dict.
         ``within``: give up (retryable, maybe sent) after that many seconds."""
+        import aiohttp
+        from slack_sdk.errors import SlackApiError, SlackClientError
+
         self._ensure_session()
         function = getattr(self.client, method.replace(".", "_"))
         try:

@@ -12,13 +12,14 @@ from tocsin.adapters.web.dashboard.session import Deps
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.config import Settings, secret_key
 from tocsin.services.context import Context
-from tocsin.storage import redis
 
 
 def build_limiter(redis_url: str | None, runtime: Runtime | None = None) -> FailureLimiter:
     """Shared through Redis when ``redis_url`` is set (closed with the runtime), else in-process."""
     if not redis_url:
         return MemoryLimiter()
+    from tocsin.storage import redis  # imported only when configured (~20 MB)
+
     client = redis.connect(redis_url)
     if runtime is not None:
         runtime.closers.append(client.aclose)

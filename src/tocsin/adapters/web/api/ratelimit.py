@@ -17,11 +17,12 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+
+if TYPE_CHECKING:  # redis is imported only when TOCSIN_REDIS_URL is set (memory: ~20 MB)
+    from redis.asyncio import Redis
 
 log = structlog.get_logger("tocsin.web")
 
@@ -128,12 +129,15 @@ class RedisLimiter:
         self.fallback = MemoryLimiter(capacity, refill_per_second)
         self.degraded = False  # Redis failed last time (logged once per outage)
         self._script = client.register_script(_SCRIPT)
+        from redis.exceptions import RedisError  # only with Redis configured
+
+        self._failures: tuple[type[BaseException], ...] = (RedisError, OSError)
 
     async def _run(self, key: str, cost: int) -> int | None:
         args: list[str | int] = [self.capacity, repr(self.rate), repr(self.clock()), cost]
         try:
             millis = await self._script(keys=[self.prefix + key], args=args)
-        except (RedisError, OSError) as exc:
+        except self._failures as exc:
             if not self.degraded:
                 log.warning("rate limiter: Redis unavailable, limiting in-process", error=str(exc))
             self.degraded = True

@@ -18,7 +18,6 @@ from starlette.routing import BaseRoute
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.adapters.web.status import manage
 from tocsin.adapters.web.status.cache import StatusCache
-from tocsin.adapters.web.status.invalidation import RedisInvalidation, subscriber_client
 from tocsin.adapters.web.status.render import RENDERERS
 from tocsin.adapters.web.status.routes import EXTRA_HEADERS, StatusFirst, public_routes
 from tocsin.config import Settings, secret_key
@@ -27,7 +26,6 @@ from tocsin.observability.metrics import Metrics
 from tocsin.services import status_page
 from tocsin.services.context import Context
 from tocsin.services.statuspage_failures import failure_check, failure_watcher
-from tocsin.storage import redis
 
 Starter = Callable[[], Awaitable[Callable[[], Awaitable[None]]]]
 PAGE_NAME = "Service status"
@@ -80,6 +78,13 @@ def status_surface(
     cache = build_cache(ctx, page_info(settings.public_url), secret_key(settings).encode(), metrics)
     starters: list[Starter] = []
     if settings.redis_url:
+        # Imported only when configured: the redis client costs ~20 MB of memory.
+        from tocsin.adapters.web.status.invalidation import (
+            RedisInvalidation,
+            subscriber_client,
+        )
+        from tocsin.storage import redis
+
         shared = RedisInvalidation(
             redis.connect(settings.redis_url), subscriber_client(settings.redis_url),
             cache.invalidate,

@@ -65,10 +65,8 @@ async def run_command(
     reply = await _run(ctx, incoming, style)
     if metrics is not None:
         name = reply.command or "unknown"
-        metrics.commands_total.labels(incoming.platform, name, reply.outcome).inc()
-        metrics.command_duration_seconds.labels(incoming.platform).observe(
-            time.perf_counter() - started
-        )
+        elapsed = time.perf_counter() - started
+        metrics.command_done(incoming.platform, name, reply.outcome, elapsed)
     return reply
 
 

@@ -8,6 +8,8 @@ process do not collide. The composition root creates one :class:`Metrics` and pa
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -92,6 +94,34 @@ class Metrics:
             registry=r,
         )
         self.build_info.labels(version=version).set(1)
+        # Labelled children of the per-request metrics, looked up once per label set:
+        # ``labels()`` costs several microseconds, and these are counted on every request.
+        self._requests: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._commands: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def request_done(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one HTTP request and its duration."""
+        key = (route, method, status)
+        children = self._requests.get(key)
+        if children is None:
+            children = self._requests[key] = (
+                self.http_requests_total.labels(route, method, str(status)),
+                self.http_request_duration_seconds.labels(route, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def command_done(self, platform: str, command: str, outcome: str, seconds: float) -> None:
+        """Count one chat command, how it ended, and its duration."""
+        key = (platform, command, outcome)
+        children = self._commands.get(key)
+        if children is None:
+            children = self._commands[key] = (
+                self.commands_total.labels(platform, command, outcome),
+                self.command_duration_seconds.labels(platform),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def _incident_metrics(self, r: CollectorRegistry) -> None:
         self.incidents_declared_total = Counter(

@@ -105,8 +105,7 @@ class RequestContextMiddleware:
         method_label = method if method in _METHODS else "OTHER"
         route = route_template(scope, base_root_path)
         if self.metrics is not None:
-            self.metrics.http_requests_total.labels(route, method_label, str(status)).inc()
-            self.metrics.http_request_duration_seconds.labels(route, method_label).observe(elapsed)
+            self.metrics.request_done(route, method_label, status, elapsed)
         path = str(scope.get("path", ""))
         fields: dict[str, Any] = {
             "method": method,

@@ -188,9 +188,5 @@ class DiscordApp:
 
     def count(self, reply: Reply, started: float) -> None:
         if self.metrics is not None:
-            self.metrics.commands_total.labels(
-                PLATFORM, reply.command or "unknown", reply.outcome
-            ).inc()
-            self.metrics.command_duration_seconds.labels(PLATFORM).observe(
-                time.perf_counter() - started
-            )
+            elapsed = time.perf_counter() - started
+            self.metrics.command_done(PLATFORM, reply.command or "unknown", reply.outcome, elapsed)

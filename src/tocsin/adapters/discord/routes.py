@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from tocsin.adapters.discord.app import BadRequest, DiscordApp
 from tocsin.adapters.discord.verify import DiscordVerifier
+from tocsin.adapters.web.responses import JSONResponse
 
 PATH = "/discord/interactions"
 

@@ -15,15 +15,16 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from tocsin.adapters.slack.app import SlackApp
 from tocsin.adapters.slack.common import BadRequest
 from tocsin.adapters.slack.verify import SlackVerifier
+from tocsin.adapters.web.responses import JSONResponse
 
 Handler = Callable[[bytes, Request], Awaitable[dict[str, Any] | None]]
 
@@ -33,11 +34,25 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def _form(body: bytes) -> dict[str, str]:
+    """A strict ``application/x-www-form-urlencoded`` body (every field ``name=value``) as a
+    dict, the last value of a repeated name winning, as ``dict(parse_qsl(...))`` would give.
+    Only fields with ``%`` or ``+`` are unquoted: most of Slack's (ids, flags) have neither, and
+    ``parse_qsl`` was a fifth of a ``help`` command's time in the application."""
     try:
         text = body.decode("utf-8")
-        return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
+        fields: dict[str, str] = {}
+        for pair in text.split("&") if text else ():
+            name, sep, value = pair.partition("=")
+            if not sep:
+                raise ValueError(pair)
+            fields[_unquote(name)] = _unquote(value)
+        return fields
     except (UnicodeDecodeError, ValueError):
         raise BadRequest("the body is not a valid form") from None
+
+
+def _unquote(text: str) -> str:
+    return unquote_plus(text) if "%" in text or "+" in text else text
 
 
 def _json(raw: str | bytes) -> dict[str, Any]:

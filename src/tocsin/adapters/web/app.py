@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 import structlog
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from tocsin.adapters.web.guards import GuardMiddleware
 from tocsin.adapters.web.health import health_routes
+from tocsin.adapters.web.responses import JSONResponse
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.observability.metrics import Metrics
 from tocsin.observability.middleware import RequestContextMiddleware

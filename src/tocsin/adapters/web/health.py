@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from tocsin import __version__
+from tocsin.adapters.web.responses import JSONResponse
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.observability.metrics import Metrics, render
 

@@ -18,7 +18,6 @@ import hashlib
 import time
 from collections.abc import Mapping
 from email.utils import formatdate, parsedate_to_datetime
-from typing import Any
 
 import structlog
 from starlette.routing import BaseRoute, Route
@@ -177,7 +176,6 @@ class StatusFirst:
         }
         self.documents["/status/status.css"] = Stylesheet()
         self.metrics = metrics
-        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         document = self.documents.get(scope["path"]) if scope["type"] == "http" else None
@@ -199,15 +197,5 @@ class StatusFirst:
             self._measure(scope, status, time.perf_counter() - started)
 
     def _measure(self, scope: Scope, status: int, elapsed: float) -> None:
-        if self.metrics is None:
-            return
-        key = (scope["path"], scope["method"], status)
-        series = self._series.get(key)
-        if series is None:
-            m = self.metrics
-            series = self._series[key] = (
-                m.http_requests_total.labels(key[0], key[1], str(status)),
-                m.http_request_duration_seconds.labels(key[0], key[1]),
-            )
-        series[0].inc()
-        series[1].observe(elapsed)
+        if self.metrics is not None:
+            self.metrics.request_done(scope["path"], scope["method"], status, elapsed)

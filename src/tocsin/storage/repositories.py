@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.audit import GENESIS_HASH, AuditEntry, AuditRecord, chain
@@ -42,9 +42,13 @@ def _utc(value: datetime) -> datetime:
 
 def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
     """A dialect-specific INSERT, so ``on_conflict_do_nothing`` is available on both databases."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    return _dialect_insert(conn.dialect.name)(table)
+
+
+def _dialect_insert(name: str) -> Any:
+    """``sqlalchemy.dialects.<name>.insert``, imported when first needed (a SQLite process
+    never loads the PostgreSQL dialect)."""
+    return importlib.import_module(f"sqlalchemy.dialects.{name}").insert
 
 
 # Statements on the write path, built once: executing a prebuilt statement with a dict of
@@ -69,12 +73,18 @@ _AUDIT_HEAD = (
 )
 _MOVE_AUDIT_HEAD = t.audit_head.update().where(t.audit_head.c.id == 1)
 _NEWEST_ENTRY = sa.select(sa.func.max(t.timeline.c.id))
-_ADD_OUTBOX = {
-    name: dialect.insert(t.outbox)
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(t.outbox.c.id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_ADD_OUTBOX: dict[str, Any] = {}  # per dialect, built on first use (see _dialect_insert)
+
+
+def _add_outbox(dialect: str) -> Any:
+    statement = _ADD_OUTBOX.get(dialect)
+    if statement is None:
+        statement = _ADD_OUTBOX[dialect] = (
+            _dialect_insert(dialect)(t.outbox)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(t.outbox.c.id)
+        )
+    return statement
 
 
 class IncidentRepository:
@@ -290,7 +300,7 @@ class OutboxRepository:
         # insertmanyvalues), and the statement stays in the compiled cache, unlike a
         # ``.values([...])`` statement, which is compiled afresh each time. RETURNING names the
         # rows that were new, so the count stays exact.
-        statement = _ADD_OUTBOX[self.conn.dialect.name]
+        statement = _add_outbox(self.conn.dialect.name)
         return len((await self.conn.execute(statement, rows)).all())
 
 

@@ -7,9 +7,9 @@ by hand in :mod:`tocsin.storage.repositories`, which keeps the domain free of SQ
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 metadata = sa.MetaData(
     naming_convention={
@@ -21,7 +21,26 @@ metadata = sa.MetaData(
     }
 )
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+class _JSON(sa.TypeDecorator[Any]):
+    """JSON documents: ``JSONB`` on PostgreSQL, JSON text on SQLite.
+
+    A decorator rather than ``sa.JSON().with_variant(postgresql.JSONB(), ...)`` so that the
+    PostgreSQL dialect (2 MB of memory) is imported only by processes that talk to PostgreSQL.
+    """
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(sa.JSON())
+
+
+JSON = _JSON()
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -168,15 +187,10 @@ outbox = sa.Table(
     sa.Column("requeued_at", TS),
     sa.Index("ix_outbox_state_next", "state", "next_attempt_at"),
     sa.Index("ix_outbox_ordering", "ordering_key", "id"),
-    # The open rows of each queue (see outbox_store.queue_heads); partial, so delivered rows
-    # kept for the record cost nothing here.
-    sa.Index(
-        "ix_outbox_open_queue",
-        "ordering_key",
-        "id",
-        sqlite_where=sa.text(OUTBOX_OPEN_SQL),
-        postgresql_where=sa.text(OUTBOX_OPEN_SQL),
-    ),
+    # The open rows of each queue (see outbox_store._heads); partial, so delivered rows kept
+    # for the record cost nothing here. Migration 0006 makes it partial on PostgreSQL too; a
+    # postgresql_where here would import the PostgreSQL dialect into every SQLite process.
+    sa.Index("ix_outbox_open_queue", "ordering_key", "id", sqlite_where=sa.text(OUTBOX_OPEN_SQL)),
 )
 
 # Remote objects an incident owns on a platform (channel id, announcement ts, Statuspage id).

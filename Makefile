@@ -31,7 +31,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests scripts benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(SERVE_VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_config_docs.py
@@ -46,7 +46,13 @@ bench-delivery: $(STAMP)
 	$(BIN)/python benchmarks/delivery_bench.py
 
 # tocsin vs a slack_bolt baseline over HTTP, driven by wrk (apt-get install -y wrk); loopback only.
+# tocsin is served from a production install (what the Docker image runs: no test or benchmark
+# tools, which would add modules and memory); the load generator side runs in the dev venv.
+SERVE_VENV := .venv-serve
+
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
-	$(BIN)/python benchmarks/http_bench.py $(BENCH_ARGS)
+	@test -x $(SERVE_VENV)/bin/python || $(PYTHON) -m venv $(SERVE_VENV)
+	$(SERVE_VENV)/bin/python -m pip install --quiet --upgrade .
+	$(BIN)/python benchmarks/http_bench.py --tocsin $(SERVE_VENV)/bin/tocsin $(BENCH_ARGS)

@@ -138,20 +138,20 @@ def tocsin_env(workdir: Path, port: int, api_port: int) -> dict[str, str]:
 
 
 def start_tocsin(
-    workdir: Path, api_port: int, synchronous: str
+    workdir: Path, api_port: int, synchronous: str, program: Path
 ) -> tuple[subprocess.Popen[bytes], str, float]:
     port = free_port()
     env = tocsin_env(workdir, port, api_port)
-    subprocess.run([str(BIN / "tocsin"), "db", "upgrade"], env=env, cwd=workdir, check=True)
+    subprocess.run([str(program), "db", "upgrade"], env=env, cwd=workdir, check=True)
     log = (workdir / "tocsin.log").open("wb")
-    command = [str(BIN / "tocsin"), "serve"]
+    command = [str(program), "serve"]
     if synchronous != "FULL":  # measuring only: the product always opens SQLite with FULL
         patch = (
             "from tocsin.storage.db import Database; "
             f"Database.__init__.__kwdefaults__['synchronous'] = {synchronous!r}; "
             "from tocsin.adapters.cli.main import main; main()"
         )
-        command = [sys.executable, "-c", patch, "serve"]
+        command = [str(program.parent / "python"), "-c", patch, "serve"]
     proc = subprocess.Popen(command, env=env, cwd=workdir, stdout=log)
     base = f"http://127.0.0.1:{port}"
     return proc, base, wait_ready(f"{base}/ready", proc)
@@ -364,13 +364,22 @@ def main() -> None:
     parser.add_argument("--flamegraph", type=Path, help="write a py-spy SVG of tocsin here")
     parser.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="FULL")
     parser.add_argument("--profile", choices=SCENARIOS, default="note", help="profiled scenario")
+    parser.add_argument(
+        "--tocsin",
+        type=Path,
+        default=BIN / "tocsin",
+        help="the tocsin program to serve with (make bench: a production install, without the "
+        "development tools, as in the Docker image)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     workdir = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
     api_port = free_port()
     fake = start_fake_api(api_port)
-    tocsin, base, startup = start_tocsin(workdir, api_port, args.synchronous)
+    tocsin, base, startup = start_tocsin(
+        workdir, api_port, args.synchronous, args.tocsin.absolute()
+    )
     bolt, bolt_base = start_bolt()
     faas, faas_base = start_bolt("--process-before-response")
     try:

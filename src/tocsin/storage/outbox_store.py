@@ -110,16 +110,24 @@ FROM queues WHERE queues.k IS NOT NULL
 """
 
 
-def _heads(dialect: str) -> sa.Subquery:
-    """The head of every open queue (a row no earlier open row with its key holds back)."""
+def _heads_sql(dialect: str) -> str:
     hint = " INDEXED BY ix_outbox_open_queue" if dialect == "sqlite" else ""
-    sql = _HEADS_SQL.format(hint=hint, open=t.OUTBOX_OPEN_SQL)
-    return sa.text(sql).columns(sa.column("id", sa.Integer)).subquery("heads")
+    return _HEADS_SQL.format(hint=hint, open=t.OUTBOX_OPEN_SQL)
 
 
 def _at_heads(dialect: str, *columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
-    """``SELECT columns`` over the heads of the open queues, joined to their rows."""
-    heads = _heads(dialect)
+    """``SELECT columns`` over the heads of the open queues (a row no earlier open row with its
+    key holds back).
+
+    SQLite: joined to the heads, which it computes once. PostgreSQL: ``id = ANY(ARRAY(heads))``,
+    an init plan computed once and then primary-key lookups; as a join, a fresh table's empty
+    statistics led its planner to recompute the heads for every candidate row (400 ms a claim
+    at 2,000 queued rows).
+    """
+    if dialect == "postgresql":
+        heads_once = sa.text(f"outbox.id = ANY(ARRAY({_heads_sql(dialect)}))")
+        return sa.select(*columns).where(heads_once)
+    heads = sa.text(_heads_sql(dialect)).columns(sa.column("id", sa.Integer)).subquery("heads")
     return sa.select(*columns).select_from(heads.join(_o, _o.c.id == heads.c.id))
 
 

@@ -33,15 +33,15 @@ async def test_current_revision_of_a_new_and_a_migrated_database(tmp_path: Path)
 
 def test_serving_does_not_import_alembic_or_redis() -> None:
     """Importing what ``tocsin serve`` runs leaves Alembic, Redis, the Slack SDK and the
-    PostgreSQL dialect unloaded (imported on use: ``tocsin db upgrade``, TOCSIN_REDIS_URL, the
-    first Slack call, a PostgreSQL URL)."""
+    PostgreSQL dialect and Jinja2 unloaded (imported on use: ``tocsin db upgrade``,
+    TOCSIN_REDIS_URL, the first Slack call, a PostgreSQL URL, the first HTML page)."""
     import subprocess
     import sys
 
     code = (
         "import sys, tocsin.adapters.web.server, tocsin.app; "
         "print(sorted(set(sys.modules) & "
-        "{'alembic', 'redis', 'slack_sdk', 'aiohttp', 'sqlalchemy.dialects.postgresql'}))"
+        "{'alembic', 'redis', 'slack_sdk', 'aiohttp', 'sqlalchemy.dialects.postgresql', 'jinja2'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

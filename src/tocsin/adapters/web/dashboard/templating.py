@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+if TYPE_CHECKING:  # jinja2 is imported at the first page rendered (~2 MB idle otherwise)
+    from jinja2 import Environment
 
 
 def when(value: datetime | None) -> str:
@@ -24,6 +25,8 @@ def iso(value: datetime | None) -> str:
 
 @functools.cache
 def environment() -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
     env = Environment(
         loader=PackageLoader("tocsin.adapters.web.dashboard", "templates"),
         autoescape=True,

@@ -14,15 +14,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 import orjson
-from jinja2 import DictLoader, Environment, StrictUndefined
 
 from tocsin.adapters.web.status.assets import LABELS, TEMPLATE
 from tocsin.domain.status_json import DOCUMENTS, stamp
 from tocsin.domain.status_view import IncidentView, StatusPage
+
+if TYPE_CHECKING:  # jinja2 is imported at the first page rendered (~2 MB idle otherwise)
+    from jinja2 import Environment
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_ENTRIES = 50
@@ -41,6 +43,8 @@ def iso(value: datetime | None) -> str:
 
 @functools.cache
 def environment() -> Environment:
+    from jinja2 import DictLoader, Environment, StrictUndefined
+
     env = Environment(
         loader=DictLoader({"status.html": TEMPLATE}),
         autoescape=True,

@@ -84,7 +84,8 @@ def create_app(
             log.info("tocsin stopped")
 
     app = Starlette(
-        routes=[*health_routes(with_metrics=metrics_on_main), *routes],
+        # Chat webhooks first: Starlette tries routes in order, and they take most requests.
+        routes=[*routes, *health_routes(with_metrics=metrics_on_main)],
         exception_handlers={Exception: _internal_error},
         lifespan=lifespan,
     )

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.domain.audit import AuditEntry
 from tocsin.domain.model import Actor, EntryKind, Incident, Severity, Status, TimelineEntry
 from tocsin.storage import tables as t
-from tocsin.storage.repositories import audit_from_row, incident_from_row
+from tocsin.storage.rows import audit_from_row, incident_from_row
 
 
 @dataclass(frozen=True, slots=True)

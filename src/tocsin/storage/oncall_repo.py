@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.oncall import Override
 from tocsin.storage import tables as t
-from tocsin.storage.repositories import _utc, utc
+from tocsin.storage.rows import _utc, utc
 
 _o = t.oncall_overrides
 

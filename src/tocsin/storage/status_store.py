@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.domain.model import Actor, EntryKind, Incident, Status, TimelineEntry
 from tocsin.domain.status_view import ComponentRecord
 from tocsin.storage import tables as t
-from tocsin.storage.repositories import _utc, incident_from_row, utc
+from tocsin.storage.rows import _utc, incident_from_row, utc
 
 _c = t.status_components
 # Timeline kinds that can show on the public page (see domain.statuspage.public_updates).

@@ -288,3 +288,15 @@ async def test_a_writer_cancelled_during_the_commit_neither_wedges_nor_misreport
     await asyncio.gather(writer, return_exceptions=True)
     await asyncio.wait_for(write(db, "b", linger=False), TIMEOUT)
     assert on_disk(path) == {"a", "b"}
+
+
+async def test_each_group_commit_is_reported_with_its_size(db: Database) -> None:
+    """``Database.on_group_commit`` hears (members, seconds) once per successful COMMIT, and the
+    members add up to every unit of work that committed (the server feeds these to metrics)."""
+    seen: list[tuple[int, float]] = []
+    db.on_group_commit = lambda members, seconds: seen.append((members, seconds))
+    keys = [f"m{i}" for i in range(12)]
+    await asyncio.wait_for(asyncio.gather(*(write(db, key) for key in keys)), TIMEOUT)
+    assert sum(members for members, _ in seen) == len(keys)
+    assert len(seen) < len(keys)
+    assert all(seconds >= 0 for _, seconds in seen)

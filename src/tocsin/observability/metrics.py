@@ -169,7 +169,24 @@ class Metrics:
             registry=r,
         )
 
+    def group_committed(self, members: int, seconds: float) -> None:
+        """One SQLite group COMMIT: how many units of work it made durable, and how long."""
+        self.sqlite_group_commit_members.observe(members)
+        self.sqlite_commit_seconds.observe(seconds)
+
     def _delivery_metrics(self, r: CollectorRegistry) -> None:
+        self.sqlite_group_commit_members = Histogram(
+            "sqlite_group_commit_members",
+            "Units of work made durable by one SQLite COMMIT (group commit; SQLite only).",
+            buckets=(1, 2, 4, 8, 16, 32),
+            registry=r,
+        )
+        self.sqlite_commit_seconds = Histogram(
+            "sqlite_commit_seconds",
+            "Time one SQLite group COMMIT took (mostly fsync; SQLite only).",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+            registry=r,
+        )
         self.outbox_pending = Gauge(
             "outbox_pending",
             "Outbox rows waiting to be delivered, by destination.",

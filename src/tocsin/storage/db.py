@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,9 @@ class Database:
             _install_sqlite_hooks(self.engine, synchronous)
         self._groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit]
         self._groups = weakref.WeakKeyDictionary()
+        # Told (members, seconds) after each SQLite group COMMIT; the server points it at its
+        # metrics (Metrics.group_committed).
+        self.on_group_commit: Callable[[int, float], None] | None = None
 
     @property
     def dialect(self) -> str:
@@ -81,8 +84,12 @@ class Database:
         loop = asyncio.get_running_loop()
         group = self._groups.get(loop)
         if group is None:
-            group = self._groups[loop] = GroupCommit(self.connect)
+            group = self._groups[loop] = GroupCommit(self.connect, self._group_committed)
         return group
+
+    def _group_committed(self, members: int, seconds: float) -> None:
+        if self.on_group_commit is not None:
+            self.on_group_commit(members, seconds)
 
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""

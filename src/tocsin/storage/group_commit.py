@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -43,8 +44,13 @@ class _Group:
 class GroupCommit:
     """The turns and the open group of one database in one event loop."""
 
-    def __init__(self, connect: Callable[[], Awaitable[AsyncConnection]]) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Awaitable[AsyncConnection]],
+        observe: Callable[[int, float], None] | None = None,
+    ) -> None:
         self._connect = connect
+        self._observe = observe  # (members, seconds the COMMIT took), after each success
         self._busy = False
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._group: _Group | None = None
@@ -118,7 +124,10 @@ class GroupCommit:
         try:
             if group.failed is not None:
                 raise group.failed
+            started = time.perf_counter()
             await group.conn.commit()
+            if self._observe is not None:
+                self._observe(group.members, time.perf_counter() - started)
         except BaseException as error:
             if not group.done.done():
                 told = error if isinstance(error, Exception) else RuntimeError("commit interrupted")

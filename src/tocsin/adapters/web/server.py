@@ -95,6 +95,7 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     log_platforms(settings)
     ctx = build_context(settings)
     metrics = create_metrics()
+    ctx.db.on_group_commit = metrics.group_committed
     runtime = build_runtime(settings)
     # Paging, escalations, update reminders and commander nags run as timers (issue 8).
     timers = paging_timer_handlers(settings, ctx, metrics)

@@ -26,7 +26,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
@@ -38,7 +38,7 @@ class _Group:
     conn: AsyncConnection
     done: asyncio.Future[None]
     members: int = 0
-    failed: BaseException | None = field(default=None)
+    failed: BaseException | None = None
 
 
 class GroupCommit:

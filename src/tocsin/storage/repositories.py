@@ -68,7 +68,9 @@ _AUDIT_HEAD = (
     .with_for_update()
 )
 _MOVE_AUDIT_HEAD = t.audit_head.update().where(t.audit_head.c.id == 1)
-_NEWEST_ENTRY = sa.select(sa.func.max(t.timeline.c.id))
+# Every change to an incident appends to the timeline, so its newest id is the cheap marker
+# that says "some incident changed" (the list cache and the status page cache read it).
+NEWEST_ENTRY = sa.select(sa.func.max(t.timeline.c.id))
 _ADD_OUTBOX: dict[str, Any] = {}  # per dialect, built on first use (see _dialect_insert)
 
 
@@ -206,7 +208,7 @@ class TimelineRepository:
 
     async def newest_id(self) -> int | None:
         """The id of the newest entry of any incident: every change moves it."""
-        newest = (await self.conn.execute(_NEWEST_ENTRY)).scalar_one_or_none()
+        newest = (await self.conn.execute(NEWEST_ENTRY)).scalar_one_or_none()
         return None if newest is None else int(newest)
 
     async def list(self, number: int) -> list[TimelineEntry]:

@@ -194,9 +194,7 @@ class Connection:
         self._open().create_function(*args, **kwargs)
 
     async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
+        self.stop()
 
     def stop(self) -> None:
         """Force-close (SQLAlchemy's terminate)."""

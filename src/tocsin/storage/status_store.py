@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.domain.model import Actor, EntryKind, Incident, Status, TimelineEntry
 from tocsin.domain.status_view import ComponentRecord
 from tocsin.storage import tables as t
+from tocsin.storage.repositories import NEWEST_ENTRY
 from tocsin.storage.rows import _utc, incident_from_row, utc
 
 _c = t.status_components
@@ -127,7 +128,7 @@ class StatusStore:
         """Changes whenever something the page shows may have changed: every incident change
         appends to the timeline, every component change moves ``updated_at`` or the count."""
         query = sa.select(
-            sa.select(sa.func.max(t.timeline.c.id)).scalar_subquery(),
+            NEWEST_ENTRY.scalar_subquery(),
             sa.select(sa.func.count()).select_from(_c).scalar_subquery(),
             sa.select(sa.func.max(_c.c.updated_at)).scalar_subquery(),
         )

@@ -38,7 +38,6 @@ class UnitOfWork:
         self._conn: AsyncConnection | None = None
         self._done = False
         self._turn: tuple[GroupCommit, _Group, AsyncTransaction] | None = None
-        self._grouped = False
 
     @property
     def connection(self) -> AsyncConnection:
@@ -51,7 +50,6 @@ class UnitOfWork:
         if groups is not None:
             group, savepoint = await groups.enter(BUSY_TIMEOUT_MS / 1000)
             self._turn = (groups, group, savepoint)
-            self._grouped = True
             conn = group.conn
         else:
             conn = await self.db.connect(read_only=self.read_only)
@@ -96,8 +94,7 @@ class UnitOfWork:
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        if self._grouped:  # the group owns the connection
-            self._grouped = False
+        if not self.read_only and self.db.is_sqlite:  # a group member: the group owns conn
             if self._turn is not None:  # left without commit or rollback
                 await self.rollback()
             return

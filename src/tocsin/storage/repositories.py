@@ -20,6 +20,7 @@ from tocsin.domain.model import (
     Status,
     TimelineEntry,
 )
+from tocsin.storage import direct
 from tocsin.storage import tables as t
 from tocsin.storage.rows import (
     _action_from_row,
@@ -47,37 +48,41 @@ def _dialect_insert(name: str) -> Any:
     return importlib.import_module(f"sqlalchemy.dialects.{name}").insert
 
 
-# Statements on the write path, built once: executing a prebuilt statement with a dict of
-# parameters skips building the expression and computing its cache key on every command (that
-# was a third of a ``note``'s SQLAlchemy time); the compiled form comes from the cache.
-_INCIDENT = sa.select(t.incidents).where(t.incidents.c.number == sa.bindparam("b_number"))
-_INCIDENT_FOR_UPDATE = _INCIDENT.with_for_update()
-_ACTIONS = (
+# Statements on the write path, built once and run as direct.Prepared: on SQLite inside a write
+# transaction they go straight to the driver (storage/direct.py); elsewhere a prebuilt statement
+# executed with a dict of parameters still skips building the expression and its cache key.
+_P = direct.Prepared
+_INCIDENT_SELECT = sa.select(t.incidents).where(t.incidents.c.number == sa.bindparam("b_number"))
+_INCIDENT = _P(_INCIDENT_SELECT)
+_INCIDENT_FOR_UPDATE = _P(_INCIDENT_SELECT.with_for_update())
+_ACTIONS = _P(
     sa.select(t.action_items)
     .where(t.action_items.c.incident == sa.bindparam("b_number"))
     .order_by(t.action_items.c.number)
 )
-_SAVE_INCIDENT = (
+_SAVE_INCIDENT = _P(
     t.incidents.update()
     .where(t.incidents.c.number == sa.bindparam("b_number"))
     .where(t.incidents.c.version == sa.bindparam("b_version"))
 )
-_AUDIT_HEAD = (
+_AUDIT_HEAD = _P(
     sa.select(t.audit_head.c.seq, t.audit_head.c.hash)
     .where(t.audit_head.c.id == 1)
     .with_for_update()
 )
-_MOVE_AUDIT_HEAD = t.audit_head.update().where(t.audit_head.c.id == 1)
+_MOVE_AUDIT_HEAD = _P(t.audit_head.update().where(t.audit_head.c.id == 1))
+_ADD_AUDIT = _P(t.audit_log.insert())
+_ADD_ENTRY = _P(t.timeline.insert())
 # Every change to an incident appends to the timeline, so its newest id is the cheap marker
 # that says "some incident changed" (the list cache and the status page cache read it).
 NEWEST_ENTRY = sa.select(sa.func.max(t.timeline.c.id))
-_ADD_OUTBOX: dict[str, Any] = {}  # per dialect, built on first use (see _dialect_insert)
+_ADD_OUTBOX: dict[str, direct.Prepared] = {}  # per dialect, built on first use (_dialect_insert)
 
 
-def _add_outbox(dialect: str) -> Any:
+def _add_outbox(dialect: str) -> direct.Prepared:
     statement = _ADD_OUTBOX.get(dialect)
     if statement is None:
-        statement = _ADD_OUTBOX[dialect] = (
+        statement = _ADD_OUTBOX[dialect] = _P(
             _dialect_insert(dialect)(t.outbox)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(t.outbox.c.id)
@@ -127,12 +132,12 @@ class IncidentRepository:
 
     async def get(self, number: int, *, for_update: bool = False) -> Incident | None:
         query = _INCIDENT_FOR_UPDATE if for_update else _INCIDENT
-        row = (await self.conn.execute(query, {"b_number": number})).mappings().first()
-        if row is None:
+        found = (await query.run(self.conn, {"b_number": number})).rows
+        if not found:
             return None
-        incident = incident_from_row(row)
-        actions = await self.conn.execute(_ACTIONS, {"b_number": number})
-        incident.action_items = [_action_from_row(a) for a in actions.mappings()]
+        incident = incident_from_row(found[0])
+        actions = await _ACTIONS.run(self.conn, {"b_number": number})
+        incident.action_items = [_action_from_row(a) for a in actions.rows]
         self._remember(incident)
         return incident
 
@@ -145,7 +150,7 @@ class IncidentRepository:
         del values["number"]
         values["version"] = incident.version + 1
         values["b_number"], values["b_version"] = incident.number, incident.version
-        result = await self.conn.execute(_SAVE_INCIDENT, values)
+        result = await _SAVE_INCIDENT.run(self.conn, values)
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"{incident.ref} was changed by someone else; try again.")
         known = await self._stored_actions(incident.number, incident.version)
@@ -195,8 +200,8 @@ class TimelineRepository:
 
     async def append(self, number: int, entries: Sequence[TimelineEntry]) -> None:
         if entries:
-            await self.conn.execute(
-                t.timeline.insert(),
+            await _ADD_ENTRY.run(
+                self.conn,
                 [
                     {
                         "incident": number,
@@ -238,10 +243,10 @@ class AuditRepository:
     async def append(self, record: AuditRecord) -> AuditEntry:
         """Chain ``record`` onto the head. The head row is locked until commit, so concurrent
         writers queue here and the chain never forks."""
-        head = (await self.conn.execute(_AUDIT_HEAD)).one()
-        entry = chain(int(head.seq) + 1, record, str(head.hash))
-        await self.conn.execute(t.audit_log.insert(), _audit_row(entry))
-        await self.conn.execute(_MOVE_AUDIT_HEAD, {"seq": entry.seq, "hash": entry.hash})
+        (head,) = (await _AUDIT_HEAD.run(self.conn, {})).rows
+        entry = chain(int(head["seq"]) + 1, record, str(head["hash"]))
+        await _ADD_AUDIT.run(self.conn, _audit_row(entry))
+        await _MOVE_AUDIT_HEAD.run(self.conn, {"seq": entry.seq, "hash": entry.hash})
         return entry
 
     async def entries(self, *, batch: int = 1000) -> AsyncIterator[AuditEntry]:
@@ -298,12 +303,12 @@ class OutboxRepository:
             }
             for e in effects
         ]
-        # Executed "many": SQLAlchemy sends one multi-row INSERT per page of rows (its
-        # insertmanyvalues), and the statement stays in the compiled cache, unlike a
-        # ``.values([...])`` statement, which is compiled afresh each time. RETURNING names the
-        # rows that were new, so the count stays exact.
+        # Executed "many" (one statement, compiled once; on PostgreSQL SQLAlchemy sends one
+        # multi-row INSERT per page of rows), not as a ``.values([...])`` statement, which would
+        # be compiled afresh each time. RETURNING names the rows that were new, so the count
+        # stays exact.
         statement = _add_outbox(self.conn.dialect.name)
-        return len((await self.conn.execute(statement, rows)).all())
+        return len((await statement.run(self.conn, rows)).rows)
 
 
 class DedupRepository:

@@ -68,7 +68,7 @@ class Prepared:
     async def run(self, conn: AsyncConnection, params: Params | Sequence[Params]) -> Done:
         many = not isinstance(params, Mapping)
         rows_in: Sequence[Params] = params if many else [params]  # type: ignore[list-item,assignment]
-        raw = _writing_sqlite(conn) if rows_in else None
+        raw = writing_sqlite(conn) if rows_in else None
         plan = self._plan(conn.dialect, rows_in[0]) if raw is not None else None
         if raw is None or plan is None:
             return await _through_sqlalchemy(conn, self.statement, params, many)
@@ -106,7 +106,7 @@ def _run(cursor: sqlite3.Cursor, plan: _Plan, rows_in: Sequence[Params], many: b
         cursor.close()
 
 
-def _writing_sqlite(conn: AsyncConnection) -> sqlite3.Connection | None:
+def writing_sqlite(conn: AsyncConnection) -> sqlite3.Connection | None:
     """The ``sqlite3`` connection under ``conn`` if it is inside a write transaction."""
     if not conn.in_transaction():
         return None

@@ -28,9 +28,30 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tocsin.storage.direct import writing_sqlite
 
 MAX_MEMBERS = 32
+
+
+class Savepoint:
+    """One member's savepoint, issued on the driver: members hold the turn one at a time, so
+    one fixed name serves (SQLAlchemy's ``begin_nested`` compiled a fresh name for each)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        raw = writing_sqlite(conn)
+        if raw is None:
+            raise RuntimeError("a group member needs the group's open SQLite write transaction")
+        self._raw = raw
+        raw.execute("SAVEPOINT member")
+
+    async def commit(self) -> None:
+        self._raw.execute("RELEASE SAVEPOINT member")
+
+    async def rollback(self) -> None:
+        self._raw.execute("ROLLBACK TO SAVEPOINT member")
+        self._raw.execute("RELEASE SAVEPOINT member")
 
 
 @dataclass
@@ -56,7 +77,7 @@ class GroupCommit:
         self._group: _Group | None = None
         self._closing: set[asyncio.Task[None]] = set()
 
-    async def enter(self, patience: float) -> tuple[_Group, AsyncTransaction]:
+    async def enter(self, patience: float) -> tuple[_Group, Savepoint]:
         """Wait for the turn; return the open group and a savepoint in it."""
         await self._take_turn(patience)
         try:
@@ -69,12 +90,12 @@ class GroupCommit:
                     await conn.close()
                     raise
                 group = self._group = _Group(conn, asyncio.get_running_loop().create_future())
-            return group, await group.conn.begin_nested()
+            return group, Savepoint(group.conn)
         except BaseException as error:
             await self._leave(failed=error)
             raise
 
-    async def commit(self, group: _Group, savepoint: AsyncTransaction) -> None:
+    async def commit(self, group: _Group, savepoint: Savepoint) -> None:
         """Release the savepoint, pass the turn on, return once the group is on disk."""
         try:
             await savepoint.commit()
@@ -85,7 +106,7 @@ class GroupCommit:
         await self._leave()
         await asyncio.shield(group.done)
 
-    async def rollback(self, group: _Group, savepoint: AsyncTransaction) -> None:
+    async def rollback(self, group: _Group, savepoint: Savepoint) -> None:
         """Undo this member's work only, and pass the turn on."""
         try:
             await savepoint.rollback()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.storage.db import BUSY_TIMEOUT_MS, Database
-from tocsin.storage.group_commit import GroupCommit, _Group
+from tocsin.storage.group_commit import GroupCommit, Savepoint, _Group
 from tocsin.storage.repositories import (
     AuditRepository,
     DedupRepository,
@@ -37,7 +37,7 @@ class UnitOfWork:
         self.read_only = read_only
         self._conn: AsyncConnection | None = None
         self._done = False
-        self._turn: tuple[GroupCommit, _Group, AsyncTransaction] | None = None
+        self._turn: tuple[GroupCommit, _Group, Savepoint] | None = None
 
     @property
     def connection(self) -> AsyncConnection:

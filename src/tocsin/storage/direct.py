@@ -44,9 +44,10 @@ class Done:
 @dataclass(frozen=True, slots=True)
 class _Plan:
     sql: str
-    compiled: SQLCompiler
-    order: tuple[str, ...]
-    binds: Mapping[str, Callable[[Any], Any]]
+    # Per ``?``, in order: the parameter name to read (None: a value fixed in the statement),
+    # that fixed value, and the type's conversion. Precomputed from what SQLAlchemy's
+    # ``construct_params`` and bind processors would do, which cost as much as the statement.
+    params: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
     names: tuple[str, ...]  # result columns, in order
     results: tuple[Callable[[Any], Any] | None, ...]
 
@@ -129,24 +130,35 @@ def _compile(dialect: sa.Dialect, statement: sa.Executable, keys: tuple[str, ...
         or compiled.positiontup is None
     ):
         return None
+    processors: Mapping[str, Callable[[Any], Any]] = compiled._bind_processors  # type: ignore[assignment]
+    params: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
+    for name in compiled.positiontup:
+        bind = next(b for b, n in compiled.bind_names.items() if n == name)
+        convert = processors.get(name)
+        if bind.callable is not None:
+            return None
+        if bind.key in keys or name in keys:
+            params.append((bind.key if bind.key in keys else name, None, convert))
+        elif bind.required:
+            return None  # SQLAlchemy says which parameter is missing
+        else:
+            value = bind.value
+            params.append((None, convert(value) if convert is not None else value, None))
     names, results = [], []
     for column in compiled._result_columns:
         names.append(column.keyname)
         results.append(column.type._cached_result_processor(dialect, None))
     return _Plan(
-        sql=compiled.string,
-        compiled=compiled,
-        order=tuple(compiled.positiontup),
-        binds=compiled._bind_processors,  # type: ignore[arg-type]
-        names=tuple(names),
-        results=tuple(results),
+        sql=compiled.string, params=tuple(params), names=tuple(names), results=tuple(results)
     )
 
 
 def _positional(plan: _Plan, row: Params) -> list[Any]:
-    values = plan.compiled.construct_params(row, escape_names=False)
-    binds = plan.binds
-    return [binds[k](values[k]) if k in binds else values[k] for k in plan.order]
+    out = []
+    for key, fixed, convert in plan.params:
+        value = fixed if key is None else row[key]
+        out.append(value if convert is None else convert(value))
+    return out
 
 
 def _result(plan: _Plan, row: Sequence[Any]) -> dict[str, Any]:

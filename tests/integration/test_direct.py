@@ -177,3 +177,16 @@ async def test_a_direct_error_is_sqlalchemys_and_rolls_back(tmp_path: Path) -> N
     finally:
         await db.dispose()
     assert rows == []
+
+
+async def test_json_keys_that_are_not_strings_are_stored_as_strings(db: Database) -> None:
+    """JSON columns (written with orjson) keep what json.dumps did with non-string keys: they
+    come back as strings, on both paths and both databases."""
+    async with UnitOfWork(db) as uow:
+        row = incident_row(1)
+        row["roles"] = {1: ACTOR, "two": None}
+        await ADD.run(uow.connection, row)
+        await uow.commit()
+    async with UnitOfWork(db, read_only=True) as uow:
+        (found,) = (await GET.run(uow.connection, {"b_number": 1})).rows
+    assert found["roles"] == {"1": ACTOR, "two": None}

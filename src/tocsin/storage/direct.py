@@ -12,8 +12,9 @@ It does so only inside a write transaction (``BEGIN IMMEDIATE``, which every SQL
 of work holds): there the statement cannot meet another process's lock and SQLAlchemy's
 transaction, savepoint and commit bookkeeping are unchanged. Anywhere else, on PostgreSQL, and
 for any statement whose compiled form needs more of SQLAlchemy (Python-side defaults, expanding
-parameters, result types without a plain conversion), it is ``conn.execute`` as usual, so the
-answer is the same either way. SQL echo and cursor events do not see the direct statements.
+or callable parameters, a missing required parameter), it is ``conn.execute`` as usual, so the
+answer is the same either way. Every parameter set of an executemany must name the same keys.
+SQL echo and cursor events do not see the direct statements.
 """
 
 from __future__ import annotations

@@ -52,9 +52,6 @@ GET = direct.Prepared(
     sa.select(t.incidents).where(t.incidents.c.number == sa.bindparam("b_number"))
 )
 ADD_SQL = str(t.incidents.insert().compile(dialect=sa.dialects.sqlite.dialect()))
-SHORT_ADD = direct.Prepared(  # no description or summary: SQLAlchemy fills their defaults
-    t.incidents.insert()
-)
 
 
 def stored(path: Path, number: int) -> tuple[Any, ...]:
@@ -119,7 +116,7 @@ async def test_outside_a_write_transaction_sqlalchemy_runs_it(db: Database) -> N
     async with UnitOfWork(db) as uow:
         row = incident_row(1)
         del row["description"], row["summary"]
-        await SHORT_ADD.run(uow.connection, row)
+        await ADD.run(uow.connection, row)  # its defaults: SQLAlchemy's path
         await uow.commit()
     async with UnitOfWork(db, read_only=True) as uow:
         (found,) = (await GET.run(uow.connection, {"b_number": 1})).rows

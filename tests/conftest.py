@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+import outside_reads
+from fakes import FIXTURES
 from tocsin.domain.policy import default_policy
 from tocsin.services.context import Context
 from tocsin.storage import migrate
@@ -29,8 +31,27 @@ HOW_POSTGRES = (
     " to run them"
 )
 HOW_REDIS = "Redis tests skipped: set TOCSIN_TEST_REDIS_URL=redis://127.0.0.1:6379/15 to run them"
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+outside_reads.install()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    outside_reads.current[0] = item.nodeid
+    try:
+        return (yield)
+    finally:
+        outside_reads.current[0] = "(between tests)"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run if any test read a file beside the repository (see tests/outside_reads.py)."""
+    if outside_reads.seen:
+        lines = "\n".join(f"  {test}: {path}" for test, path in outside_reads.seen[:20])
+        print(f"\nFAIL: the tests read files outside the repository:\n{lines}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def need_service(url: str, how: str) -> None:
@@ -61,8 +82,6 @@ def clock() -> Clock:
 
 @pytest.fixture
 def fixtures_dir() -> Path:
-    if not FIXTURES.is_dir():
-        pytest.fail(f"shared fixtures not found at {FIXTURES}")
     return FIXTURES
 
 

@@ -17,7 +17,7 @@ and failures are scriptable::
     discord.limit("POST", "/channels/{channel_id}/messages", 2, per=0.5)
 
 429 answers reuse the three documented examples
-(``../shared/fixtures/discord/docs_examples/rate_limit_429_examples.json``), headers and body,
+(``tests/fixtures/discord/docs_examples/rate_limit_429_examples.json``), headers and body,
 with ``retry_after`` shortened when a test asks.
 """
 
@@ -27,9 +27,9 @@ import copy
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from fakes import FIXTURES
 from fakes.discord_guild import (
     ANNOUNCE,
     APPLICATION_ID,
@@ -44,7 +44,7 @@ from fakes.http_fake import FakeServer, Reply, Request
 
 __all__ = ["ANNOUNCE", "APPLICATION_ID", "BOT_TOKEN", "BOT_USER_ID", "GUILD_ID", "FakeDiscord"]
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "discord" / "docs_examples"
+EXAMPLES = FIXTURES / "discord" / "docs_examples"
 BASE = "/api/v10"
 BOT_TOKEN = "fake-discord-bot-token"
 

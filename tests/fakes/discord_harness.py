@@ -2,7 +2,7 @@
 real uvicorn. Shared by the Discord integration and e2e tests.
 
 Requests are signed with the generated Ed25519 key pair
-(``../shared/fixtures/generated/discord_ed25519_vectors.json``), exactly as Discord signs them:
+(``tests/fixtures/generated/discord_ed25519_vectors.json``), exactly as Discord signs them:
 ``X-Signature-Ed25519`` over ``X-Signature-Timestamp + raw body``.
 """
 
@@ -13,13 +13,13 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 from starlette.applications import Starlette
 
+from fakes import FIXTURES
 from fakes.discord_api import APPLICATION_ID, GUILD_ID
 from fakes.discord_spec import check_interaction_response
 from tocsin.adapters.discord.app import DiscordApp
@@ -33,9 +33,7 @@ from tocsin.services.context import Context
 from tocsin.storage import tables as t
 from tocsin.storage.chat_refs import set_ref
 
-VECTORS_FILE = (
-    Path(__file__).resolve().parents[3] / "shared/fixtures/generated/discord_ed25519_vectors.json"
-)
+VECTORS_FILE = FIXTURES / "generated" / "discord_ed25519_vectors.json"
 VECTORS: dict[str, Any] = json.loads(VECTORS_FILE.read_text())
 SEED = VECTORS["private_key_seed_hex"]
 PUBLIC_KEY = VECTORS["public_key_hex"]

@@ -1,4 +1,4 @@
-"""Discord's OpenAPI description (``../shared/fixtures/discord/spec/discord_openapi_v10.json``) as
+"""Discord's OpenAPI description (``tests/fixtures/discord/spec/discord_openapi_v10.json``) as
 a checker: which routes exist, and whether a JSON body fits the route's request schema.
 
 :func:`check` implements the part of JSON Schema the spec uses (``$ref``, ``type`` lists,
@@ -13,17 +13,11 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-SPEC_FILE = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "fixtures"
-    / "discord"
-    / "spec"
-    / "discord_openapi_v10.json"
-)
+from fakes import FIXTURES
+
+SPEC_FILE = FIXTURES / "discord" / "spec" / "discord_openapi_v10.json"
 _TYPES: dict[str, Any] = {
     "object": dict,
     "array": list,

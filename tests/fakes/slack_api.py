@@ -1,12 +1,12 @@
 """A fake Slack Web API on 127.0.0.1, for the real slack_sdk ``AsyncWebClient``.
 
 Built on :class:`tests.fakes.http_fake.FakeServer`. Every call is checked against Slack's own
-OpenAPI description (``../shared/fixtures/slack/spec/slack_web_openapi_v2.json``): an unknown
+OpenAPI description (``tests/fixtures/slack/spec/slack_web_openapi_v2.json``): an unknown
 method answers ``unknown_method`` and an unknown argument name answers ``invalid_arguments``;
 both are also recorded in :attr:`FakeSlack.violations` so a test can assert there were none.
 The 2021 spec predates a few methods tocsin uses; :data:`NEWER_METHODS` lists them with their
 documented arguments. Success bodies are shaped like the spec's examples
-(``../shared/fixtures/slack/web_api/method_examples_from_openapi.json``).
+(``tests/fixtures/slack/web_api/method_examples_from_openapi.json``).
 
 State is kept like Slack keeps it (channels, members, topics, messages, pins, bookmarks, views),
 and failures are scriptable::
@@ -26,13 +26,13 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fakes import FIXTURES
 from fakes.http_fake import FakeServer, Reply, Request
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
+SLACK_FIXTURES = FIXTURES / "slack"
 BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
 BOT_USER = "UTOCSINBOT"
@@ -50,7 +50,7 @@ Impl = Callable[[dict[str, Any]], dict[str, Any]]
 
 def spec_methods() -> dict[str, set[str]]:
     """Method name -> argument names, from the OpenAPI spec plus :data:`NEWER_METHODS`."""
-    spec = json.loads((FIXTURES / "spec" / "slack_web_openapi_v2.json").read_text())
+    spec = json.loads((SLACK_FIXTURES / "spec" / "slack_web_openapi_v2.json").read_text())
     methods: dict[str, set[str]] = {}
     for path, operations in spec["paths"].items():
         names = methods.setdefault(path.lstrip("/"), set())
@@ -62,7 +62,9 @@ def spec_methods() -> dict[str, set[str]]:
 
 
 def examples() -> dict[str, Any]:
-    return json.loads((FIXTURES / "web_api" / "method_examples_from_openapi.json").read_text())
+    return json.loads(
+        (SLACK_FIXTURES / "web_api" / "method_examples_from_openapi.json").read_text()
+    )
 
 
 class SlackError(Exception):

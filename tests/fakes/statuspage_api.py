@@ -1,7 +1,7 @@
 """A fake Statuspage.io management API on 127.0.0.1, for tocsin's Statuspage sender.
 
 Built on :class:`fakes.http_fake.FakeServer`. Every request is checked against Atlassian's OpenAPI
-description (``../shared/fixtures/statuspage/statuspage_openapi3.json``): an unknown path or method
+description (``tests/fixtures/statuspage/statuspage_openapi3.json``): an unknown path or method
 answers 404, a body with a field the schema does not name, a missing required field, a value of
 the wrong type or outside its ``enum`` answers 400; each is recorded in
 :attr:`FakeStatuspage.violations` so a test can assert there were none. ``Authorization: OAuth
@@ -27,19 +27,13 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from fakes import FIXTURES
 from fakes.http_fake import FakeServer, Reply, Request
 from fakes.statuspage_state import apply, now_iso
 
-SPEC_FILE = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "fixtures"
-    / "statuspage"
-    / "statuspage_openapi3.json"
-)
+SPEC_FILE = FIXTURES / "statuspage" / "statuspage_openapi3.json"
 API_KEY = "sp-fake-api-key"
 PAGE_ID = "pgfake0001"
 BASE = "/v1"

@@ -6,7 +6,7 @@ lets ``burst`` requests through at once and then ``rate`` per second; reservatio
 synchronously, so concurrent deliveries queue fairly, each waiting for its own slot. A 429
 pauses the buckets of the delivery that got it for the ``Retry-After`` time.
 
-Defaults (from the platforms' documentation, see shared/fixtures/README.md):
+Defaults (from the platforms' documentation, see tests/fixtures/README.md):
 
 - Slack: ``chat.postMessage`` about 1 per second per channel (one bucket per incident channel
   and one for the announcement channel); ``conversations.create`` and friends are Tier 2

@@ -68,12 +68,12 @@ class _Capture(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
 def _post(port: int, path: str, payload: object) -> None:
-    request = urllib.request.Request(  # noqa: S310 - a fixed http://127.0.0.1 URL
+    request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
         data=json.dumps(payload).encode(),
         headers={"Content-Type": "application/json"},
@@ -89,7 +89,7 @@ def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
         if process.poll() is not None:
             raise SystemExit(f"alertmanager exited with status {process.returncode}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2):  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2):
                 return
         except OSError:
             time.sleep(0.2)

@@ -22,7 +22,7 @@ __all__ = ["MatchOp", "Matcher", "Silence", "is_silenced", "make_silence", "pars
 MATCHER_USAGE = 'label matchers such as team="payments",severity=~"crit.*" (=, !=, =~, !~)'
 _MATCHER = re.compile(
     r"\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>=~|!~|!=|=)\s*"
-    r'(?P<value>"(?:[^"\\]|\\.)*"|[^,"{}\s]*)\s*'
+    r'(?P<value>"(?:[^"\\]|\\.)*"|[^,"{}\s=!~]*)\s*'
 )
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
@@ -87,6 +87,9 @@ def parse_matchers(text: str) -> tuple[Matcher, ...]:
             raise ParseError(what, MATCHER_USAGE)
         matchers.append(Matcher.of(found["name"], found["op"], _unquote(found["value"])))
         position = found.end()
+        if body.startswith('"', position):
+            near = body[found.start("value") :][:30]
+            raise ParseError(f"unclosed quote in {found['name']}{found['op']}{near}", MATCHER_USAGE)
         if position < len(body) and body[position] != ",":
             near = body[position:][:30]
             raise ParseError(f'expected "," between matchers at "{near}"', MATCHER_USAGE)

@@ -198,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "fixtures" / "alertmanager")
     parser.add_argument("--binary", default="/usr/bin/prometheus-alertmanager")
     args = parser.parse_args(argv)
+    if not Path(args.binary).is_file():
+        raise SystemExit(f"{args.binary} not found (apt-get install prometheus-alertmanager)")
     capture(args.out, args.binary)
     return 0
 

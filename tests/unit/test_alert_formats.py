@@ -178,6 +178,12 @@ def test_grafanas_documented_example_parses_with_its_extras() -> None:
     ("path", "value", "message"),
     [
         (["alerts", 1, "values"], {"B": "high"}, "alerts[1].values: expected an object of numbers"),
+        (
+            ["alerts", 1, "values"],
+            {"B": 10**400},
+            "alerts[1].values: expected an object of numbers",
+        ),
+        (["alerts", 1, "values"], {"B": True}, "alerts[1].values: expected an object of numbers"),
         (["alerts", 0, "silenceURL"], 5, "alerts[0].silenceURL: expected text"),
         (["orgId"], "one", "orgId: expected a whole number"),
         (["message"], ["x"], "message: expected text"),

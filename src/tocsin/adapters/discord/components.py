@@ -181,11 +181,10 @@ class Components:
             return private("⚠️ " + " ".join(found) + " Nothing was declared; please try again.")
         if not await self.app.first_time(interaction):
             return private(ALREADY)
-        command = Command(
-            "declare", text=found.title, severity=found.severity, person=found.commander
-        )
         try:
-            outcome = await declare(self.ctx, actor, command, description=found.description)
+            outcome = await declare(
+                self.ctx, actor, found.command(), description=found.description
+            )
         except PermissionDenied as exc:
             return private(texts.denied(exc.message, STYLE).text)
         except DomainError as exc:

@@ -10,12 +10,12 @@ layout.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from tocsin.adapters.discord.render import MODAL, custom_id
 from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
 from tocsin.domain.model import Severity
+from tocsin.domain.validation import Declaration, Invalid, check_declare
 
 DECLARE = "declare"
 UPDATE = "update"
@@ -152,36 +152,18 @@ def _first(value: Any) -> str:
     return str(value or "")
 
 
-@dataclass(frozen=True, slots=True)
-class Declared:
-    """A valid declare submission."""
-
-    title: str
-    severity: Severity | None
-    description: str
-    commander: Mention | None
-
-
-def read_declare(data: Mapping[str, Any], names: Mapping[str, str]) -> Declared | list[str]:
+def read_declare(data: Mapping[str, Any], names: Mapping[str, str]) -> Declaration | list[str]:
     """The submitted values, or the problems with them. ``names``: user id -> display name."""
     values = submitted(data)
-    title = " ".join(_first(values.get("title")).split())
-    problems = []
-    if not title:
-        problems.append("Give the incident a title, for example: Checkout is down.")
-    elif len(title) > MAX_TITLE:
-        problems.append(f"Keep the title to {MAX_TITLE} characters or fewer.")
-    chosen = _first(values.get("severity"))
-    if chosen and chosen not in {s.value for s in Severity}:
-        problems.append("Choose a severity from P1 (critical) to P4 (low).")
-    description = _first(values.get("description")).strip()
-    if len(description) > MAX_TEXT:
-        problems.append(f"Keep the description to {MAX_TEXT} characters or fewer.")
-    if problems:
-        return problems
     user = _first(values.get("commander"))
-    commander = Mention(user, names.get(user, "")) if user else None
-    return Declared(title, Severity(chosen) if chosen else None, description, commander)
+    found = check_declare(
+        title=_first(values.get("title")),
+        severity=_first(values.get("severity")),
+        description=_first(values.get("description")),
+        commander=user,
+        commander_name=names.get(user, ""),
+    )
+    return list(found.errors.values()) if isinstance(found, Invalid) else found
 
 
 def read_update(data: Mapping[str, Any]) -> str:

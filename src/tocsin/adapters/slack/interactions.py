@@ -144,11 +144,10 @@ class Interactions:
         actor = actor_of(payload.get("user"))
         if not await first_time(self.ctx, submission_key(view)):
             return None  # the same submission again: it was declared once already
-        command = Command(
-            "declare", text=found.title, severity=found.severity, person=found.commander
-        )
         try:
-            outcome = await declare(self.ctx, actor, command, description=found.description)
+            outcome = await declare(
+                self.ctx, actor, found.command(), description=found.description
+            )
         except DomainError as exc:
             return _errors({"title": exc.message})
         channel = str(metadata(view).get("channel") or "")

@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from tocsin.chat.messages import DeclareForm
-from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
+from tocsin.domain.commands import MAX_TEXT, MAX_TITLE
 from tocsin.domain.model import Severity
+from tocsin.domain.validation import Declaration, Invalid, check_declare
 
 DECLARE = "tocsin_declare"
 UPDATE = "tocsin_update"
@@ -130,33 +130,16 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-@dataclass(frozen=True, slots=True)
-class Declared:
-    """A valid declare submission."""
-
-    title: str
-    severity: Severity
-    description: str
-    commander: Mention | None
-
-
-def read_declare(view: dict[str, Any]) -> Declared | dict[str, str]:
-    """The submitted values, or errors by block_id."""
+def read_declare(view: dict[str, Any]) -> Declaration | dict[str, str]:
+    """The submitted values, or errors by block_id (the block ids are the field names)."""
     values = _values(view)
-    title = " ".join(str(values.get("title", {}).get("value") or "").split())
-    errors: dict[str, str] = {}
-    if not title:
-        errors["title"] = "Give the incident a title, for example: Checkout is down."
-    elif len(title) > MAX_TITLE:
-        errors["title"] = f"Keep the title to {MAX_TITLE} characters or fewer."
-    chosen = str((values.get("severity", {}).get("selected_option") or {}).get("value"))
-    if chosen not in {s.value for s in Severity}:
-        errors["severity"] = "Choose a severity from P1 (critical) to P4 (low)."
-    if errors:
-        return errors
-    description = str(values.get("description", {}).get("value") or "").strip()
-    user = values.get("commander", {}).get("selected_user")
-    return Declared(title, Severity(chosen), description, Mention(user) if user else None)
+    found = check_declare(
+        title=values.get("title", {}).get("value"),
+        severity=(values.get("severity", {}).get("selected_option") or {}).get("value"),
+        description=values.get("description", {}).get("value"),
+        commander=values.get("commander", {}).get("selected_user"),
+    )
+    return dict(found.errors) if isinstance(found, Invalid) else found
 
 
 def read_update(view: dict[str, Any]) -> tuple[int, str] | dict[str, str]:

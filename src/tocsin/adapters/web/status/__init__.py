@@ -20,9 +20,10 @@ from tocsin.adapters.web.status import manage
 from tocsin.adapters.web.status.cache import StatusCache
 from tocsin.adapters.web.status.render import RENDERERS
 from tocsin.adapters.web.status.routes import EXTRA_HEADERS, StatusFirst, public_routes
-from tocsin.config import Settings, secret_key
+from tocsin.config import Settings
 from tocsin.domain.status_view import PageInfo, StatusPage, opaque_id
 from tocsin.observability.metrics import Metrics
+from tocsin.secret_key import secret_key
 from tocsin.services import public_status_page
 from tocsin.services.context import Context
 from tocsin.services.statuspage_sync_failures import failure_check, failure_watcher

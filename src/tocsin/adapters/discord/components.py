@@ -182,9 +182,7 @@ class Components:
         if not await self.app.first_time(interaction):
             return private(ALREADY)
         try:
-            outcome = await declare(
-                self.ctx, actor, found.command(), description=found.description
-            )
+            outcome = await declare(self.ctx, actor, found.command(), description=found.description)
         except PermissionDenied as exc:
             return private(texts.denied(exc.message, STYLE).text)
         except DomainError as exc:

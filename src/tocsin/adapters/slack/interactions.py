@@ -145,9 +145,7 @@ class Interactions:
         if not await first_time(self.ctx, submission_key(view)):
             return None  # the same submission again: it was declared once already
         try:
-            outcome = await declare(
-                self.ctx, actor, found.command(), description=found.description
-            )
+            outcome = await declare(self.ctx, actor, found.command(), description=found.description)
         except DomainError as exc:
             return _errors({"title": exc.message})
         channel = str(metadata(view).get("channel") or "")

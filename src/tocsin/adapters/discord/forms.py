@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tocsin.adapters.discord.render import MODAL, custom_id
+from tocsin.chat import texts
 from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
 from tocsin.domain.model import Severity
 from tocsin.domain.validation import Declaration, Invalid, check_declare
@@ -49,7 +50,7 @@ def _text_input(
 
 def _severity_select(chosen: Severity) -> dict[str, Any]:
     options = [
-        {"label": f"{s.value} · {s.label}", "value": s.value, "default": s is chosen}
+        {"label": texts.severity_option(s.value), "value": s.value, "default": s is chosen}
         for s in Severity
     ]
     return {"type": STRING_SELECT, "custom_id": "severity", "options": options}
@@ -83,7 +84,7 @@ def declare_modal(
         MAX_TITLE,
         required=True,
         value=" ".join(title.split()),
-        placeholder="Checkout is down",
+        placeholder=texts.TITLE_EXAMPLE,
     )
     description_input = _text_input(
         "description", PARAGRAPH, MAX_TEXT, required=False, value=description
@@ -92,16 +93,16 @@ def declare_modal(
         "type": MODAL,
         "data": {
             "custom_id": custom_id(DECLARE, "new"),
-            "title": "Declare an incident",
+            "title": texts.DECLARE_FORM,
             "components": [
-                _label("Title", title_input, "What is broken, in a few words."),
-                _label("Severity", _severity_select(severity or default)),
+                _label(texts.TITLE_LABEL, title_input, texts.TITLE_HINT),
+                _label(texts.SEVERITY_LABEL, _severity_select(severity or default)),
                 _label(
-                    "Commander",
+                    texts.COMMANDER_LABEL,
                     _user_select(commander),
-                    "Leave it empty to lead the incident yourself.",
+                    texts.COMMANDER_HINT,
                 ),
-                _label("Description", description_input),
+                _label(texts.DESCRIPTION_LABEL, description_input),
             ],
         },
     }
@@ -113,12 +114,12 @@ def update_modal(number: int, ref: str) -> dict[str, Any]:
         "type": MODAL,
         "data": {
             "custom_id": custom_id(UPDATE, str(number)),
-            "title": f"Update {ref}"[:45],
+            "title": texts.update_form_title(ref)[:45],
             "components": [
                 _label(
-                    "What is the latest?",
+                    texts.UPDATE_PROMPT,
                     _text_input("text", PARAGRAPH, MAX_TEXT, required=True),
-                    "Posted to the incident channel, the announcement and the status page.",
+                    texts.UPDATE_HINT,
                 )
             ],
         },

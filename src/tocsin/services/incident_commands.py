@@ -8,12 +8,23 @@ and plans the notifications in one unit of work. Declaring (no incident yet) is 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from tocsin.domain.commands import Command
 from tocsin.domain.errors import ParseError
 from tocsin.domain.model import Actor, Role
 from tocsin.services.context import Context, Outcome
 from tocsin.services.people import person_from
 from tocsin.services.pipeline import change_incident
+
+_T = TypeVar("_T")
+
+
+def _given(value: _T | None, message: str, usage: str) -> _T:
+    """``value``, or the :class:`ParseError` saying what the command is missing."""
+    if value is None:
+        raise ParseError(message, usage)
+    return value
 
 
 async def update(ctx: Context, actor: Actor, number: int, command: Command) -> Outcome:
@@ -44,9 +55,7 @@ async def note(ctx: Context, actor: Actor, number: int, command: Command) -> Out
 
 async def severity(ctx: Context, actor: Actor, number: int, command: Command) -> Outcome:
     """Change the severity; routing follows the new level."""
-    level = command.severity
-    if level is None:
-        raise ParseError("Say which severity: P1, P2, P3 or P4.", "severity P1..P4")
+    level = _given(command.severity, "Say which severity: P1, P2, P3 or P4.", "severity P1..P4")
     return await change_incident(
         ctx,
         actor,
@@ -59,9 +68,9 @@ async def severity(ctx: Context, actor: Actor, number: int, command: Command) ->
 
 async def status(ctx: Context, actor: Actor, number: int, command: Command) -> Outcome:
     """Move the incident along its lifecycle."""
-    state = command.status
-    if state is None:
-        raise ParseError("Say which status: identified, monitoring or resolved.", "status STATE")
+    state = _given(
+        command.status, "Say which status: identified, monitoring or resolved.", "status STATE"
+    )
     return await change_incident(
         ctx,
         actor,
@@ -74,9 +83,9 @@ async def status(ctx: Context, actor: Actor, number: int, command: Command) -> O
 
 async def roles(ctx: Context, actor: Actor, number: int, command: Command) -> Outcome:
     """Hand over command, or give someone a role (deputy, scribe, comms)."""
-    person = person_from(actor, command.person)
-    if person is None:
-        raise ParseError("Say who, e.g. `commander @alice`.", "commander @user")
+    person = _given(
+        person_from(actor, command.person), "Say who, e.g. `commander @alice`.", "commander @user"
+    )
     role = command.role or Role.COMMANDER
     name = "commander" if role is Role.COMMANDER else "role"
     return await change_incident(

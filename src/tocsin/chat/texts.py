@@ -86,7 +86,7 @@ def announcement(
     buttons: tuple[Button, ...] = ()
     value = str(snap.get("number", ""))
     if snap.get("status") != "resolved":
-        question = f"Resolve {snap.get('ref', 'this incident')}? Everyone following it is told."
+        question = confirm_question("Resolve", str(snap.get("ref", "this incident")))
         buttons = (
             Button(JOIN, "Join", value, "primary"),
             Button(ACK, "Acknowledge", value),
@@ -223,7 +223,14 @@ FORM_LOST_INCIDENT = "This form lost track of its incident; open it again from t
 BUTTON_LOST_INCIDENT = "That button lost track of its incident; use /incident instead."
 BUTTON_TOO_OLD = "That button is from an older tocsin; use /incident instead."
 NOTHING_CHANGED = "Nothing changed."
+ARE_YOU_SURE = "Are you sure?"
+POSTMORTEM = "Post-mortem"
 FORM_TOO_LATE = "⚠️ That took too long to open the form. Please try again."
+
+
+def confirm_question(verb: str, ref: str) -> str:
+    """What a button that tells everyone asks first: ``Resolve INC-3? Everyone ...``."""
+    return f"{verb} {ref}? Everyone following it is told."
 
 
 def update_form_title(ref: str) -> str:

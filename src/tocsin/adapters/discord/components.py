@@ -66,7 +66,7 @@ def _confirm(action: str, number: int) -> Response:
     return {
         "type": MESSAGE,
         "data": {
-            "content": f"{verb} {ref}? Everyone following it is told.",
+            "content": texts.confirm_question(verb, ref),
             "flags": EPHEMERAL,
             "allowed_mentions": {"parse": []},
             "components": [
@@ -82,7 +82,7 @@ def _confirm(action: str, number: int) -> Response:
                         {
                             "type": 2,
                             "style": 2,
-                            "label": "Cancel",
+                            "label": texts.CANCEL,
                             "custom_id": custom_id(CANCEL, str(number)),
                         },
                     ],

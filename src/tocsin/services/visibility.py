@@ -24,7 +24,7 @@ from tocsin.domain.statuspage import set_components as set_incident_components
 from tocsin.domain.statuspage import set_visibility as set_incident_visibility
 from tocsin.services.context import Context, Outcome
 from tocsin.services.pipeline import commit_change, deny, load
-from tocsin.services.status_page import merge_components
+from tocsin.services.public_status_page import merge_components
 from tocsin.storage.status_store import StatusStore
 from tocsin.storage.uow import UnitOfWork
 

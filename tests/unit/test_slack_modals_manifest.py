@@ -10,8 +10,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tocsin.adapters.slack.manifest import build_manifest, render
-from tocsin.adapters.slack.modals import (
+from tocsin.chat.messages import DeclareForm
+from tocsin.domain.commands import Mention
+from tocsin.domain.model import Severity
+from tocsin.platforms.slack.manifest import build_manifest, render
+from tocsin.platforms.slack.modals import (
     Declared,
     declare_view,
     read_declare,
@@ -19,9 +22,6 @@ from tocsin.adapters.slack.modals import (
     submission_key,
     update_view,
 )
-from tocsin.chat.messages import DeclareForm
-from tocsin.domain.commands import Mention
-from tocsin.domain.model import Severity
 
 
 def submitted(view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -6,6 +6,9 @@ DomainError
 ├── PermissionDenied    the actor may not run that command
 ├── NotFound            no such incident (or item)
 └── PolicyError         the policy file is wrong (one problem per line)
+
+ConcurrentUpdate        the incident changed under us (not a DomainError: retry, do not report
+                        it as the user's mistake); raised by the storage layer on a version clash
 """
 
 from __future__ import annotations
@@ -45,3 +48,7 @@ class PolicyError(DomainError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class ConcurrentUpdate(Exception):
+    """The incident changed under us (its version moved); the caller retries or reports."""

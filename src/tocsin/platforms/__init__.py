@@ -1,2 +1,4 @@
-"""Senders: one module per destination, each with ``build_<destination>_sender(settings, policy)``
-returning the :class:`~tocsin.delivery.base.Sender`, or None when its credentials are not set."""
+"""The outside systems, one folder each (``slack``, ``discord``, ``statuspage``, ``pagerduty``,
+``webhook``): its API client, the rendering of neutral messages into its format, its inbound
+routes and request signatures where it has them, and its outbox sender(s). :mod:`.registry`
+names every destination's sender builder (docs/architecture.md)."""

@@ -118,7 +118,7 @@ def retry(ids: tuple[int, ...], all_dead: bool) -> None:
 @click.command("worker")
 def worker() -> None:
     """Run the delivery workers and timers without the web server (stop with SIGTERM)."""
-    from tocsin.delivery.service import worker_main
+    from tocsin.app import worker_main
     from tocsin.observability.logging import configure_logging
 
     cfg = settings()

@@ -13,9 +13,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tocsin.adapters.discord.render import MODAL, custom_id
 from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
 from tocsin.domain.model import Severity
+from tocsin.platforms.discord.render import MODAL, custom_id
 
 DECLARE = "declare"
 UPDATE = "update"

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import signal
-
-import structlog
+from typing import TYPE_CHECKING
 
 from tocsin.config import Settings
-from tocsin.delivery.service import DeliveryConfig, DeliveryService
-from tocsin.delivery.timers import TimerHandlers
 from tocsin.domain.policy import Policy, default_policy
 from tocsin.domain.policy_file import load_policy
-from tocsin.observability import metrics as m
 from tocsin.services.context import Context
-from tocsin.services.paging import paging_timer_handlers
 from tocsin.storage.db import Database
 
-log = structlog.get_logger("tocsin.delivery")
+if TYPE_CHECKING:
+    from tocsin.delivery.service import DeliveryService
+    from tocsin.delivery.timers import TimerHandlers
+    from tocsin.observability.metrics import Metrics
 
 
 def build_policy(settings: Settings) -> Policy:
@@ -48,13 +46,14 @@ def build_context(settings: Settings, db: Database | None = None) -> Context:
 def build_delivery(
     settings: Settings,
     ctx: Context,
-    metrics: m.Metrics | None = None,
+    metrics: Metrics | None = None,
     *,
     timer_handlers: TimerHandlers | None = None,
 ) -> DeliveryService:
     """The service for these settings, hooked to ``ctx`` so that commits wake it."""
-    # The platforms' clients (slack_sdk, aiohttp, PyNaCl) load only when delivery is built, so
-    # the CLI's other commands, which also call this module, stay light.
+    # Delivery and the platforms' clients (httpx, prometheus_client, slack_sdk, PyNaCl) load only
+    # when delivery is built, so the CLI's other commands, which call this module too, stay light.
+    from tocsin.delivery.service import DeliveryConfig, DeliveryService
     from tocsin.platforms.registry import build_senders
 
     senders = build_senders(settings, ctx.policy, enabled=ctx.destinations)
@@ -71,8 +70,13 @@ def build_delivery(
 
 async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | None = None) -> None:
     """``tocsin worker``: run until SIGTERM or SIGINT, then stop gracefully."""
+    import structlog  # imported here for the same reason as in build_delivery
+
+    from tocsin.observability.metrics import create_metrics
+    from tocsin.services.paging import paging_timer_handlers
+
     ctx = build_context(settings)
-    metrics = m.create_metrics()
+    metrics = create_metrics()
     if timer_handlers is None:  # paging, escalations, reminders and nags
         timer_handlers = paging_timer_handlers(settings, ctx, metrics)
     service = build_delivery(settings, ctx, metrics, timer_handlers=timer_handlers)
@@ -83,7 +87,7 @@ async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | Non
     try:
         await service.start()
         await stopping.wait()
-        log.info("worker stopping")
+        structlog.get_logger("tocsin.delivery").info("worker stopping")
         await service.stop()
     finally:
         await ctx.db.dispose()

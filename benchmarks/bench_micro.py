@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from tocsin.adapters.slack.verify import SlackVerifier
 from tocsin.domain.audit import AuditRecord, chain
 from tocsin.domain.commands import parse
 from tocsin.domain.model import Actor, Incident, Severity
 from tocsin.domain.permissions import decide
 from tocsin.domain.policy import default_policy
 from tocsin.domain.postmortem import render_postmortem
+from tocsin.platforms.slack.verify import SlackVerifier
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 from tocsin.storage import migrate

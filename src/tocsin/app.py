@@ -1,4 +1,5 @@
-"""Composition root: settings → database → policy → services context (→ web app and workers).
+"""Composition root: settings → database → policy → services context → delivery (senders from
+the platforms' registry, timer handlers from the services).
 
 Nothing is built at import time; ``tocsin serve``, ``tocsin worker``, the CLI and the tests call
 these functions with a :class:`~tocsin.config.Settings` they loaded once.
@@ -6,12 +7,20 @@ these functions with a :class:`~tocsin.config.Settings` they loaded once.
 
 from __future__ import annotations
 
-from tocsin.adapters.web.runtime import Runtime
+import asyncio
+import signal
+from typing import TYPE_CHECKING
+
 from tocsin.config import Settings
 from tocsin.domain.policy import Policy, default_policy
 from tocsin.domain.policy_file import load_policy
 from tocsin.services.context import Context
 from tocsin.storage.db import Database
+
+if TYPE_CHECKING:
+    from tocsin.delivery.service import DeliveryService
+    from tocsin.delivery.timers import TimerHandlers
+    from tocsin.observability.metrics import Metrics
 
 
 def build_policy(settings: Settings) -> Policy:
@@ -34,13 +43,51 @@ def build_context(settings: Settings, db: Database | None = None) -> Context:
     )
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Readiness state and the health checks beyond the database (added by ``create_app``)."""
-    runtime = Runtime()
-    if settings.redis_url:
-        from tocsin.storage import redis  # imported only when configured
+def build_delivery(
+    settings: Settings,
+    ctx: Context,
+    metrics: Metrics | None = None,
+    *,
+    timer_handlers: TimerHandlers | None = None,
+) -> DeliveryService:
+    """The service for these settings, hooked to ``ctx`` so that commits wake it."""
+    # Delivery and the platforms' clients (httpx, prometheus_client, slack_sdk, PyNaCl) load only
+    # when delivery is built, so the CLI's other commands, which call this module too, stay light.
+    from tocsin.delivery.service import DeliveryConfig, DeliveryService
+    from tocsin.platforms.registry import build_senders
 
-        client = redis.connect(settings.redis_url)
-        runtime.soft_checks["redis"] = redis.redis_check(client)
-        runtime.closers.append(client.aclose)
-    return runtime
+    senders = build_senders(settings, ctx.policy, enabled=ctx.destinations)
+    service = DeliveryService(
+        ctx.db,
+        senders,
+        config=DeliveryConfig.from_settings(settings, ctx.db),
+        metrics=metrics,
+        timer_handlers=timer_handlers,
+    )
+    ctx.on_commit.append(service.wake)
+    return service
+
+
+async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | None = None) -> None:
+    """``tocsin worker``: run until SIGTERM or SIGINT, then stop gracefully."""
+    import structlog  # imported here for the same reason as in build_delivery
+
+    from tocsin.observability.metrics import create_metrics
+    from tocsin.services.paging import paging_timer_handlers
+
+    ctx = build_context(settings)
+    metrics = create_metrics()
+    if timer_handlers is None:  # paging, escalations, reminders and nags
+        timer_handlers = paging_timer_handlers(settings, ctx, metrics)
+    service = build_delivery(settings, ctx, metrics, timer_handlers=timer_handlers)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        await service.start()
+        await stopping.wait()
+        structlog.get_logger("tocsin.delivery").info("worker stopping")
+        await service.stop()
+    finally:
+        await ctx.db.dispose()

@@ -26,10 +26,10 @@ from fakes.discord_harness import (
     signed,
 )
 from fakes.slack_harness import served
-from tocsin.adapters.discord.rest import DiscordRest
-from tocsin.delivery.senders.discord import DiscordSender
 from tocsin.delivery.service import DeliveryService
 from tocsin.domain.policy import default_policy
+from tocsin.platforms.discord.rest import DiscordRest
+from tocsin.platforms.discord.sender import DiscordSender
 from tocsin.services.context import Context
 from tocsin.storage import tables as t
 from tocsin.storage.chat_refs import refs_of

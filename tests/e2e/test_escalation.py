@@ -17,13 +17,13 @@ from fakes.http_fake import FakeServer, Reply
 from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.app import create_app
 from tocsin.adapters.web.runtime import Runtime
-from tocsin.delivery.senders.pagerduty import PagerDutySender
-from tocsin.delivery.senders.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tocsin.delivery.service import DeliveryService
 from tocsin.delivery.timers import TimerHandlers
 from tocsin.domain.model import Actor
 from tocsin.domain.policy_file import parse_policy
 from tocsin.observability.metrics import Metrics, create_metrics
+from tocsin.platforms.pagerduty.sender import PagerDutySender
+from tocsin.platforms.webhook.sender import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tocsin.services.access.tokens import create_token
 from tocsin.services.context import Context
 from tocsin.services.paging import Paging, PagingConfig

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 
 from fakes.slack_api import BOT_TOKEN, FakeSlack
 from fakes.slack_harness import FORM, NOW, SECRET, SlackClient, build_app, served
-from tocsin.adapters.slack.webapi import SlackApi
 from tocsin.delivery.base import Delivery
-from tocsin.delivery.senders.slack import SlackSender
 from tocsin.domain.policy import default_policy
+from tocsin.platforms.slack.sender import SlackSender
+from tocsin.platforms.slack.webapi import SlackApi
 from tocsin.services.context import Context
 from tocsin.storage import tables as t
 from tocsin.storage.chat_refs import refs_of, set_ref

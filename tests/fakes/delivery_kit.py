@@ -11,9 +11,9 @@ from typing import Any
 
 from fakes.http_fake import FakeServer, IdempotencySink
 from tocsin.delivery.retry import RetryPolicy
-from tocsin.delivery.senders.webhook import WebhookSender
 from tocsin.delivery.service import DeliveryConfig, DeliveryService
 from tocsin.domain.effects import Effect
+from tocsin.platforms.webhook.sender import WebhookSender
 from tocsin.storage.db import Database
 from tocsin.storage.outbox_store import OutboxRow, OutboxStore
 from tocsin.storage.uow import UnitOfWork

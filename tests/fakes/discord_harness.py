@@ -22,13 +22,13 @@ from starlette.applications import Starlette
 from fakes import FIXTURES
 from fakes.discord_api import APPLICATION_ID, GUILD_ID
 from fakes.discord_spec import check_interaction_response
-from tocsin.adapters.discord.app import DiscordApp
-from tocsin.adapters.discord.routes import PATH, discord_routes
-from tocsin.adapters.discord.verify import DiscordVerifier, sign
 from tocsin.adapters.web.app import create_app
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.domain.policy import default_policy
 from tocsin.observability.metrics import create_metrics
+from tocsin.platforms.discord.app import DiscordApp
+from tocsin.platforms.discord.routes import PATH, discord_routes
+from tocsin.platforms.discord.verify import DiscordVerifier, sign
 from tocsin.services.context import Context
 from tocsin.storage import tables as t
 from tocsin.storage.chat_refs import set_ref

@@ -17,13 +17,13 @@ import uvicorn
 from starlette.applications import Starlette
 
 from fakes.slack_api import BOT_TOKEN, FakeSlack, signed_headers
-from tocsin.adapters.slack.app import SlackApp
-from tocsin.adapters.slack.routes import slack_routes
-from tocsin.adapters.slack.verify import SlackVerifier
-from tocsin.adapters.slack.webapi import SlackApi, SlackWeb
 from tocsin.adapters.web.app import create_app
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.observability.metrics import create_metrics
+from tocsin.platforms.slack.app import SlackApp
+from tocsin.platforms.slack.routes import slack_routes
+from tocsin.platforms.slack.verify import SlackVerifier
+from tocsin.platforms.slack.webapi import SlackApi, SlackWeb
 from tocsin.services.context import Context
 from tocsin.storage import tables as t
 from tocsin.storage.chat_refs import set_ref

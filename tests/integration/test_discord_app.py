@@ -68,7 +68,7 @@ async def test_bad_signatures_get_401_and_change_nothing(client: DiscordClient, 
     elif how == "tampered":
         body = body.replace(b"Evil", b"Evil!")
     elif how == "other key":
-        from tocsin.adapters.discord.verify import sign
+        from tocsin.platforms.discord.verify import sign
 
         headers = {**headers, **sign("11" * 32, body, "1700000000")}
     elif how == "not hex":
@@ -220,8 +220,8 @@ async def test_a_replayed_interaction_runs_once(client: DiscordClient) -> None:
 async def test_the_surface_is_mounted_only_with_a_public_key(db: Database, clock: Any) -> None:
     """Without TOCSIN_DISCORD_PUBLIC_KEY there is no Discord route; with it, POST
     /discord/interactions verifies with that key, and its starter drains deferred answers."""
-    from tocsin.adapters.discord import discord_surface
     from tocsin.config import load_settings
+    from tocsin.platforms.discord import discord_surface
 
     ctx = discord_context(db, clock)
     off = load_settings({}, env_file=None)

@@ -16,16 +16,16 @@ import pytest
 from fakes.discord_api import BOT_TOKEN, GUILD_ID, FakeDiscord
 from fakes.discord_guild import error
 from fakes.http_fake import Reply
-from tocsin.adapters.discord.render import STYLE, message_body
-from tocsin.adapters.discord.rest import DiscordRest
 from tocsin.chat import texts
 from tocsin.delivery.base import Delivery, PermanentError, Skip
-from tocsin.delivery.senders.discord import DiscordSender
 from tocsin.domain.effects import Effect
 from tocsin.domain.model import Actor, Incident, Role, Severity
 from tocsin.domain.paging import Step, nag_text, page_effects, remind_effects, reminder_text
 from tocsin.domain.policy import Escalation, default_policy
 from tocsin.domain.routing import snapshot
+from tocsin.platforms.discord.render import STYLE, message_body
+from tocsin.platforms.discord.rest import DiscordRest
+from tocsin.platforms.discord.sender import DiscordSender
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ALICE = Actor("discord", "700000000000000005", "alice")

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from fakes.discord_api import APPLICATION_ID, BOT_TOKEN, GUILD_ID, FakeDiscord
 from tocsin.adapters.cli.main import cli
-from tocsin.adapters.discord.commands import command_definitions
-from tocsin.adapters.discord.register import register_commands
-from tocsin.adapters.discord.rest import DiscordRest
+from tocsin.platforms.discord.commands import command_definitions
+from tocsin.platforms.discord.register import register_commands
+from tocsin.platforms.discord.rest import DiscordRest
 
 GUILD_PUT = "/applications/{application_id}/guilds/{guild_id}/commands"
 GLOBAL_PUT = "/applications/{application_id}/commands"

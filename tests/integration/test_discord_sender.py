@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from fakes.discord_api import ANNOUNCE, BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord
-from tocsin.adapters.discord.ratelimit import DiscordRefused, DiscordStopped
-from tocsin.adapters.discord.rest import DiscordRest
 from tocsin.delivery.base import Delivery, PermanentError, RetryableError, Sent, Skip
-from tocsin.delivery.senders.discord import LOCKED, DiscordSender
 from tocsin.domain.policy import default_policy
+from tocsin.platforms.discord.ratelimit import DiscordRefused, DiscordStopped
+from tocsin.platforms.discord.rest import DiscordRest
+from tocsin.platforms.discord.sender import LOCKED, DiscordSender
 
 ALICE = {"platform": "discord", "user_id": "700000000000000005", "display_name": "alice"}
 BOB = {"platform": "discord", "user_id": "700000000000000006", "display_name": "bob"}
@@ -387,7 +387,7 @@ async def test_built_from_the_settings(discord: FakeDiscord) -> None:
     """No bot token, no sender; with one, the sender uses TOCSIN_DISCORD_* (announce channel,
     guild, API URL) and the registry finds it like every other destination's."""
     from tocsin.config import load_settings
-    from tocsin.delivery.registry import find_factory
+    from tocsin.platforms.registry import find_factory
 
     factory = find_factory("discord")
     assert factory is not None

@@ -14,7 +14,7 @@ from tocsin.delivery.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from tocsin.delivery.errors import classify, error_for_status, parse_retry_after
 from tocsin.delivery.pacing import Pacer, TokenBucket
 from tocsin.delivery.retry import RetryPolicy
-from tocsin.delivery.senders.webhook import signature, verify
+from tocsin.platforms.webhook.sender import signature, verify
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

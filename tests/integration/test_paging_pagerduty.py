@@ -10,11 +10,11 @@ import pytest
 from fakes.delivery_kit import eventually, fast
 from fakes.http_fake import FakeServer, Reply
 from tocsin.config import load_settings
-from tocsin.delivery.senders.pagerduty import PagerDutySender, build_pagerduty_sender
 from tocsin.delivery.service import DeliveryService
 from tocsin.domain.commands import parse
 from tocsin.domain.model import Actor
 from tocsin.domain.policy import default_policy
+from tocsin.platforms.pagerduty.sender import PagerDutySender, build_pagerduty_sender
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 from tocsin.storage.db import Database

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tocsin.adapters.web.app import create_app
-from tocsin.app import build_runtime
+from tocsin.adapters.web.runtime import build_runtime
 from tocsin.config import load_settings
 from tocsin.observability.metrics import create_metrics
 from tocsin.services.context import Context

@@ -141,7 +141,7 @@ async def test_an_unexpected_error_is_a_polite_200(
     async def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("tocsin.adapters.slack.app.run_command", broken)
+    monkeypatch.setattr("tocsin.platforms.slack.app.run_command", broken)
     response = await client.command("list")
     assert response.status_code == 200
     assert response.json()["response_type"] == "ephemeral"

@@ -14,11 +14,8 @@ from typing import Any
 import pytest
 
 from fakes.slack_api import BOT_TOKEN, FakeSlack, SlackError
-from tocsin.adapters.slack.blocks import STYLE, message_blocks
-from tocsin.adapters.slack.webapi import SlackApi
 from tocsin.chat import texts
 from tocsin.delivery.base import Delivery, PermanentError, Sent, Skip
-from tocsin.delivery.senders.slack import SlackSender
 from tocsin.domain.effects import Effect
 from tocsin.domain.model import Actor, Incident, Role, Severity
 from tocsin.domain.paging import (
@@ -30,6 +27,9 @@ from tocsin.domain.paging import (
 )
 from tocsin.domain.policy import Escalation, default_policy
 from tocsin.domain.routing import snapshot
+from tocsin.platforms.slack.blocks import STYLE, message_blocks
+from tocsin.platforms.slack.sender import SlackSender
+from tocsin.platforms.slack.webapi import SlackApi
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ALICE = Actor("slack", "UALICE", "alice")

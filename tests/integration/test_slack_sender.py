@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from fakes.slack_api import BOT_TOKEN, FakeSlack
-from tocsin.adapters.slack.webapi import SlackApi
 from tocsin.config import load_settings
 from tocsin.delivery.base import Delivery, PermanentError, RetryableError, Sent, Skip
-from tocsin.delivery.senders.slack import SlackSender, build_slack_sender
 from tocsin.domain.policy import default_policy
 from tocsin.domain.policy_file import parse_policy
+from tocsin.platforms.slack.sender import SlackSender, build_slack_sender
+from tocsin.platforms.slack.webapi import SlackApi
 
 ALICE = {"platform": "slack", "user_id": "UALICE", "display_name": "alice"}
 BOB = {"platform": "slack", "user_id": "UBOB", "display_name": "bob"}

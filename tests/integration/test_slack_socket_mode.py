@@ -14,9 +14,9 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from fakes.slack_api import APP_TOKEN, FakeSlack
-from tocsin.adapters.slack.app import SlackApp
-from tocsin.adapters.slack.socket_mode import SocketModeRunner
 from tocsin.domain.policy import default_policy
+from tocsin.platforms.slack.app import SlackApp
+from tocsin.platforms.slack.socket_mode import SocketModeRunner
 from tocsin.services.context import Context
 from tocsin.storage.db import Database
 

@@ -15,7 +15,12 @@ import pytest
 from fakes.statuspage_api import API_KEY, PAGE_ID, FakeStatuspage
 from tocsin.config import load_settings
 from tocsin.delivery.base import Delivery, PermanentError, RetryableError, Skip
-from tocsin.delivery.senders.statuspage import (
+from tocsin.delivery.service import DeliveryConfig, DeliveryService
+from tocsin.delivery.worker import MappingRefs
+from tocsin.domain.commands import Command
+from tocsin.domain.model import Actor, Severity
+from tocsin.domain.policy import Component, default_policy
+from tocsin.platforms.statuspage.sender import (
     RATE,
     REF,
     VERSION,
@@ -23,11 +28,6 @@ from tocsin.delivery.senders.statuspage import (
     build_statuspage_sender,
     component_ref,
 )
-from tocsin.delivery.service import DeliveryConfig, DeliveryService
-from tocsin.delivery.worker import MappingRefs
-from tocsin.domain.commands import Command
-from tocsin.domain.model import Actor, Severity
-from tocsin.domain.policy import Component, default_policy
 from tocsin.services import statuspage_sync_failures, visibility
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute

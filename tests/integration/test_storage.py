@@ -12,10 +12,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from tocsin.domain.audit import GENESIS_HASH, AuditRecord, verify
+from tocsin.domain.errors import ConcurrentUpdate
 from tocsin.domain.model import Actor, Incident, Role, Severity, Status, TimelineEntry
 from tocsin.storage import migrate, tables
 from tocsin.storage.db import Database
-from tocsin.storage.repositories import ConcurrentUpdate
 from tocsin.storage.uow import UnitOfWork
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)

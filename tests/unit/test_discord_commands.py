@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from fakes.discord_spec import check_request
-from tocsin.adapters.discord.commands import command_definitions, command_from, options_of
 from tocsin.domain.commands import SUBCOMMANDS, Command, Mention, Subcommand, parse
 from tocsin.domain.errors import ParseError
 from tocsin.domain.model import Role, Severity, Status
+from tocsin.platforms.discord.commands import command_definitions, command_from, options_of
 
 SPEC_WORDS = {
     "declare": ["title", "severity", "commander"],

@@ -7,13 +7,13 @@ import math
 
 import pytest
 
-from tocsin.adapters.discord.ratelimit import (
+from tocsin.delivery.base import PermanentError, RetryableError
+from tocsin.platforms.discord.ratelimit import (
     DiscordStopped,
     InvalidRequestGuard,
     RateLimiter,
     route_key,
 )
-from tocsin.delivery.base import PermanentError, RetryableError
 
 
 class Time:

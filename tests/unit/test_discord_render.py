@@ -6,18 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from fakes.discord_spec import check_interaction_response, check_request
-from tocsin.adapters.discord.forms import declare_modal, read_declare, read_update, update_modal
-from tocsin.adapters.discord.render import (
+from tocsin.chat import texts
+from tocsin.chat.messages import Message, Reply
+from tocsin.domain.commands import Mention
+from tocsin.domain.model import Severity
+from tocsin.platforms.discord.forms import declare_modal, read_declare, read_update, update_modal
+from tocsin.platforms.discord.render import (
     STYLE,
     allowed_mentions,
     message_body,
     parse_custom_id,
     reply_response,
 )
-from tocsin.chat import texts
-from tocsin.chat.messages import Message, Reply
-from tocsin.domain.commands import Mention
-from tocsin.domain.model import Severity
 
 ALICE = {"platform": "discord", "user_id": "700000000000000005", "display_name": "alice"}
 SNAP = {

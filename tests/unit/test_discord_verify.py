@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tocsin.adapters.discord.verify import SIGNATURE, TIMESTAMP, DiscordVerifier, sign
+from tocsin.platforms.discord.verify import SIGNATURE, TIMESTAMP, DiscordVerifier, sign
 
 
 def vectors(fixtures_dir: Path) -> dict[str, Any]:

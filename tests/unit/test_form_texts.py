@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tocsin.adapters.discord.forms import declare_modal, update_modal
-from tocsin.adapters.slack.modals import declare_view, update_view
 from tocsin.chat import texts
 from tocsin.chat.messages import DeclareForm
 from tocsin.domain.model import Severity
+from tocsin.platforms.discord.forms import declare_modal, update_modal
+from tocsin.platforms.slack.modals import declare_view, update_view
 
 
 def _discord_labels(modal: dict[str, Any]) -> list[str]:

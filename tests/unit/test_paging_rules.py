@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from tocsin.delivery.senders.pagerduty import dedup_key, event_body
 from tocsin.domain.model import Actor, EntryKind, Incident, Role, Severity, Status, TimelineEntry
 from tocsin.domain.paging import (
     ESCALATION,
@@ -26,6 +25,7 @@ from tocsin.domain.paging import (
 )
 from tocsin.domain.policy import Escalation, Policy, default_policy
 from tocsin.domain.routing import snapshot
+from tocsin.platforms.pagerduty.sender import dedup_key, event_body
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ALICE = Actor("slack", "U0ALICE", "alice")

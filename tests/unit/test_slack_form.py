@@ -6,8 +6,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from tocsin.adapters.slack.common import BadRequest
-from tocsin.adapters.slack.routes import _form
+from tocsin.platforms.slack.common import BadRequest
+from tocsin.platforms.slack.routes import _form
 
 BODIES = [
     b"",

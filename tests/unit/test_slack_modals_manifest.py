@@ -10,18 +10,18 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tocsin.adapters.slack.manifest import build_manifest, render
-from tocsin.adapters.slack.modals import (
+from tocsin.chat.messages import DeclareForm
+from tocsin.domain.commands import Mention
+from tocsin.domain.model import Severity
+from tocsin.domain.validation import Declaration
+from tocsin.platforms.slack.manifest import build_manifest, render
+from tocsin.platforms.slack.modals import (
     declare_view,
     read_declare,
     read_update,
     submission_key,
     update_view,
 )
-from tocsin.chat.messages import DeclareForm
-from tocsin.domain.commands import Mention
-from tocsin.domain.model import Severity
-from tocsin.domain.validation import Declaration
 
 
 def submitted(view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tocsin.adapters.slack.verify import SlackVerifier
+from tocsin.platforms.slack.verify import SlackVerifier
 
 
 def load(fixtures_dir: Path, name: str) -> Any:

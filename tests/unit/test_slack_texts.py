@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tocsin.adapters.slack.blocks import (
+from tocsin.chat import texts
+from tocsin.chat.commands import declare_form
+from tocsin.chat.messages import Message, Reply
+from tocsin.domain.commands import SUBCOMMANDS
+from tocsin.domain.model import Severity
+from tocsin.platforms.slack.blocks import (
     STYLE,
     has_marker,
     marker,
@@ -13,11 +18,6 @@ from tocsin.adapters.slack.blocks import (
     plain,
     reply_body,
 )
-from tocsin.chat import texts
-from tocsin.chat.commands import declare_form
-from tocsin.chat.messages import Message, Reply
-from tocsin.domain.commands import SUBCOMMANDS
-from tocsin.domain.model import Severity
 
 ALICE = {"platform": "slack", "user_id": "UALICE", "display_name": "alice"}
 

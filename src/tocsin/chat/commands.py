@@ -16,15 +16,14 @@ from tocsin.chat import texts
 from tocsin.chat.messages import DeclareForm, Message, Reply, Style
 from tocsin.domain.commands import Command, parse
 from tocsin.domain.effects import Effect
-from tocsin.domain.errors import DomainError, ParseError, PermissionDenied
+from tocsin.domain.errors import ConcurrentUpdate, DomainError, ParseError, PermissionDenied
 from tocsin.domain.model import Actor
 from tocsin.domain.permissions import GLOBAL_COMMANDS, Decision, decide
 from tocsin.observability.metrics import Metrics
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 from tocsin.services.pipeline import load
-from tocsin.storage.chat_refs import incident_for_channel
-from tocsin.storage.repositories import ConcurrentUpdate
+from tocsin.services.queries import channel_incident
 
 _PROBE = "tocsinformprobe"  # a title word that is neither a severity nor a mention
 
@@ -114,12 +113,6 @@ async def perform(
         document=outcome.document,
         command=command.name,
     )
-
-
-async def channel_incident(ctx: Context, platform: str, channel_id: str) -> int | None:
-    """The incident whose channel on ``platform`` is ``channel_id``, if any."""
-    async with ctx.uow(read_only=True) as uow:
-        return await incident_for_channel(uow, platform, channel_id)
 
 
 async def preview(ctx: Context, actor: Actor, command: str, number: int) -> Decision:

@@ -2,8 +2,10 @@
 the queue metrics, started and stopped together.
 
 The same code runs inside ``tocsin serve`` (as a lifespan starter) and alone as ``tocsin worker``
-(:func:`run_worker`). Stopping stops claiming, lets in-flight deliveries finish within
-TOCSIN_SHUTDOWN_TIMEOUT and hands the rest back to pending.
+(:func:`tocsin.app.worker_main`); the composition root (:mod:`tocsin.app`) passes in the senders
+and the timer handlers, so this package knows no platform and no service. Stopping stops
+claiming, lets in-flight deliveries finish within TOCSIN_SHUTDOWN_TIMEOUT and hands the rest back
+to pending.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -20,17 +21,16 @@ from datetime import datetime
 
 import structlog
 
+from tocsin.clock import utcnow
 from tocsin.config import Settings
 from tocsin.delivery.base import Sender
 from tocsin.delivery.breaker import CircuitBreaker
 from tocsin.delivery.pacing import Pacer, Rule
-from tocsin.delivery.registry import build_senders
 from tocsin.delivery.retry import RetryPolicy
 from tocsin.delivery.timers import TimerHandlers, TimerRunner
 from tocsin.delivery.wake import PostgresListener, Wakeup
 from tocsin.delivery.worker import DestinationWorker, WorkerConfig
 from tocsin.observability import metrics as m
-from tocsin.services.context import Context, utcnow
 from tocsin.storage.db import Database
 from tocsin.storage.outbox_store import OutboxStore
 from tocsin.storage.uow import UnitOfWork
@@ -215,47 +215,3 @@ class DeliveryService:
             except Exception as exc:  # noqa: BLE001 - metrics must not stop delivery
                 log.warning("outbox metrics refresh failed", error=str(exc))
             await asyncio.sleep(self.config.stats_interval)
-
-
-def build_delivery(
-    settings: Settings,
-    ctx: Context,
-    metrics: m.Metrics | None = None,
-    *,
-    timer_handlers: TimerHandlers | None = None,
-) -> DeliveryService:
-    """The service for these settings, hooked to ``ctx`` so that commits wake it."""
-    senders = build_senders(settings, ctx.policy, enabled=ctx.destinations)
-    service = DeliveryService(
-        ctx.db,
-        senders,
-        config=DeliveryConfig.from_settings(settings, ctx.db),
-        metrics=metrics,
-        timer_handlers=timer_handlers,
-    )
-    ctx.on_commit.append(service.wake)
-    return service
-
-
-async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | None = None) -> None:
-    """``tocsin worker``: run until SIGTERM or SIGINT, then stop gracefully."""
-    from tocsin.app import build_context  # the composition root imports this module
-
-    ctx = build_context(settings)
-    metrics = m.create_metrics()
-    if timer_handlers is None:  # paging, escalations, reminders and nags (issue 8)
-        from tocsin.services.paging import paging_timer_handlers
-
-        timer_handlers = paging_timer_handlers(settings, ctx, metrics)
-    service = build_delivery(settings, ctx, metrics, timer_handlers=timer_handlers)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
-    try:
-        await service.start()
-        await stopping.wait()
-        log.info("worker stopping")
-        await service.stop()
-    finally:
-        await ctx.db.dispose()

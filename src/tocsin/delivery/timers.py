@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from tocsin.clock import utcnow
 from tocsin.delivery.wake import Wakeup, wait
 from tocsin.observability.metrics import Metrics
-from tocsin.services.context import utcnow
 from tocsin.storage.db import Database
 from tocsin.storage.timer_store import Timer, TimerStore
 from tocsin.storage.uow import UnitOfWork

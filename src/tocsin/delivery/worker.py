@@ -23,6 +23,7 @@ from datetime import datetime
 
 import structlog
 
+from tocsin.clock import utcnow
 from tocsin.delivery.base import Delivery, RetryableError, Sender, Sent, Skip
 from tocsin.delivery.breaker import CircuitBreaker
 from tocsin.delivery.errors import classify
@@ -30,7 +31,6 @@ from tocsin.delivery.pacing import Pacer
 from tocsin.delivery.retry import RetryPolicy
 from tocsin.delivery.wake import Wakeup, wait
 from tocsin.observability.metrics import Metrics
-from tocsin.services.context import utcnow
 from tocsin.storage.db import Database
 from tocsin.storage.outbox_store import OutboxRow, OutboxStore
 from tocsin.storage.uow import UnitOfWork

@@ -7,6 +7,9 @@ DomainError
 ├── NotFound            no such incident (or item)
 ├── PolicyError         the policy file is wrong (one problem per line)
 └── AlertPayloadError   an alert webhook body is not in the expected shape (names the field)
+
+ConcurrentUpdate        the incident changed under us (not a DomainError: retry, do not report
+                        it as the user's mistake); raised by the storage layer on a version clash
 """
 
 from __future__ import annotations
@@ -55,3 +58,7 @@ class AlertPayloadError(DomainError):
     def __init__(self, field: str, what: str) -> None:
         super().__init__(f"{field}: {what}" if field else what)
         self.field = field
+
+
+class ConcurrentUpdate(Exception):
+    """The incident changed under us (its version moved); the caller retries or reports."""

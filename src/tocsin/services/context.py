@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from tocsin.clock import utcnow
 from tocsin.domain.model import Incident, TimelineEntry
 from tocsin.domain.policy import Policy
 from tocsin.services.list_cache import ListCache
 from tocsin.storage.db import Database
 from tocsin.storage.uow import UnitOfWork
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

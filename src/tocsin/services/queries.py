@@ -5,6 +5,7 @@ from __future__ import annotations
 from tocsin.domain.model import Actor, Incident
 from tocsin.services.context import Context, Outcome
 from tocsin.services.pipeline import load
+from tocsin.storage.chat_refs import incident_for_channel
 
 
 def describe(incident: Incident) -> str:
@@ -45,3 +46,9 @@ async def show(ctx: Context, actor: Actor, number: int) -> Outcome:
     lines = [describe(incident), f"Roles: {roles}"]
     lines += [f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor.name}: {e.text}" for e in timeline[-10:]]
     return Outcome("\n".join(lines), incident=incident, timeline=timeline)
+
+
+async def channel_incident(ctx: Context, platform: str, channel_id: str) -> int | None:
+    """The incident whose channel on ``platform`` is ``channel_id``, if any."""
+    async with ctx.uow(read_only=True) as uow:
+        return await incident_for_channel(uow, platform, channel_id)

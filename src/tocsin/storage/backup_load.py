@@ -2,7 +2,7 @@
 
 Every table is emptied (children first), the file's rows are inserted in batches, the row
 counts are checked against the file's ``end`` line, the audit chain is verified on the loaded
-rows by :func:`tocsin.services.audit_check.check_audit` (inside the same transaction, so a
+rows by :func:`tocsin.storage.audit_chain.check_chain` (inside the same transaction, so a
 broken chain rolls everything back), and on PostgreSQL the id sequences are moved past the
 restored ids. Used by :func:`tocsin.storage.backup.restore`.
 """
@@ -10,17 +10,14 @@ restored ids. Used by :func:`tocsin.storage.backup.restore`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tocsin.domain.policy import default_policy
-from tocsin.services.audit_check import check_audit
-from tocsin.services.context import Context
 from tocsin.storage import backup_codec as codec
+from tocsin.storage.audit_chain import check_chain
 from tocsin.storage.backup_codec import BATCH, BackupError, TableLayout
 from tocsin.storage.db import Database
 from tocsin.storage.repositories import AuditRepository
@@ -28,7 +25,7 @@ from tocsin.storage.uow import UnitOfWork
 
 
 class _InTransaction(UnitOfWork):
-    """A unit of work on an already open transaction: lets ``check_audit`` see unsaved rows."""
+    """A unit of work on an already open transaction: lets ``check_chain`` see unsaved rows."""
 
     def __init__(self, db: Database, conn: AsyncConnection) -> None:
         super().__init__(db, read_only=True)
@@ -44,15 +41,6 @@ class _InTransaction(UnitOfWork):
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
-
-
-@dataclass
-class _PinnedContext(Context):
-    unit: UnitOfWork | None = field(default=None)
-
-    def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        assert self.unit is not None
-        return self.unit
 
 
 class _Loader:
@@ -163,8 +151,7 @@ async def load_checked(db: Database, path: Path) -> tuple[dict[str, int], int]:
             for table in reversed(layout.values()):
                 await conn.execute(sa.delete(table.clause()))
             counts = await _load(conn, layout, path)
-            ctx = _PinnedContext(db=db, policy=default_policy(), unit=_InTransaction(db, conn))
-            problem, entries = await check_audit(ctx)
+            problem, entries = await check_chain(_InTransaction(db, conn))
             if problem is not None:
                 raise BackupError(
                     f"{path}: the audit chain is broken at {problem}; nothing was restored"

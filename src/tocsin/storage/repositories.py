@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.audit import AuditEntry, AuditRecord, chain
 from tocsin.domain.effects import Effect
+from tocsin.domain.errors import ConcurrentUpdate
 from tocsin.domain.model import (
     ActionItem,
     Actor,
@@ -31,10 +32,6 @@ from tocsin.storage.rows import (
     audit_from_row,
     incident_from_row,
 )
-
-
-class ConcurrentUpdate(Exception):
-    """The incident changed under us (its version moved); the caller retries or reports."""
 
 
 def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
@@ -326,7 +323,6 @@ class DedupRepository:
 
 __all__ = [
     "AuditRepository",
-    "ConcurrentUpdate",
     "DedupRepository",
     "IncidentRepository",
     "OutboxRepository",

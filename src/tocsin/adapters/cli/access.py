@@ -11,7 +11,6 @@ from tocsin.services.access import tokens as token_service
 from tocsin.services.access import users as user_service
 from tocsin.services.access.principal import SCOPES
 from tocsin.services.context import Context
-from tocsin.storage.access_repo import TokenRow, UserRow
 
 
 def _when(row_time: object) -> str:
@@ -29,10 +28,9 @@ def token() -> None:
 def token_create(name: str, scope: str) -> None:
     """Create a token and print it once (it is stored hashed and cannot be shown again)."""
 
-    async def work(ctx: Context) -> tuple[TokenRow, str]:
-        return await token_service.create_token(ctx, local_actor(), name, scope)
-
-    row, secret = run_with_context(work)
+    row, secret = run_with_context(
+        lambda ctx: token_service.create_token(ctx, local_actor(), name, scope)
+    )
     click.echo(f'Created token "{row.name}" with the {row.scope} scope.')
     click.echo("Copy it now; tocsin stores only a hash and cannot show it again:")
     click.echo(secret)
@@ -90,10 +88,9 @@ def user_create(name: str, admin: bool) -> None:
     """Create a dashboard user; the password is read from standard input or asked for."""
     password = _read_password()
 
-    async def work(ctx: Context) -> UserRow:
-        return await user_service.create_user(ctx, local_actor(), name, password, admin=admin)
-
-    row = run_with_context(work)
+    row = run_with_context(
+        lambda ctx: user_service.create_user(ctx, local_actor(), name, password, admin=admin)
+    )
     kind = "admin" if row.is_admin else "user"
     click.echo(f'Created {kind} "{row.username}"; sign in at the dashboard.')
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from tocsin.adapters.cli.common import fail, run_with_context, settings
-from tocsin.services.context import Context
-from tocsin.storage.outbox_store import DEAD, IN_FLIGHT, OPEN, PENDING, STATES, OutboxRow
-from tocsin.storage.outbox_store import OutboxStore as Store
+from tocsin.services import deliveries as service
 
-_STATE_CHOICES = (*STATES, "open", "all")
+if TYPE_CHECKING:  # only the type of the rows the service returns
+    from tocsin.storage.outbox_store import OutboxRow
+
 _COLUMNS = ("ID", "STATE", "DESTINATION", "KIND", "INCIDENT", "TRIES", "WHEN", "LAST ERROR")
 
 
@@ -22,18 +22,8 @@ def deliveries() -> None:
     """The outbox: what tocsin is delivering to Slack, Discord, Statuspage, PagerDuty..."""
 
 
-def _states(state: str) -> tuple[str, ...]:
-    if state == "all":
-        return STATES
-    if state == "open":
-        return (*OPEN, DEAD)
-    return (state,)
-
-
 def _when(row: OutboxRow) -> str:
-    at: datetime | None = row.delivered_at if row.state not in (PENDING, IN_FLIGHT) else None
-    at = at or (row.next_attempt_at if row.state == PENDING else row.created_at)
-    return at.strftime("%Y-%m-%d %H:%M:%S")
+    return service.shown_at(row).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _table(rows: list[OutboxRow]) -> str:
@@ -60,7 +50,7 @@ def _table(rows: list[OutboxRow]) -> str:
 @deliveries.command("list")
 @click.option(
     "--state",
-    type=click.Choice(_STATE_CHOICES),
+    type=click.Choice(service.STATE_CHOICES),
     default="open",
     show_default=True,
     help="open = pending, in flight and dead.",
@@ -69,12 +59,7 @@ def _table(rows: list[OutboxRow]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_deliveries(state: str, limit: int, as_json: bool) -> None:
     """List deliveries, newest first."""
-
-    async def work(ctx: Context) -> list[OutboxRow]:
-        async with ctx.uow(read_only=True) as uow:
-            return await Store(uow.connection).rows(_states(state), limit)
-
-    rows = run_with_context(work)
+    rows = run_with_context(lambda ctx: service.list_deliveries(ctx, state, limit))
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rows], indent=2, sort_keys=True))
     elif not rows:
@@ -91,24 +76,7 @@ def retry(ids: tuple[int, ...], all_dead: bool) -> None:
     if bool(ids) == all_dead:
         fail("give delivery IDs or --all-dead (one of them)", 2)
 
-    async def work(ctx: Context) -> tuple[int, list[str]]:
-        async with ctx.uow() as uow:
-            store = Store(uow.connection)
-            problems = []
-            for row_id in ids:
-                row = await store.get(row_id)
-                if row is None:
-                    problems.append(f"there is no delivery {row_id}")
-                elif row.state not in (DEAD, PENDING):
-                    problems.append(f"delivery {row_id} is {row.state.replace('_', ' ')}")
-            if problems:
-                return 0, problems
-            count = await store.requeue(list(ids) if ids else None, ctx.clock())
-            await uow.commit()
-        ctx.committed()
-        return count, []
-
-    count, problems = run_with_context(work)
+    count, problems = run_with_context(lambda ctx: service.retry_deliveries(ctx, ids))
     if problems:
         fail("; ".join(problems) + " (only dead or pending deliveries can be retried)")
     noun = "delivery" if count == 1 else "deliveries"
@@ -118,7 +86,7 @@ def retry(ids: tuple[int, ...], all_dead: bool) -> None:
 @click.command("worker")
 def worker() -> None:
     """Run the delivery workers and timers without the web server (stop with SIGTERM)."""
-    from tocsin.delivery.service import worker_main
+    from tocsin.app import worker_main
     from tocsin.observability.logging import configure_logging
 
     cfg = settings()

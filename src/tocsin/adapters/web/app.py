@@ -15,11 +15,11 @@ from starlette.routing import BaseRoute
 
 from tocsin.adapters.web.guards import GuardMiddleware
 from tocsin.adapters.web.health import health_routes
-from tocsin.adapters.web.responses import JSONResponse
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.observability.metrics import Metrics
 from tocsin.observability.middleware import RequestContextMiddleware
 from tocsin.observability.tracing import TracingMiddleware
+from tocsin.responses import JSONResponse
 from tocsin.services.context import Context
 from tocsin.storage import migrate
 

@@ -9,9 +9,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tocsin import __version__
-from tocsin.adapters.web.responses import JSONResponse
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.observability.metrics import Metrics, render
+from tocsin.responses import JSONResponse
 
 CHECK_TIMEOUT = 2.0
 

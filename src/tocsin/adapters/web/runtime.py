@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from tocsin.config import Settings
+
 # A check answers None when healthy, or a short reason when not.
 Check = Callable[[], Awaitable[str | None]]
 
@@ -39,3 +41,15 @@ class Runtime:
         if not self.workers_running:
             return "workers not running"
         return ""
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Readiness state and the health checks beyond the database (added by ``create_app``)."""
+    runtime = Runtime()
+    if settings.redis_url:
+        from tocsin.storage import redis  # imported only when configured
+
+        client = redis.connect(settings.redis_url)
+        runtime.soft_checks["redis"] = redis.redis_check(client)
+        runtime.closers.append(client.aclose)
+    return runtime

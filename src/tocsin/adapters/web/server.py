@@ -17,18 +17,17 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
-from tocsin.adapters.discord import discord_surface
-from tocsin.adapters.slack import slack_surface
 from tocsin.adapters.web.api.mount import routes_from_settings
 from tocsin.adapters.web.app import Starter, create_app
 from tocsin.adapters.web.health import metrics_routes
-from tocsin.adapters.web.runtime import Runtime
+from tocsin.adapters.web.runtime import Runtime, build_runtime
 from tocsin.adapters.web.status import status_surface
-from tocsin.app import build_context, build_runtime
+from tocsin.app import build_context, build_delivery
 from tocsin.config import Settings
-from tocsin.delivery.service import build_delivery
 from tocsin.observability.logging import configure_logging
 from tocsin.observability.metrics import create_metrics
+from tocsin.platforms.discord import discord_surface
+from tocsin.platforms.slack import slack_surface
 from tocsin.services.paging import paging_timer_handlers
 
 log = structlog.get_logger("tocsin.serve")

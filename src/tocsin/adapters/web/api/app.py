@@ -25,9 +25,8 @@ from tocsin.adapters.web.api.problems import PROBLEMS, from_error, problem
 from tocsin.adapters.web.api.ratelimit import FailureLimiter
 from tocsin.adapters.web.dashboard.templating import render
 from tocsin.domain.commands import parse_incident_ref
-from tocsin.domain.errors import DomainError
+from tocsin.domain.errors import ConcurrentUpdate, DomainError
 from tocsin.services.context import Context
-from tocsin.storage.repositories import ConcurrentUpdate
 
 
 async def _inputs(

@@ -21,13 +21,13 @@ import orjson
 from starlette.responses import Response
 
 from tocsin.domain.errors import (
+    ConcurrentUpdate,
     DomainError,
     InvalidTransition,
     NotFound,
     ParseError,
     PermissionDenied,
 )
-from tocsin.storage.repositories import ConcurrentUpdate
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 

@@ -19,10 +19,9 @@ from tocsin.adapters.web.dashboard.session import (
     to_login,
 )
 from tocsin.domain.commands import MAX_TEXT, Command, Mention
-from tocsin.domain.errors import DomainError, ParseError
+from tocsin.domain.errors import ConcurrentUpdate, DomainError, ParseError
 from tocsin.domain.model import Role, Severity, Status
 from tocsin.services.access.commands import run
-from tocsin.storage.repositories import ConcurrentUpdate
 
 Form = dict[str, str]
 

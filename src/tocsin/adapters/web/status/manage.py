@@ -29,13 +29,12 @@ from tocsin.adapters.web.api.problems import from_error, problem
 from tocsin.adapters.web.api.ratelimit import FailureLimiter
 from tocsin.adapters.web.status.cache import StatusCache
 from tocsin.domain.commands import parse_incident_ref
-from tocsin.domain.errors import DomainError
+from tocsin.domain.errors import ConcurrentUpdate, DomainError
 from tocsin.domain.status_view import ComponentRecord
 from tocsin.services import public_status_page, visibility
 from tocsin.services.access.principal import Principal, acting_context, has_scope
 from tocsin.services.context import Context, Outcome
 from tocsin.services.pipeline import deny
-from tocsin.storage.repositories import ConcurrentUpdate
 
 Name = Annotated[StrictStr, Field(min_length=1, max_length=public_status_page.MAX_NAME)]
 

@@ -1,8 +1,9 @@
 """Which sender carries out deliveries for which destination, built from the settings.
 
-Each destination has a module ``tocsin.delivery.senders.<destination>`` with a function
-``build_<destination>_sender(settings, policy)`` that returns a
+:data:`SENDERS` names each destination's builder, ``build_<destination>_sender(settings,
+policy)`` in ``tocsin/platforms/<destination>/sender.py``, which returns a
 :class:`~tocsin.delivery.base.Sender`, or None when the destination's credentials are not set.
+Adding a platform is its folder and one line here.
 Only destinations with a sender get a worker. Rows for a destination without one stay
 ``pending``: they are shown by ``tocsin deliveries list`` and the ``outbox_pending`` metric, a
 process that has the credentials (another replica, or this one after a restart) delivers them,
@@ -11,34 +12,36 @@ and rows older than TOCSIN_DELIVERY_MAX_AGE go dead instead of being sent late.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from typing import Any
 
 import structlog
 
 from tocsin.config import Settings
 from tocsin.delivery.base import Sender
 from tocsin.domain.policy import Policy
+from tocsin.platforms.discord.sender import build_discord_sender
+from tocsin.platforms.pagerduty.sender import build_pagerduty_sender
+from tocsin.platforms.slack.sender import build_slack_sender
+from tocsin.platforms.statuspage.sender import build_statuspage_sender
+from tocsin.platforms.webhook.sender import build_webhook_sender
 
 log = structlog.get_logger("tocsin.delivery")
 
-DESTINATIONS = ("slack", "discord", "statuspage", "pagerduty", "webhook")
-
 Factory = Callable[[Settings, Policy], Sender | None]
+
+SENDERS: dict[str, Factory] = {
+    "slack": build_slack_sender,
+    "discord": build_discord_sender,
+    "statuspage": build_statuspage_sender,
+    "pagerduty": build_pagerduty_sender,
+    "webhook": build_webhook_sender,
+}
+DESTINATIONS = tuple(SENDERS)
 
 
 def find_factory(destination: str) -> Factory | None:
-    """``build_<destination>_sender`` from its module, or None when there is no such sender."""
-    name = f"tocsin.delivery.senders.{destination}"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
-    factory: Any = getattr(module, f"build_{destination}_sender", None)
-    return factory if callable(factory) else None
+    """The destination's sender builder, or None when there is no such sender."""
+    return SENDERS.get(destination)
 
 
 def build_senders(

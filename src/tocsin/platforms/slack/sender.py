@@ -16,7 +16,7 @@ Kinds (planned by :mod:`tocsin.domain.routing`, plus two of our own):
                            channel unless the incident was reopened since.
 ``ephemeral``              (queued by the Slack adapter) a message only one person sees.
 ``page_dm``, ``remind``    a page by direct message, a reminder in the incident channel (in
-                           :mod:`tocsin.delivery.senders.slack_paging`).
+                           :mod:`tocsin.platforms.slack.paging`).
 
 Nothing is done twice because of a retry: when an earlier attempt may have reached Slack, the
 message tagged with this delivery's key (its first block's ``block_id``) is looked up in
@@ -32,16 +32,16 @@ from typing import Any
 
 import structlog
 
-from tocsin.adapters.slack.blocks import STYLE, has_marker, message_blocks
-from tocsin.adapters.slack.webapi import SlackApi, SlackRefused
 from tocsin.chat import texts
 from tocsin.chat.messages import Message
 from tocsin.config import Settings
 from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Sent, Skip
-from tocsin.delivery.senders.lifecycle import after_post, still_resolved
-from tocsin.delivery.senders.slack_paging import SlackPaging
 from tocsin.domain.model import Severity
 from tocsin.domain.policy import Policy
+from tocsin.platforms.lifecycle import after_post, still_resolved
+from tocsin.platforms.slack.blocks import STYLE, has_marker, message_blocks
+from tocsin.platforms.slack.paging import SlackPaging
+from tocsin.platforms.slack.webapi import SlackApi, SlackRefused
 
 log = structlog.get_logger("tocsin.delivery.slack")
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from tocsin.adapters.slack.blocks import STYLE, message_blocks
-from tocsin.adapters.slack.webapi import SlackApi, SlackRefused
 from tocsin.chat import texts
 from tocsin.chat.messages import Message
 from tocsin.delivery.base import Delivery, RemoteRefs, Sent, Skip
+from tocsin.platforms.slack.blocks import STYLE, message_blocks
+from tocsin.platforms.slack.webapi import SlackApi, SlackRefused
 
 # Errors that mean Slack cannot reach this person by DM (the page is skipped, not retried).
 UNREACHABLE = frozenset(
@@ -48,7 +48,7 @@ def slack_user(person: Any) -> str:
 
 
 class SlackPaging:
-    """``page_dm`` and ``remind`` for :class:`~tocsin.delivery.senders.slack.SlackSender`;
+    """``page_dm`` and ``remind`` for :class:`~tocsin.platforms.slack.sender.SlackSender`;
     ``post_once`` is the sender's post that does not repeat itself after a retry."""
 
     def __init__(self, api: SlackApi, post_once: PostOnce) -> None:

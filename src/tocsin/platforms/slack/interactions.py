@@ -11,9 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from tocsin.adapters.slack.blocks import ACTION_PREFIX, STYLE, plain
-from tocsin.adapters.slack.common import PLATFORM, actor_of
-from tocsin.adapters.slack.modals import (
+from tocsin.chat import texts
+from tocsin.chat.commands import first_time, notify, perform, preview
+from tocsin.chat.messages import ACK, JOIN, RESOLVE, DeclareForm
+from tocsin.domain.commands import MAX_TEXT, Command
+from tocsin.domain.effects import Effect
+from tocsin.domain.errors import DomainError
+from tocsin.domain.model import Actor, incident_ref
+from tocsin.platforms.slack.blocks import ACTION_PREFIX, STYLE, plain
+from tocsin.platforms.slack.common import PLATFORM, actor_of
+from tocsin.platforms.slack.modals import (
     DECLARE,
     UPDATE,
     metadata,
@@ -22,17 +29,10 @@ from tocsin.adapters.slack.modals import (
     submission_key,
     update_view,
 )
-from tocsin.chat import texts
-from tocsin.chat.commands import first_time, notify, perform, preview
-from tocsin.chat.messages import ACK, JOIN, RESOLVE, DeclareForm
-from tocsin.domain.commands import MAX_TEXT, Command
-from tocsin.domain.effects import Effect
-from tocsin.domain.errors import DomainError
-from tocsin.domain.model import Actor, incident_ref
 from tocsin.services.declare import declare
 
 if TYPE_CHECKING:
-    from tocsin.adapters.slack.app import SlackApp
+    from tocsin.platforms.slack.app import SlackApp
 
 SHORTCUT_DECLARE = "tocsin_declare"  # global shortcut: open the declare form
 SHORTCUT_NOTE = "tocsin_note"  # message shortcut: add the message to the incident's timeline

@@ -8,9 +8,9 @@ import asyncio
 import click
 
 from tocsin.adapters.cli.common import fail, settings
-from tocsin.adapters.discord.register import Registration, register_commands
-from tocsin.adapters.discord.rest import DiscordRest
 from tocsin.delivery.base import DeliveryError
+from tocsin.platforms.discord.register import Registration, register_commands
+from tocsin.platforms.discord.rest import DiscordRest
 
 
 @click.group("discord")

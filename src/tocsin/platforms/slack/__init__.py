@@ -2,7 +2,7 @@
 
 :func:`slack_surface` builds what ``tocsin serve`` mounts: the three HTTP routes (when a signing
 secret is set) and the Socket Mode starter (when an app token is set). The outbox sender for
-``slack`` lives in :mod:`tocsin.delivery.senders.slack`.
+``slack`` lives in :mod:`tocsin.platforms.slack.sender`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from collections.abc import Awaitable, Callable
 
 from starlette.routing import BaseRoute
 
-from tocsin.adapters.slack.app import SlackApp
-from tocsin.adapters.slack.routes import slack_routes
-from tocsin.adapters.slack.verify import SlackVerifier
-from tocsin.adapters.slack.webapi import SlackApi, SlackWeb
 from tocsin.config import Settings
 from tocsin.observability.metrics import Metrics
+from tocsin.platforms.slack.app import SlackApp
+from tocsin.platforms.slack.routes import slack_routes
+from tocsin.platforms.slack.verify import SlackVerifier
+from tocsin.platforms.slack.webapi import SlackApi, SlackWeb
 from tocsin.services.context import Context
 
 Starter = Callable[[], Awaitable[Callable[[], Awaitable[None]]]]
@@ -43,7 +43,7 @@ def slack_surface(
         routes = list(slack_routes(app, SlackVerifier(secret.get_secret_value())))
     if app_token is not None:
         # Imported only with an app token: the Socket Mode client (slack_sdk, aiohttp) is ~12 MB.
-        from tocsin.adapters.slack.socket_mode import SocketModeRunner
+        from tocsin.platforms.slack.socket_mode import SocketModeRunner
 
         runner = SocketModeRunner(app, app_token.get_secret_value(), settings.slack_api_url)
         starters.append(runner.start)

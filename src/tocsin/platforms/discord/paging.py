@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from tocsin.adapters.discord.ratelimit import DiscordRefused
-from tocsin.adapters.discord.render import STYLE
-from tocsin.adapters.discord.rest import DiscordRest
 from tocsin.chat import texts
 from tocsin.chat.messages import Message
 from tocsin.delivery.base import Delivery, RemoteRefs, Sent, Skip
+from tocsin.platforms.discord.ratelimit import DiscordRefused
+from tocsin.platforms.discord.render import STYLE
+from tocsin.platforms.discord.rest import DiscordRest
 
 # JSON error codes meaning Discord cannot reach this person by DM (skipped, not retried):
 # Unknown User, Cannot send messages to this user, Invalid recipient(s).
@@ -48,7 +48,7 @@ def discord_user(person: Any) -> str:
 
 
 class DiscordPaging:
-    """``page_dm`` and ``remind`` for :class:`~tocsin.delivery.senders.discord.DiscordSender`;
+    """``page_dm`` and ``remind`` for :class:`~tocsin.platforms.discord.sender.DiscordSender`;
     ``send_message(channel, message, key)`` is the sender's nonce-guarded post."""
 
     def __init__(self, rest: DiscordRest, send_message: SendMessage) -> None:

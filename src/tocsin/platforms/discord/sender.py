@@ -20,7 +20,7 @@ Kinds (planned by :mod:`tocsin.domain.routing`, plus three of our own):
 ``interaction_reply``      (queued by the Discord adapter) the late answer to a deferred
                            interaction: an edit of ``@original`` through the interaction webhook.
 ``page_dm``, ``remind``    a page by direct message, a reminder in the incident's space (in
-                           :mod:`tocsin.delivery.senders.discord_paging`).
+                           :mod:`tocsin.platforms.discord.paging`).
 
 Nothing is done twice because of a retry: messages carry a nonce derived from the delivery's
 idempotency key with ``enforce_nonce``, so Discord returns the first message instead of making a
@@ -37,17 +37,17 @@ from typing import Any
 
 import structlog
 
-from tocsin.adapters.discord.ratelimit import DiscordRefused
-from tocsin.adapters.discord.render import STYLE, message_body
-from tocsin.adapters.discord.rest import DiscordRest
 from tocsin.chat import texts
 from tocsin.chat.messages import Message
 from tocsin.config import Settings
 from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Sent, Skip
-from tocsin.delivery.senders.discord_paging import DiscordPaging
-from tocsin.delivery.senders.lifecycle import after_post, still_resolved
 from tocsin.domain.model import Severity
 from tocsin.domain.policy import Policy
+from tocsin.platforms.discord.paging import DiscordPaging
+from tocsin.platforms.discord.ratelimit import DiscordRefused
+from tocsin.platforms.discord.render import STYLE, message_body
+from tocsin.platforms.discord.rest import DiscordRest
+from tocsin.platforms.lifecycle import after_post, still_resolved
 
 log = structlog.get_logger("tocsin.delivery.discord")
 

@@ -2,14 +2,14 @@
 
 :meth:`DiscordRest.request` sends ``Authorization: Bot <token>`` (except to interaction webhooks,
 whose token is in the URL), waits for room in the route's bucket and the global limit
-(:class:`~tocsin.adapters.discord.ratelimit.RateLimiter`), and returns the decoded body, or raises:
+(:class:`~tocsin.platforms.discord.ratelimit.RateLimiter`), and returns the decoded body, or raises:
 
 * :class:`~tocsin.delivery.base.RetryableError` for a 429 (``retry_after`` from the body, float
   seconds), a 5xx, a timeout or a connection error (``maybe_sent`` when the request may have
   been carried out);
-* :class:`~tocsin.adapters.discord.ratelimit.DiscordStopped` when the bot token is refused, or
+* :class:`~tocsin.platforms.discord.ratelimit.DiscordStopped` when the bot token is refused, or
   permissions are refused again and again (then nothing more is sent for a while);
-* :class:`~tocsin.adapters.discord.ratelimit.DiscordRefused` for any other 4xx (``code`` is
+* :class:`~tocsin.platforms.discord.ratelimit.DiscordRefused` for any other 4xx (``code`` is
   Discord's error code, such as 10003 Unknown Channel).
 """
 
@@ -20,14 +20,14 @@ from typing import Any
 import httpx
 
 from tocsin import __version__
-from tocsin.adapters.discord.ratelimit import (
+from tocsin.delivery.base import RetryableError
+from tocsin.platforms.discord.ratelimit import (
     DiscordRefused,
     DiscordStopped,
     InvalidRequestGuard,
     RateLimiter,
     route_key,
 )
-from tocsin.delivery.base import RetryableError
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
 USER_AGENT = f"DiscordBot (https://pypi.org/project/tocsin/, {__version__})"

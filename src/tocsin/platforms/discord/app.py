@@ -21,9 +21,16 @@ from typing import Any
 
 import structlog
 
-from tocsin.adapters.discord.commands import COMMAND_NAMES, MESSAGE_COMMAND, command_from
-from tocsin.adapters.discord.components import Components
-from tocsin.adapters.discord.render import (
+from tocsin.chat import texts
+from tocsin.chat.commands import first_time, notify, perform
+from tocsin.chat.messages import Reply
+from tocsin.domain.effects import Effect
+from tocsin.domain.errors import ParseError
+from tocsin.domain.model import Actor
+from tocsin.observability.metrics import Metrics
+from tocsin.platforms.discord.commands import COMMAND_NAMES, MESSAGE_COMMAND, command_from
+from tocsin.platforms.discord.components import Components
+from tocsin.platforms.discord.render import (
     AUTOCOMPLETE_RESULT,
     DEFERRED_MESSAGE,
     EPHEMERAL,
@@ -34,13 +41,6 @@ from tocsin.adapters.discord.render import (
     private_data,
     reply_response,
 )
-from tocsin.chat import texts
-from tocsin.chat.commands import first_time, notify, perform
-from tocsin.chat.messages import Reply
-from tocsin.domain.effects import Effect
-from tocsin.domain.errors import ParseError
-from tocsin.domain.model import Actor
-from tocsin.observability.metrics import Metrics
 from tocsin.services.context import Context
 
 log = structlog.get_logger("tocsin.discord")

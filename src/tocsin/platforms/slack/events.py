@@ -15,15 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from tocsin.adapters.slack.blocks import STYLE, plain
-from tocsin.adapters.slack.common import PLATFORM
 from tocsin.chat import texts
-from tocsin.chat.commands import channel_incident, first_time, perform
+from tocsin.chat.commands import first_time, perform
 from tocsin.domain.commands import MAX_TEXT, Command
 from tocsin.domain.model import Actor
+from tocsin.platforms.slack.blocks import STYLE, plain
+from tocsin.platforms.slack.common import PLATFORM
+from tocsin.services.queries import channel_incident
 
 if TYPE_CHECKING:
-    from tocsin.adapters.slack.app import SlackApp
+    from tocsin.platforms.slack.app import SlackApp
 
 log = structlog.get_logger("tocsin.slack")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from tocsin.adapters.cli.common import settings
-from tocsin.adapters.slack.manifest import build_manifest, render
+from tocsin.platforms.slack.manifest import build_manifest, render
 
 
 @click.group("slack")

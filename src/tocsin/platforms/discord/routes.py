@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tocsin.adapters.discord.app import BadRequest, DiscordApp
-from tocsin.adapters.discord.verify import DiscordVerifier
-from tocsin.adapters.web.responses import JSONResponse
+from tocsin.platforms.discord.app import BadRequest, DiscordApp
+from tocsin.platforms.discord.verify import DiscordVerifier
+from tocsin.responses import JSONResponse
 
 PATH = "/discord/interactions"
 

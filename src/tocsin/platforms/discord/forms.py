@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from tocsin.adapters.discord.render import MODAL, custom_id
 from tocsin.chat import texts
 from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
 from tocsin.domain.model import Severity
 from tocsin.domain.validation import Declaration, Invalid, check_declare
+from tocsin.platforms.discord.render import MODAL, custom_id
 
 DECLARE = "declare"
 UPDATE = "update"

@@ -16,12 +16,18 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from tocsin.adapters.discord.commands import (
+from tocsin.chat import texts
+from tocsin.chat.commands import perform, preview
+from tocsin.chat.messages import ACK, JOIN, RESOLVE, Reply
+from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Command
+from tocsin.domain.errors import DomainError, PermissionDenied
+from tocsin.domain.model import Actor, incident_ref
+from tocsin.platforms.discord.commands import (
     DECLARE_FROM_MESSAGE,
     NOTE_FROM_MESSAGE,
     display_name,
 )
-from tocsin.adapters.discord.forms import (
+from tocsin.platforms.discord.forms import (
     DECLARE,
     UPDATE,
     declare_modal,
@@ -29,7 +35,7 @@ from tocsin.adapters.discord.forms import (
     read_update,
     update_modal,
 )
-from tocsin.adapters.discord.render import (
+from tocsin.platforms.discord.render import (
     ASK,
     EPHEMERAL,
     MESSAGE,
@@ -42,16 +48,10 @@ from tocsin.adapters.discord.render import (
     private,
     reply_response,
 )
-from tocsin.chat import texts
-from tocsin.chat.commands import perform, preview
-from tocsin.chat.messages import ACK, JOIN, RESOLVE, Reply
-from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Command
-from tocsin.domain.errors import DomainError, PermissionDenied
-from tocsin.domain.model import Actor, incident_ref
 from tocsin.services.declare import declare
 
 if TYPE_CHECKING:
-    from tocsin.adapters.discord.app import DiscordApp
+    from tocsin.platforms.discord.app import DiscordApp
 
 BUTTON_COMMANDS = {JOIN: "join", ACK: "ack", RESOLVE: "resolve"}
 CANCEL = "cancel"

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tocsin.adapters.discord.commands import command_definitions
-from tocsin.adapters.discord.rest import DiscordRest
+from tocsin.platforms.discord.commands import command_definitions
+from tocsin.platforms.discord.rest import DiscordRest
 
 _DEFAULTS: dict[str, Any] = {"required": False}
 

@@ -21,10 +21,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tocsin.adapters.slack.app import SlackApp
-from tocsin.adapters.slack.common import BadRequest
-from tocsin.adapters.slack.verify import SlackVerifier
-from tocsin.adapters.web.responses import JSONResponse
+from tocsin.platforms.slack.app import SlackApp
+from tocsin.platforms.slack.common import BadRequest
+from tocsin.platforms.slack.verify import SlackVerifier
+from tocsin.responses import JSONResponse
 
 Handler = Callable[[bytes, Request], Awaitable[dict[str, Any] | None]]
 

@@ -3,8 +3,8 @@
 :func:`discord_surface` builds what ``tocsin serve`` mounts: ``POST /discord/interactions`` when
 TOCSIN_DISCORD_PUBLIC_KEY is set, and a starter whose stopper waits for deferred answers still
 being worked out. The outbox sender for ``discord`` lives in
-:mod:`tocsin.delivery.senders.discord`; ``tocsin discord register-commands`` in
-:mod:`tocsin.adapters.discord.cli`.
+:mod:`tocsin.platforms.discord.sender`; ``tocsin discord register-commands`` in
+:mod:`tocsin.adapters.cli.discord`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable
 
 from starlette.routing import BaseRoute
 
-from tocsin.adapters.discord.app import DiscordApp
-from tocsin.adapters.discord.routes import discord_routes
-from tocsin.adapters.discord.verify import DiscordVerifier
 from tocsin.config import Settings
 from tocsin.observability.metrics import Metrics
+from tocsin.platforms.discord.app import DiscordApp
+from tocsin.platforms.discord.routes import discord_routes
+from tocsin.platforms.discord.verify import DiscordVerifier
 from tocsin.services.context import Context
 
 Starter = Callable[[], Awaitable[Callable[[], Awaitable[None]]]]

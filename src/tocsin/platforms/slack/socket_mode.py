@@ -21,8 +21,8 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tocsin.adapters.slack.app import SlackApp
-from tocsin.adapters.slack.common import BadRequest
+from tocsin.platforms.slack.app import SlackApp
+from tocsin.platforms.slack.common import BadRequest
 
 log = structlog.get_logger("tocsin.slack.socket")
 

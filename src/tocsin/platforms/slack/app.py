@@ -13,17 +13,17 @@ from typing import Any
 
 import structlog
 
-from tocsin.adapters.slack.blocks import STYLE, reply_body
-from tocsin.adapters.slack.common import PLATFORM, BadRequest
-from tocsin.adapters.slack.events import Events
-from tocsin.adapters.slack.interactions import Interactions
-from tocsin.adapters.slack.modals import declare_view
-from tocsin.adapters.slack.webapi import SlackWeb
 from tocsin.chat import texts
 from tocsin.chat.commands import Incoming, run_command
 from tocsin.chat.messages import DeclareForm
 from tocsin.domain.model import Actor
 from tocsin.observability.metrics import Metrics
+from tocsin.platforms.slack.blocks import STYLE, reply_body
+from tocsin.platforms.slack.common import PLATFORM, BadRequest
+from tocsin.platforms.slack.events import Events
+from tocsin.platforms.slack.interactions import Interactions
+from tocsin.platforms.slack.modals import declare_view
+from tocsin.platforms.slack.webapi import SlackWeb
 from tocsin.services.context import Context
 
 log = structlog.get_logger("tocsin.slack")

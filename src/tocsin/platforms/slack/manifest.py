@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
-from tocsin.adapters.slack.events import EVENTS
-from tocsin.adapters.slack.interactions import SHORTCUT_DECLARE, SHORTCUT_NOTE
+from tocsin.platforms.slack.events import EVENTS
+from tocsin.platforms.slack.interactions import SHORTCUT_DECLARE, SHORTCUT_NOTE
 
 BOT_SCOPES = (
     "commands",  # /incident, /inc and /oncall

@@ -1,0 +1,1 @@
+"""Statuspage.io: the outbox sender (``sender.py``)."""

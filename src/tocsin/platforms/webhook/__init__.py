@@ -1,0 +1,1 @@
+"""The generic signed webhook: the outbox sender (``sender.py``)."""

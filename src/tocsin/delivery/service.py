@@ -243,7 +243,7 @@ async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | Non
 
     ctx = build_context(settings)
     metrics = m.create_metrics()
-    if timer_handlers is None:  # paging, escalations, reminders and nags (issue 8)
+    if timer_handlers is None:  # paging, escalations, reminders and nags (docs/oncall.md)
         from tocsin.services.paging import paging_timer_handlers
 
         timer_handlers = paging_timer_handlers(settings, ctx, metrics)

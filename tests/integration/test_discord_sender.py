@@ -6,13 +6,13 @@ OpenAPI spec."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from fakes.clocks import VirtualTime
 from fakes.discord_api import ANNOUNCE, BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord
 from tocsin.adapters.discord.ratelimit import DiscordRefused, DiscordStopped, RateLimiter
 from tocsin.adapters.discord.rest import DiscordRest
@@ -303,27 +303,10 @@ async def test_documented_429s_become_retry_after(
     assert len(discord.calls) == before  # nothing sent while the wait is on
 
 
-class SharedClock:
-    """One monotonic clock for the fake's buckets and the sender's limiter, moved only by the
-    limiter's sleeps (each recorded, each still a turn of the loop)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
 @pytest.fixture
-async def timed(discord: FakeDiscord) -> AsyncIterator[tuple[DiscordSender, SharedClock]]:
+async def timed(discord: FakeDiscord) -> AsyncIterator[tuple[DiscordSender, VirtualTime]]:
     """A sender whose rate limiter runs on the same hand-moved clock as the fake's buckets."""
-    clock = SharedClock()
+    clock = VirtualTime()
     discord.clock = clock
     limiter = RateLimiter(clock=clock, sleep=clock.sleep)
     rest = DiscordRest(BOT_TOKEN, discord.api_url, timeout=5.0, limiter=limiter)
@@ -333,7 +316,7 @@ async def timed(discord: FakeDiscord) -> AsyncIterator[tuple[DiscordSender, Shar
 
 
 async def test_short_429_is_waited_out_next_time(
-    discord: FakeDiscord, timed: tuple[DiscordSender, SharedClock]
+    discord: FakeDiscord, timed: tuple[DiscordSender, VirtualTime]
 ) -> None:
     """A 429 with a short retry_after fails the attempt; the next attempt first waits that long
     (0.2 s) and succeeds."""
@@ -344,14 +327,14 @@ async def test_short_429_is_waited_out_next_time(
     with pytest.raises(RetryableError) as caught:
         await sender.send(delivery("post", "note"), refs)
     assert caught.value.retry_after == pytest.approx(0.2)
-    assert clock.sleeps == []
+    assert clock.waits == []
     await sender.send(delivery("post", "note"), refs)
-    assert clock.sleeps == [pytest.approx(0.2)]
+    assert clock.waits == [pytest.approx(0.2)]
     assert len(discord.messages_in("700000000000000401")) == 1
 
 
 async def test_bucket_headers_keep_requests_under_the_limit(
-    discord: FakeDiscord, timed: tuple[DiscordSender, SharedClock]
+    discord: FakeDiscord, timed: tuple[DiscordSender, VirtualTime]
 ) -> None:
     """With a route allowing 2 requests per 0.5 s, five posts wait for the bucket to refill
     (read from X-RateLimit-Remaining / -Reset-After) before the third and the fifth, and never
@@ -363,7 +346,7 @@ async def test_bucket_headers_keep_requests_under_the_limit(
     for n in range(5):
         await sender.send(delivery("post", "note", version=n + 2), refs)
     assert discord.rate_limited == []
-    assert clock.sleeps == [0.5, 0.5]
+    assert clock.waits == [0.5, 0.5]
     assert len(discord.messages_in("700000000000000401")) == 5
 
 

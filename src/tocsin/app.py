@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def build_policy(settings: Settings) -> Policy:
-    """The policy file if one is set (validated: raises PolicyError), else SPEC's defaults."""
+    """The policy file if one is set (validated: raises PolicyError), else the built-in defaults."""
     if settings.policy_file is None:
         return default_policy()
     return load_policy(settings.policy_file)

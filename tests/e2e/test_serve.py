@@ -1,4 +1,4 @@
-"""``tocsin serve`` as a real process: /health, /ready and /metrics as SPEC says, JSON logs with a
+"""``tocsin serve`` as a process: /health, /ready, /metrics (docs/operations.md), JSON logs with a
 request id, one line per disabled platform, graceful SIGTERM, an unreachable database, a separate
 metrics port, a bad setting, oversized bodies and unknown routes."""
 
@@ -142,7 +142,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         running.stop()
 
 
-def test_health_answers_with_specs_json_shape(server: Server) -> None:
+def test_health_answers_with_the_documented_json_shape(server: Server) -> None:
     """GET /health: 200 with status healthy, the version, database connected and the checks."""
     response = server.get("/health")
     assert response.status_code == 200

@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,7 @@ class FakeDiscord(Guild):
         self.rate_limited: list[str] = []
         self.token_valid = True
         self.default_limit = (route_limit, window)
+        self.clock: Callable[[], float] = time.monotonic  # the buckets' clock; tests may move it
         self._limits: dict[tuple[str, str], tuple[int, float]] = {}
         self._windows: dict[tuple[str, str, str], tuple[float, int]] = {}
         self._scripts: dict[tuple[str, str], list[Reply]] = {}
@@ -201,7 +203,7 @@ class FakeDiscord(Guild):
         """Count the request in its bucket: its headers, or None when the bucket is empty."""
         count, per = self._limits.get((method, template), self.default_limit)
         major = path.strip("/").split("/")[1] if path.count("/") > 1 else ""
-        now = time.monotonic()
+        now = self.clock()
         start, used = self._windows.get((method, template, major), (now, 0))
         if now - start >= per:
             start, used = now, 0
@@ -221,7 +223,7 @@ class FakeDiscord(Guild):
         count, per = self._limits.get((method, template), self.default_limit)
         major = path.strip("/").split("/")[1] if path.count("/") > 1 else ""
         start, _ = self._windows[(method, template, major)]
-        wait = max(0.001, start + per - time.monotonic())
+        wait = max(0.001, start + per - self.clock())
         body = {
             "message": "You are being rate limited.",
             "retry_after": round(wait, 3),

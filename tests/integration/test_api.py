@@ -290,3 +290,29 @@ async def test_openapi_document_and_docs_page(client: httpx.AsyncClient) -> None
     assert docs.status_code == 200
     assert "/api/v1/incidents/{number}/resolve" in docs.text
     assert 'id="problem-conflict"' in docs.text
+
+
+async def test_admin_calls_register_no_commit_hooks(
+    ctx: Context, client: httpx.AsyncClient
+) -> None:
+    """An admin token runs as a policy naming it admin, yet a hundred admin calls (reads and
+    writes) leave the context's ``on_commit`` hooks exactly as they were, and an admin's write
+    still drops the shared list cache (the incident list shows the new severity at once)."""
+    admin = await bearer(ctx, "root-token", "admin")
+    await client.post(
+        "/api/v1/incidents", json={"title": "Disk full", "severity": "P3"}, headers=admin
+    )
+    hooks = list(ctx.on_commit)
+    first = (await client.get("/api/v1/incidents", headers=admin)).json()["items"]
+    assert first[0]["severity"] == "P3"
+    for _ in range(100):
+        assert (await client.get("/api/v1/incidents/1", headers=admin)).status_code == 200
+    for n in range(5):
+        noted = await client.post(
+            "/api/v1/incidents/1/notes", json={"text": f"n{n}"}, headers=admin
+        )
+        assert noted.status_code == 200
+    await client.post("/api/v1/incidents/1/severity", json={"severity": "P2"}, headers=admin)
+    assert ctx.on_commit == hooks
+    listed = (await client.get("/api/v1/incidents", headers=admin)).json()["items"]
+    assert listed[0]["severity"] == "P2"

@@ -278,21 +278,30 @@ async def test_open_redirects_are_refused(client: httpx.AsyncClient) -> None:
 
 async def test_live_timeline_stream(ctx: Context, users: None) -> None:
     """The events stream sends timeline rows added by another actor while it is open, with their
-    ids, and an incident event when the status changes; Last-Event-ID resumes after a row."""
-    deps = Deps(ctx, MemoryLimiter(), poll_seconds=0.05, stream_seconds=1.0)
+    ids, and an incident event when the status changes; Last-Event-ID resumes after a row.
+    The stream is ended (as on a server drain) only once it has looked again after both
+    changes committed."""
+    looks_after_changes: list[int] = []
+
+    def stopping() -> bool:  # asked before each look at the database
+        if looks_after_changes:
+            looks_after_changes[0] += 1
+        return bool(looks_after_changes) and looks_after_changes[0] > 1
+
+    deps = Deps(ctx, MemoryLimiter(), poll_seconds=0.05, stream_seconds=30.0, stopping=stopping)
     async with make_client(ctx, deps=deps) as client:
         await sign_in(client, "alice")
         await declare(client, "Live one")
         other = Actor("slack", "U0BOB", "bob")
 
         async def later() -> None:
-            await asyncio.sleep(0.3)
             await execute(ctx, other, Command("note", incident=1, text="Seen from Slack"))
             await execute(
                 ctx,
                 Actor("web", "alice", "alice"),
                 Command("status", incident=1, status=Status.IDENTIFIED),
             )  # type: ignore[arg-type]
+            looks_after_changes.append(0)
 
         stream, _ = await asyncio.gather(
             client.get("/incidents/1/events?after=1&version=1"), later()
@@ -307,6 +316,7 @@ async def test_live_timeline_stream(ctx: Context, users: None) -> None:
         ids = [int(i) for i in re.findall(r"^id: (\d+)$", body, re.MULTILINE)]
         assert ids == sorted(ids)
         assert len(ids) == 2
+        looks_after_changes[0] = 0  # the resumed stream, too, ends after one look
         resumed = await client.get("/incidents/1/events", headers={"Last-Event-ID": str(ids[0])})
         assert "Seen from Slack" not in resumed.text
         assert "identified" in resumed.text

@@ -125,8 +125,8 @@ async def test_declare_with_typed_options(client: DiscordClient) -> None:
 
 
 async def test_every_subcommand_end_to_end(client: DiscordClient) -> None:
-    """Each SPEC subcommand, typed as Discord sends it, changes the incident as it says: the
-    channel implies the incident inside it, `incident` names it elsewhere, /inc is the same."""
+    """Each subcommand of docs/commands.md, as Discord sends it, changes the incident as it says:
+    the channel implies the incident inside it, `incident` names it elsewhere, /inc is the same."""
     await declared(client)
     steps: list[tuple[str, dict[str, Any], str]] = [
         ("list", {}, "INC-1"),

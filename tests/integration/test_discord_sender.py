@@ -6,17 +6,17 @@ OpenAPI spec."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from fakes.clocks import VirtualTime
 from fakes.discord_api import ANNOUNCE, BOT_TOKEN, BOT_USER_ID, GUILD_ID, FakeDiscord
 from tocsin.delivery.base import Delivery, PermanentError, RetryableError, Sent, Skip
 from tocsin.domain.policy import default_policy
-from tocsin.platforms.discord.ratelimit import DiscordRefused, DiscordStopped
+from tocsin.platforms.discord.ratelimit import DiscordRefused, DiscordStopped, RateLimiter
 from tocsin.platforms.discord.rest import DiscordRest
 from tocsin.platforms.discord.sender import LOCKED, DiscordSender
 
@@ -84,7 +84,7 @@ def discord() -> Iterator[FakeDiscord]:
 
 
 def make_sender(discord: FakeDiscord, **kw: Any) -> DiscordSender:
-    rest = DiscordRest(BOT_TOKEN, discord.api_url, timeout=5.0)
+    rest = kw.pop("rest", None) or DiscordRest(BOT_TOKEN, discord.api_url, timeout=5.0)
     kw.setdefault("guild_id", GUILD_ID)
     kw.setdefault("announce_channel", ANNOUNCE)
     return DiscordSender(rest, policy=default_policy(), clock=lambda: NOW, **kw)
@@ -303,34 +303,50 @@ async def test_documented_429s_become_retry_after(
     assert len(discord.calls) == before  # nothing sent while the wait is on
 
 
+@pytest.fixture
+async def timed(discord: FakeDiscord) -> AsyncIterator[tuple[DiscordSender, VirtualTime]]:
+    """A sender whose rate limiter runs on the same hand-moved clock as the fake's buckets."""
+    clock = VirtualTime()
+    discord.clock = clock
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    rest = DiscordRest(BOT_TOKEN, discord.api_url, timeout=5.0, limiter=limiter)
+    built = make_sender(discord, rest=rest)
+    yield built, clock
+    await built.aclose()
+
+
 async def test_short_429_is_waited_out_next_time(
-    discord: FakeDiscord, sender: DiscordSender
+    discord: FakeDiscord, timed: tuple[DiscordSender, VirtualTime]
 ) -> None:
-    """A 429 with a short retry_after fails the attempt; the next attempt waits and succeeds."""
+    """A 429 with a short retry_after fails the attempt; the next attempt first waits that long
+    (0.2 s) and succeeds."""
+    sender, clock = timed
     discord.add_channel("incident", channel_id="700000000000000401")
     discord.rate_limit("POST", MESSAGES, retry_after=0.2)
     refs = Refs(channel="700000000000000401")
     with pytest.raises(RetryableError) as caught:
         await sender.send(delivery("post", "note"), refs)
     assert caught.value.retry_after == pytest.approx(0.2)
-    started = time.monotonic()
+    assert clock.waits == []
     await sender.send(delivery("post", "note"), refs)
-    assert time.monotonic() - started >= 0.15
+    assert clock.waits == [pytest.approx(0.2)]
+    assert len(discord.messages_in("700000000000000401")) == 1
 
 
 async def test_bucket_headers_keep_requests_under_the_limit(
-    discord: FakeDiscord, sender: DiscordSender
+    discord: FakeDiscord, timed: tuple[DiscordSender, VirtualTime]
 ) -> None:
-    """With a route allowing 2 requests per 0.4 s, five posts wait for the bucket to refill
-    (read from X-RateLimit-Remaining / -Reset-After) and never collect a 429."""
+    """With a route allowing 2 requests per 0.5 s, five posts wait for the bucket to refill
+    (read from X-RateLimit-Remaining / -Reset-After) before the third and the fifth, and never
+    collect a 429."""
+    sender, clock = timed
     discord.add_channel("incident", channel_id="700000000000000401")
-    discord.limit("POST", MESSAGES, 2, per=0.4)
+    discord.limit("POST", MESSAGES, 2, per=0.5)  # 0.5 s: exact in binary, as are the sums
     refs = Refs(channel="700000000000000401")
-    started = time.monotonic()
     for n in range(5):
         await sender.send(delivery("post", "note", version=n + 2), refs)
     assert discord.rate_limited == []
-    assert time.monotonic() - started >= 0.7
+    assert clock.waits == [0.5, 0.5]
     assert len(discord.messages_in("700000000000000401")) == 5
 
 

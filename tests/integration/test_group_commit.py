@@ -274,17 +274,20 @@ async def test_a_writer_cancelled_during_the_commit_neither_wedges_nor_misreport
     the COMMIT still completes (its row is on disk), the turn is passed on when it is over, and
     the next writer commits instead of waiting for a turn nobody holds."""
     original = sqlite_driver.Connection.commit
+    committing, fsynced = asyncio.Event(), asyncio.Event()
 
     async def slow_commit(self: sqlite_driver.Connection) -> None:
         if self._writing:
-            await asyncio.sleep(0.2)  # a slow fsync or checkpoint
+            committing.set()
+            await fsynced.wait()  # a slow fsync or checkpoint, until the test lets it end
         await original(self)
 
     monkeypatch.setattr(sqlite_driver.Connection, "commit", slow_commit)
     monkeypatch.setattr(uow_module, "BUSY_TIMEOUT_MS", 2000)
     writer = asyncio.create_task(write(db, "a", linger=False))
-    await asyncio.sleep(0.05)  # inside the group's COMMIT now
+    await asyncio.wait_for(committing.wait(), TIMEOUT)  # inside the group's COMMIT now
     writer.cancel()
+    fsynced.set()
     await asyncio.gather(writer, return_exceptions=True)
     await asyncio.wait_for(write(db, "b", linger=False), TIMEOUT)
     assert on_disk(path) == {"a", "b"}

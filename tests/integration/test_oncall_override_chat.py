@@ -1,4 +1,4 @@
-"""``oncall override @person <from> <to> [schedule]`` from chat (issue 8): the dispatcher puts
+"""``oncall override @person <from> <to> [schedule]`` in chat (docs/oncall.md): the dispatcher puts
 the person on call through the same service as the CLI and the API, admins only, audited either
 way; Slack's signed ``/oncall override ...`` works; Discord keeps its plain ``/incident oncall``."""
 

@@ -16,6 +16,7 @@ from fakes.delivery_kit import (
     burst,
     effect,
     enqueue,
+    eventually,
     now,
     per_incident,
     service,
@@ -55,6 +56,24 @@ async def test_breaker_opens_stops_hammering_half_opens_and_recovers(
     svc = service(
         db, fake, metrics=metrics, breaker_threshold=3, breaker_open_seconds=0.4, concurrency=1
     )
+    breaker = svc.breakers["webhook"]
+    seconds = [1000.0]  # the breaker's clock, moved by hand
+    breaker.clock = lambda: seconds[0]
+    refusals: list[int] = []  # each time the worker asked to start a delivery and got 0
+    permits = breaker.permits
+
+    def counted() -> int | None:
+        allowed = permits()
+        if allowed == 0:
+            refusals.append(0)
+        return allowed
+
+    breaker.permits = counted  # type: ignore[method-assign]
+
+    async def refused_again(times: int = 3) -> None:
+        refusals.clear()
+        await eventually(lambda: _true(len(refusals) >= times), within=5)
+
     runtime = Runtime(migrations_ok=True, workers_running=True)
     runtime.soft_checks.update(svc.soft_checks())
     app = create_app(Context(db=db, policy=default_policy()), metrics, runtime)
@@ -70,12 +89,15 @@ async def test_breaker_opens_stops_hammering_half_opens_and_recovers(
         check = body["checks"]["delivery_webhook"]
         assert check["status"] == "degraded"
         assert check["error"].startswith("circuit open after 3 failures in a row")
-        await asyncio.sleep(0.2)
+        await refused_again()
         assert len(fake.requests) == 3  # nothing sent while open
-        await fake.wait_for(lambda: len(fake.requests) == 4, within=2)  # the half-open probe
-        await asyncio.sleep(0.1)
+        seconds[0] += 0.5  # past the 0.4 s open time
+        await fake.wait_for(lambda: len(fake.requests) == 4, within=5)  # the half-open probe
+        await fake.wait_for(lambda: breaker.state == "open", within=5)  # it failed: open again
+        await refused_again()
         assert len(fake.requests) == 4  # and only one
         fake.restore()
+        seconds[0] += 1.0  # past the open time, doubled to 0.8 s by the failed probe
         await all_delivered(db, 5)
         assert svc.breakers["webhook"].state == "closed"
         assert gauge(metrics, "circuit_breaker_state", "webhook") == CIRCUIT_CLOSED
@@ -146,3 +168,7 @@ async def test_two_workers_on_one_database_deliver_each_row_once_in_order(
     claimed_by = {r.idempotency_key: r for r in await all_rows(db)}
     assert len(claimed_by) == len(effects)
     assert sorted(fired) == sorted(f"reminder:{i}" for i in range(20))
+
+
+async def _true(value: bool) -> bool:
+    return value

@@ -172,7 +172,7 @@ async def test_inc_is_an_alias_and_usage_uses_the_command_typed(client: SlackCli
 
 
 async def test_every_subcommand_answers_in_slack(client: SlackClient) -> None:
-    """Every SPEC subcommand runs from Slack inside the incident channel and is answered
+    """Every subcommand of docs/commands.md runs in Slack in the incident channel and is answered
     without a refusal or a mistake; the post-mortem comes back as a Markdown block."""
     await declared(client)
     alice, bob, erin = ("U0ALICE", "alice"), ("U0BOB", "bob"), ("U0ERIN", "erin")

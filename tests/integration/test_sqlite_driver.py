@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -16,12 +15,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from fakes.clocks import VirtualTime
 from tocsin.storage import sqlite_driver
 from tocsin.storage.db import Database
 from tocsin.storage.uow import UnitOfWork
 
 TIMEOUT = 5.0  # seconds; a lost wake-up fails the test instead of hanging it
-HOLD = 0.2  # how long the other "process" keeps the write lock
+TICKS = 10  # how often the loop runs other work before the other "process" lets go of its lock
 INSERT = sa.text("INSERT INTO notes (body) VALUES (:body)")
 
 
@@ -57,10 +57,10 @@ def bodies(path: str) -> list[str]:
 
 
 async def ticking(stop: asyncio.Event) -> int:
-    """Count 5 ms sleeps until ``stop``: how often the loop got to run other work."""
+    """Count turns of the loop until ``stop``: how often it got to run other work."""
     ticks = 0
     while not stop.is_set():
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(0)
         ticks += 1
     return ticks
 
@@ -68,23 +68,26 @@ async def ticking(stop: asyncio.Event) -> int:
 async def test_write_waits_for_another_process_lock_without_blocking_the_loop(
     db: Database, other: sqlite3.Connection, path: str
 ) -> None:
-    """While another connection holds the write lock, a writing unit of work waits in the loop
-    (a concurrent task keeps ticking and the loop releases the lock itself after 0.2 s); then
-    the write goes through and both rows are visible to everyone."""
+    """While another connection holds the write lock, a writing unit of work waits in the loop:
+    the lock is let go only by a task of the same loop after it has run ten times (so a wait
+    that blocked the loop would end in "database is locked"), the unit begins only after that,
+    and the write goes through with both rows visible to everyone."""
     other.execute("BEGIN IMMEDIATE")
     other.execute("INSERT INTO notes (body) VALUES ('worker')")
-    stop = asyncio.Event()
-    ticker = asyncio.create_task(ticking(stop))
-    started = time.monotonic()
-    asyncio.get_running_loop().call_later(HOLD, other.execute, "COMMIT")
+    released = asyncio.Event()
+
+    async def release() -> None:
+        for _ in range(TICKS):
+            await asyncio.sleep(0.005)  # turns of the loop while the writer waits
+        other.execute("COMMIT")
+        released.set()
+
+    releaser = asyncio.create_task(release())
     async with asyncio.timeout(TIMEOUT), UnitOfWork(db) as uow:
-        waited = time.monotonic() - started
+        assert released.is_set()
         await uow.connection.execute(INSERT, {"body": "bot"})
         await uow.commit()
-    stop.set()
-    ticks = await ticker
-    assert waited >= HOLD * 0.9
-    assert ticks >= 10, f"the loop ran only {ticks} ticks in {waited:.3f} s"
+    await releaser
     assert bodies(path) == ["worker", "bot"]
 
 
@@ -92,23 +95,28 @@ async def test_lock_held_past_the_busy_timeout_fails_with_database_is_locked(
     path: str, other: sqlite3.Connection
 ) -> None:
     """A BEGIN IMMEDIATE against a lock held longer than the busy timeout (0.2 s) raises
-    sqlite3.OperationalError "database is locked" after about that long, and the loop keeps
-    running while it waits."""
-    conn = await sqlite_driver.connector(path, uri=False, busy_timeout_s=0.2)()
+    sqlite3.OperationalError "database is locked" once that much time has passed on the
+    driver's clock, after waits of 1 ms doubling up to 50 ms, and the loop runs other work
+    while it waits."""
+    virtual = VirtualTime()
+    connect = sqlite_driver.connector(
+        path, uri=False, busy_timeout_s=0.2, clock=virtual, sleep=virtual.sleep
+    )
+    conn = await connect()
     other.execute("BEGIN IMMEDIATE")
     stop = asyncio.Event()
     ticker = asyncio.create_task(ticking(stop))
-    started = time.monotonic()
     try:
         with pytest.raises(sqlite3.OperationalError, match="database is locked"):
             await asyncio.wait_for(conn.execute(sqlite_driver.BEGIN_WRITE), TIMEOUT)
-        elapsed = time.monotonic() - started
     finally:
         stop.set()
         other.execute("ROLLBACK")
         await conn.close()
-    assert 0.2 <= elapsed < 1.5
-    assert await ticker >= 10
+    assert virtual.waits[:7] == [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.05]
+    assert set(virtual.waits[6:]) == {0.05}
+    assert 0.2 <= sum(virtual.waits) < 0.2 + 0.05
+    assert await ticker >= len(virtual.waits)
 
 
 async def test_committed_write_is_durable_and_a_rolled_back_one_leaves_nothing(
@@ -159,37 +167,43 @@ async def test_errors_other_than_locked_are_raised_at_once(
     path: str, sql: str, error: type[Exception]
 ) -> None:
     """A syntax error or a constraint violation in a write transaction is
-    raised at once, not retried until the busy timeout (10 s)."""
-    conn = await sqlite_driver.connector(path, uri=False, busy_timeout_s=10.0)()
+    raised at once, not retried until the busy timeout (10 s): the driver never sleeps."""
+    virtual = VirtualTime()
+    connect = sqlite_driver.connector(
+        path, uri=False, busy_timeout_s=10.0, clock=virtual, sleep=virtual.sleep
+    )
+    conn = await connect()
     await conn.execute("INSERT INTO notes (body) VALUES ('dup')")
     await conn.execute(sqlite_driver.BEGIN_WRITE)
-    started = time.monotonic()
     try:
         with pytest.raises(error):
             await asyncio.wait_for(conn.execute(sql), TIMEOUT)
-        elapsed = time.monotonic() - started
     finally:
         await conn.rollback()
         await conn.close()
-    assert elapsed < 0.05
+    assert virtual.waits == []
 
 
 async def test_a_lock_wait_ending_in_another_error_raises_it_when_the_lock_is_freed(
     path: str, other: sqlite3.Connection
 ) -> None:
     """A statement that waited for the lock and then fails otherwise (the other connection
-    dropped the table) raises that error once the lock is freed, not at the busy timeout."""
-    conn = await sqlite_driver.connector(path, uri=False, busy_timeout_s=10.0)()
+    dropped the table) raises that error at the first try after the lock is freed, not at the
+    busy timeout."""
+    virtual = VirtualTime()
+    connect = sqlite_driver.connector(
+        path, uri=False, busy_timeout_s=10.0, clock=virtual, sleep=virtual.sleep
+    )
+    conn = await connect()
     other.execute("BEGIN IMMEDIATE")
     other.execute("DROP TABLE notes")
-    asyncio.get_running_loop().call_later(0.05, other.execute, "COMMIT")
-    started = time.monotonic()
+    virtual.on_sleep = lambda count: other.execute("COMMIT") if count == 3 else None
     try:
         with pytest.raises(sqlite3.OperationalError, match="no such table"):
             await asyncio.wait_for(conn.execute("INSERT INTO notes (body) VALUES ('x')"), TIMEOUT)
     finally:
         await conn.close()
-    assert 0.04 <= time.monotonic() - started < 0.5
+    assert len(virtual.waits) == 3
 
 
 async def test_write_commit_runs_off_the_loop_thread(db: Database) -> None:

@@ -13,8 +13,8 @@ from tocsin.secret_key import secret_key
 
 GOOD_KEY = "n7Qb2Zr9Lw4Xk1Vp8Ty3Hs6Jd0Fg5Mc_aE"  # 35 characters, not a placeholder
 
-# The Configuration table of SPEC.md: variable -> default (None means unset).
-SPEC_DEFAULTS: dict[str, object] = {
+# The documented defaults (docs/configuration.md): variable -> default (None means unset).
+DOCUMENTED_DEFAULTS: dict[str, object] = {
     "database_url": "sqlite:///./data/tocsin.db",
     "redis_url": None,
     "host": "127.0.0.1",
@@ -49,10 +49,10 @@ def load(**env: str) -> Settings:
     return load_settings(env, env_file=None)
 
 
-def test_defaults_equal_the_spec_table() -> None:
-    """With nothing set, every variable has the default SPEC.md's Configuration table gives."""
+def test_defaults_equal_the_documented_table() -> None:
+    """With nothing set, every variable has the default docs/configuration.md gives."""
     settings = load()
-    for name, default in SPEC_DEFAULTS.items():
+    for name, default in DOCUMENTED_DEFAULTS.items():
         assert getattr(settings, name) == default, name
     assert settings.env == "development"
     assert settings.shutdown_timeout == 10

@@ -43,14 +43,18 @@ def test_workflow_passes_yamllint_and_has_the_basic_shape(name: str) -> None:
 
 
 def test_ci_lints_types_and_tests_against_postgres_and_redis() -> None:
-    """ci.yml: ruff, mypy and pytest; the test job has PostgreSQL 16 and Redis 7 service
-    containers and the variables that make a skipped PostgreSQL/Redis test a failure."""
+    """ci.yml: ruff, mypy, and a test job that runs ``make test`` as .ci/run does (durations
+    printed) on Debian with its chromium, PostgreSQL 16 and Redis 7 service containers and the
+    variables that make a skipped PostgreSQL/Redis test a failure."""
     jobs = load("ci.yml")["jobs"]
     assert "ruff check" in steps_text(jobs["lint"])
     assert "ruff format --check" in steps_text(jobs["lint"])
     assert "mypy" in steps_text(jobs["types"])
     test = jobs["test"]
-    assert "pytest" in steps_text(test)
+    assert "make test" in steps_text(test)
+    assert "--durations=20" in steps_text(test)
+    assert "apt-get install -y -qq chromium" in steps_text(test)
+    assert "bookworm" in test["container"]
     assert test["services"]["postgres"]["image"] == "postgres:16"
     assert test["services"]["redis"]["image"] == "redis:7"
     env = test["env"]

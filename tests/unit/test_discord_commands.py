@@ -13,7 +13,7 @@ from tocsin.domain.errors import ParseError
 from tocsin.domain.model import Role, Severity, Status
 from tocsin.platforms.discord.commands import command_definitions, command_from, options_of
 
-SPEC_WORDS = {
+DOCUMENTED_WORDS = {
     "declare": ["title", "severity", "commander"],
     "list": ["scope"],
     "show": ["incident"],
@@ -39,12 +39,12 @@ def subcommands() -> dict[str, dict[str, Any]]:
     return {sub["name"]: sub for sub in incident["options"]}
 
 
-def test_every_subcommand_has_its_spec_words() -> None:
-    """Each row of the command table is a Discord subcommand whose options carry SPEC's words,
+def test_every_subcommand_has_its_documented_words() -> None:
+    """Each row of the command table is a Discord subcommand whose options carry the docs' words,
     required ones first."""
     subs = subcommands()
     assert list(subs) == list(SUBCOMMANDS)
-    for name, words in SPEC_WORDS.items():
+    for name, words in DOCUMENTED_WORDS.items():
         options = subs[name].get("options", [])
         assert [o["name"] for o in options] == words, name
         required = [o["required"] for o in options]

@@ -56,7 +56,7 @@ def test_declaring_a_p1_starts_paging_now_and_arms_the_update_reminder() -> None
 
 
 def test_p3_reminds_but_does_not_page_and_p4_does_neither() -> None:
-    """SPEC's table: P3 no paging, reminder every 60 minutes; P4 nothing."""
+    """The severity table (docs/policy.md): P3 no paging, reminder every 60 minutes; P4 nothing."""
     incident, entries = declared(Severity.P3)
     ops = by_kind(plan_timers(incident, entries, POLICY, T0))
     assert set(ops) == {REMINDER}

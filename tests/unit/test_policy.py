@@ -1,4 +1,4 @@
-"""The policy: SPEC's defaults, the TOML file laid over them, and one line per problem."""
+"""The policy: the built-in defaults, the TOML file laid over them, and one line per problem."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tocsin.domain.policy import (
 )
 from tocsin.domain.policy_file import load_policy, parse_policy
 
-SPEC_EXAMPLE = """
+DOCUMENTED_EXAMPLE = """
 [admins]                        # platform -> user ids allowed everything
 slack = ["U0ADMIN"]
 discord = ["700000000000000001"]
@@ -54,7 +54,7 @@ repeat = 2
 [[component]]
 name = "API"
 description = "Public REST API"
-"""  # noqa: E501 (copied from SPEC as it is)
+"""  # noqa: E501 (copied from docs/policy.md as it is)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "policy.md"
 
@@ -79,7 +79,7 @@ def problems(text: str) -> list[str]:
         (Severity.P4, False, False, None, False, None, None),
     ],
 )
-def test_default_routing_matches_the_spec_table(
+def test_default_routing_matches_the_documented_table(
     severity: Severity,
     announce: bool,
     page: bool,
@@ -88,7 +88,7 @@ def test_default_routing_matches_the_spec_table(
     reminder: int | None,
     component: str | None,
 ) -> None:
-    """Each severity row of SPEC's "Routing by severity" table is the built-in rule."""
+    """Each severity row of docs/policy.md's defaults is the built-in rule."""
     assert default_policy().rule(severity) == SeverityRule(
         announce, page, escalation, statuspage, reminder, component, {}
     )
@@ -116,8 +116,8 @@ def test_default_routing_matches_the_spec_table(
         ("help", {"anyone"}),
     ],
 )
-def test_default_permissions_match_the_spec_table(command: str, roles: set[str]) -> None:
-    """Each row of SPEC's command table is the built-in permission."""
+def test_default_permissions_match_the_documented_table(command: str, roles: set[str]) -> None:
+    """Each row of the documented command table is the built-in permission."""
     assert default_policy().roles_allowed(command) == roles
 
 
@@ -149,18 +149,18 @@ def test_unknown_command_allows_only_admins() -> None:
 
 def test_policy_tables_are_read_only() -> None:
     """A loaded policy cannot be changed by accident at run time."""
-    policy = parse(SPEC_EXAMPLE)
+    policy = parse(DOCUMENTED_EXAMPLE)
     with pytest.raises(TypeError):
         policy.permissions["resolve"] = frozenset({"anyone"})  # type: ignore[index]
     with pytest.raises(TypeError):
         policy.rule(Severity.P1).announce_channels["slack"] = "C1"  # type: ignore[index]
 
 
-# --- the SPEC example and overrides ------------------------------------------------------------
-def test_the_spec_example_loads(tmp_path: Path) -> None:
-    """SPEC's example policy file loads and means what it says."""
+# --- the documented example and overrides ------------------------------------------------------
+def test_the_documented_example_loads(tmp_path: Path) -> None:
+    """docs/policy.md's example policy file loads and means what it says."""
     path = tmp_path / "policy.toml"
-    path.write_text(SPEC_EXAMPLE, encoding="utf-8")
+    path.write_text(DOCUMENTED_EXAMPLE, encoding="utf-8")
     policy = load_policy(path)
     assert policy.admins == {"slack": {"U0ADMIN"}, "discord": {"700000000000000001"}}
     assert policy.severities == default_policy().severities
@@ -286,7 +286,7 @@ def test_builtin_default_escalation_pages_every_schedule() -> None:
 )
 def test_admins_are_per_platform_and_the_cli_user_is_admin(actor: Actor, admin: bool) -> None:
     """An id is admin only on the platform it is listed under; the local CLI user always is."""
-    assert parse(SPEC_EXAMPLE).is_admin(actor) is admin
+    assert parse(DOCUMENTED_EXAMPLE).is_admin(actor) is admin
 
 
 # --- problems ----------------------------------------------------------------------------------

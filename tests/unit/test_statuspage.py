@@ -50,7 +50,7 @@ def statuspage_kinds(incident: Incident, entries: list, previous: Severity | Non
     [(Severity.P1, True), (Severity.P2, True), (Severity.P3, False), (Severity.P4, False)],
 )
 def test_severity_policy_decides_by_default(severity: Severity, public: bool) -> None:
-    """Without a choice by the commander, SPEC's table decides: P1 and P2 are public."""
+    """Without a choice by the commander, docs/policy.md's table decides: P1 and P2 are public."""
     assert is_public(declared(severity), POLICY) is public
 
 

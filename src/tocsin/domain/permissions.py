@@ -56,7 +56,7 @@ DEFAULT_PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         "help": _OPEN,
     }
 )  # fmt: skip
-"""SPEC's command table. Admins may run everything whether or not a list names ``admin``."""
+"""The command table (docs/commands.md). Admins may run everything, named in a list or not."""
 
 
 @dataclass(frozen=True, slots=True)

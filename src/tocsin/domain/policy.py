@@ -1,6 +1,6 @@
 """The policy: how each severity is routed, who may run what, schedules and escalations.
 
-A policy is the built-in defaults (SPEC "Routing by severity" and the command table) with a TOML
+A policy is the built-in defaults (docs/policy.md: severities and permissions) with a TOML
 file (``TOCSIN_POLICY_FILE``) laid over them: keys the file does not give keep the defaults.
 :func:`tocsin.domain.policy_file.parse_policy` checks the whole file and raises one
 :class:`~tocsin.domain.errors.PolicyError` listing every problem, one line each, written
@@ -159,7 +159,7 @@ def builtin_default_escalation(schedules: Sequence[Schedule]) -> Escalation:
 
 
 def default_policy() -> Policy:
-    """The built-in policy: SPEC's routing and command tables, no admins, no schedules."""
+    """The built-in policy: the documented routing and command tables, no admins, no schedules."""
     return Policy(
         severities=DEFAULT_SEVERITIES,
         permissions=DEFAULT_PERMISSIONS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,9 @@ class Context:
 
     ``destinations`` names the outside systems that are switched on ("slack", "discord",
     "statuspage", "pagerduty"); effects are planned only for those.
+
+    Building one registers its list cache in ``on_commit``; derive a context for one caller with
+    :meth:`with_policy`, never ``dataclasses.replace`` (which would build and register another).
     """
 
     db: Database
@@ -40,6 +44,12 @@ class Context:
     async def _timeline_marker(self) -> int | None:
         async with self.uow(read_only=True) as uow:
             return await uow.timeline.newest_id()
+
+    def with_policy(self, policy: Policy) -> Context:
+        """This context under another policy, sharing its list cache and ``on_commit`` hooks."""
+        clone = copy.copy(self)  # no __init__: nothing is registered again
+        clone.policy = policy
+        return clone
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(self.db, read_only=read_only)

@@ -126,7 +126,7 @@ async def commit_change(
         public_url=ctx.public_url,
     )
     await uow.outbox.add(effects, now)
-    # Paging, escalation, update reminders and nags (issue 8): timers armed or cancelled here.
+    # Paging, escalation, update reminders and nags (docs/oncall.md): timers armed or cancelled.
     await schedule_incident_timers(
         uow, ctx.policy, incident, entries, now, previous_severity=previous_severity
     )

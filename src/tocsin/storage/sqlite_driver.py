@@ -34,6 +34,8 @@ from typing import Any
 BEGIN_WRITE = "BEGIN IMMEDIATE"
 _FIRST_WAIT = 0.001
 _LONGEST_WAIT = 0.05
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 def _is_locked(error: sqlite3.OperationalError) -> bool:
@@ -42,10 +44,14 @@ def _is_locked(error: sqlite3.OperationalError) -> bool:
 
 
 class _Retrying:
-    """Run a SQLite call; on "database is locked", sleep in the loop and try again."""
+    """Run a SQLite call; on "database is locked", sleep in the loop and try again.
 
-    def __init__(self, timeout_s: float) -> None:
-        self.timeout_s = timeout_s
+    ``clock`` and ``sleep`` are :func:`time.monotonic` and :func:`asyncio.sleep` unless a test
+    hands :func:`connector` others, to run the busy timeout on a clock it moves itself.
+    """
+
+    def __init__(self, timeout_s: float, clock: Clock, sleep: Sleep) -> None:
+        self.timeout_s, self.clock, self.sleep = timeout_s, clock, sleep
 
     async def run(self, call: Callable[[], Any]) -> Any:
         try:
@@ -56,15 +62,15 @@ class _Retrying:
         return await self.run_async(lambda: _completed(call))
 
     async def run_async(self, call: Callable[[], Awaitable[Any]]) -> Any:
-        deadline = time.monotonic() + self.timeout_s
+        deadline = self.clock() + self.timeout_s
         wait = _FIRST_WAIT
         while True:
             try:
                 return await call()
             except sqlite3.OperationalError as error:
-                if not _is_locked(error) or time.monotonic() >= deadline:
+                if not _is_locked(error) or self.clock() >= deadline:
                     raise
-            await asyncio.sleep(wait)
+            await self.sleep(wait)
             wait = min(wait * 2, _LONGEST_WAIT)
 
 
@@ -151,11 +157,11 @@ class _ImmediateQueue:
 class Connection:
     """The async connection SQLAlchemy's aiosqlite adapter expects, over ``sqlite3``."""
 
-    def __init__(self, conn: sqlite3.Connection, *, busy_timeout_s: float) -> None:
+    def __init__(self, conn: sqlite3.Connection, retrying: _Retrying) -> None:
         self._conn: sqlite3.Connection | None = conn
         self._tx = _ImmediateQueue()
         self._writing = False
-        self._retrying = _Retrying(busy_timeout_s)
+        self._retrying = retrying
 
     @property
     def _connection(self) -> sqlite3.Connection | None:
@@ -203,12 +209,19 @@ class Connection:
             conn.close()
 
 
-def connector(path: str, *, uri: bool, busy_timeout_s: float) -> Callable[[], Any]:
+def connector(
+    path: str,
+    *,
+    uri: bool,
+    busy_timeout_s: float,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
+) -> Callable[[], Any]:
     """The ``async_creator`` for :func:`sqlalchemy.ext.asyncio.create_async_engine`."""
 
     async def connect() -> Connection:
         conn = sqlite3.connect(path, uri=uri, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout=0")
-        return Connection(conn, busy_timeout_s=busy_timeout_s)
+        return Connection(conn, _Retrying(busy_timeout_s, clock, sleep))
 
     return connect

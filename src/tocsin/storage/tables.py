@@ -92,7 +92,7 @@ incidents = sa.Table(
     sa.Column("roles", JSON, nullable=False),
     sa.Column("participants", JSON, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
-    # Status page (issue 9): None follows the severity policy; True/False set by the commander.
+    # Status page (docs/status-page.md): None follows the policy; True/False set by the commander.
     sa.Column("public", sa.Boolean),
     # When the incident first became public: it stays on the status page after a downgrade.
     sa.Column("published_at", TS),
@@ -231,7 +231,7 @@ seen_requests = sa.Table(
     sa.Column("seen_at", TS, nullable=False),
 )
 
-# --- access: API tokens and dashboard users (issue 6) ---------------------------------------------
+# --- access: API tokens and dashboard users (docs/api.md) -----------------------------------------
 # A token is stored as the SHA-256 of its secret (high-entropy, so no salt or slow hash is needed);
 # only ``prefix`` (its first characters) is ever shown again. Revoked tokens stay for the record.
 api_tokens = sa.Table(
@@ -260,7 +260,7 @@ users = sa.Table(
     sa.Column("last_login_at", TS),
 )
 
-# --- status page (issue 9) ------------------------------------------------------------------------
+# --- status page (docs/status-page.md) ------------------------------------------------------------
 # Components created through the API, and status overrides (e.g. under_maintenance) of the
 # policy's components; a policy component without a row is operational.
 status_components = sa.Table(
@@ -274,7 +274,7 @@ status_components = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
 )
 
-# --- on-call overrides (issue 8) ------------------------------------------------------------------
+# --- on-call overrides (docs/oncall.md) -----------------------------------------------------------
 # ``person`` is on call in the schedule layer ``schedule`` from ``starts_at`` to ``ends_at`` instead
 # of whoever the rotation says; where overrides overlap, the newest (highest id) wins.
 oncall_overrides = sa.Table(

@@ -8,7 +8,7 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MAX_BODY = 1024 * 1024  # SPEC: a body over 1 MiB gets 413
+MAX_BODY = 1024 * 1024  # docs/api.md: a body over 1 MiB gets 413
 
 log = structlog.get_logger("tocsin.web")
 

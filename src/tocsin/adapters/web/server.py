@@ -96,17 +96,17 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     metrics = create_metrics()
     ctx.db.on_group_commit = metrics.group_committed
     runtime = build_runtime(settings)
-    # Paging, escalations, update reminders and commander nags run as timers (issue 8).
+    # Paging, escalations, update reminders and commander nags run as timers (docs/oncall.md).
     timers = paging_timer_handlers(settings, ctx, metrics)
     delivery = build_delivery(settings, ctx, metrics, timer_handlers=timers)
     runtime.soft_checks.update(delivery.soft_checks())
-    # Slack (issue 4): the /slack/* routes when signed over HTTP, Socket Mode with an app token.
+    # Slack (docs/slack-setup.md): the /slack/* routes over HTTP, Socket Mode with an app token.
     slack_routes, slack_starters = slack_surface(settings, ctx, metrics)
-    # Discord (issue 5): POST /discord/interactions when TOCSIN_DISCORD_PUBLIC_KEY is set.
+    # Discord (docs/discord-setup.md): POST /discord/interactions with TOCSIN_DISCORD_PUBLIC_KEY.
     discord_routes, discord_starters = discord_surface(settings, ctx, metrics)
-    # REST API, dashboard and static files (issue 6).
+    # REST API, dashboard and static files (docs/api.md).
     access = routes_from_settings(settings, ctx, runtime)
-    # Public status page and its REST calls (issue 9): routed before the /api mount.
+    # Public status page and its REST calls (docs/status-page.md): routed before the /api mount.
     status = status_surface(settings, ctx, metrics, runtime)
     surface_starters = [*slack_starters, *discord_starters, *status.starters]
     separate_metrics = settings.metrics_port is not None

@@ -67,4 +67,4 @@ def acting_context(ctx: Context, principal: Principal) -> Context:
     """The context to run services with: admins see a policy that names them as admins."""
     if principal.scope != ADMIN:
         return ctx
-    return replace(ctx, policy=admin_policy(ctx.policy, principal.actor))
+    return ctx.with_policy(admin_policy(ctx.policy, principal.actor))

@@ -100,7 +100,7 @@ async def _internal(request: Request, exc: Exception) -> Response:
 def api_mount(ctx: Context, limiter: FailureLimiter) -> Mount:
     """``/api``: the v1 routes, ``/api/openapi.json`` and ``/api/docs``."""
     routes = [_route(endpoint, ctx, limiter) for endpoint in ENDPOINTS]
-    routes += oncall_routes(ctx, limiter)  # on-call schedules and overrides (issue 8)
+    routes += oncall_routes(ctx, limiter)  # on-call schedules and overrides (docs/oncall.md)
     routes += [
         Route("/openapi.json", openapi_json, name="openapi"),
         Route("/docs", docs_page, name="api_docs"),

@@ -1,7 +1,9 @@
-"""Turn a request's JSON body and query string into validated models, or a problem response."""
+"""Turn a request's path parameters, JSON body and query string into validated values, or a
+problem response."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 import orjson
@@ -10,8 +12,28 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tocsin.adapters.web.api.problems import problem
+from tocsin.adapters.web.api.schemas import MAX_INT
+from tocsin.domain.commands import parse_incident_ref
 
 M = TypeVar("M", bound=BaseModel)
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+def incident_number(request: Request) -> int | Response:
+    """The ``{number}`` path parameter (``12`` or ``INC-12``), or a 404 problem."""
+    raw = str(request.path_params["number"])
+    found = parse_incident_ref(raw) if raw == raw.strip() else None
+    if found is None:
+        return problem("not-found", f"{raw[:40]!r} is not an incident; use 12 or INC-12.")
+    return found
+
+
+def path_id(request: Request, name: str, what: str) -> int | Response:
+    """A numeric id from the path (1 to :data:`MAX_INT`, ASCII digits), or a 404 problem."""
+    raw = str(request.path_params[name])
+    if _DIGITS.fullmatch(raw) is None or not 1 <= int(raw) <= MAX_INT:
+        return problem("not-found", f"{raw[:40]!r} is not {what}.")
+    return int(raw)
 
 
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:

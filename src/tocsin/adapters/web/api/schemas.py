@@ -1,31 +1,59 @@
 """Request bodies and query strings of the REST API, validated with pydantic.
 
-Types are strict where a client could mean something else (a number is not a title); texts are
-trimmed and must not be blank; lengths are the command language's limits. People are written
-``platform:user_id`` (``slack:U0ALICE``); a bare name means someone on the caller's own platform
-(``web`` for dashboard users, ``api`` for tokens), and a leading ``@`` is ignored.
+Types are strict where a client could mean something else (a number is not a title); lengths are
+the command language's limits. Every text is checked as sent, exactly as the OpenAPI document
+says (``maxLength`` counts every character, whitespace included), and a required text must hold
+something besides whitespace (``pattern: \\S``); the server then trims surrounding whitespace
+before using it. People are written ``platform:user_id`` (``slack:U0ALICE``), without whitespace;
+a bare name means someone on the caller's own platform (``web`` for dashboard users, ``api`` for
+tokens), and a leading ``@`` is ignored. Integers are at most :data:`MAX_INT`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, StringConstraints
 
 from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
 from tocsin.domain.model import Role, Severity, Status
 
+MAX_INT = 2**31 - 1
+"""The largest integer any parameter or field takes (incident numbers are 32-bit columns)."""
+
+
+def _trimmed(value: str) -> str:
+    return value.strip()
+
+
+def _not_blank(value: str) -> str:
+    trimmed = value.strip()
+    if not trimmed:
+        raise ValueError("must contain something besides whitespace")
+    return trimmed
+
+
+_SOMETHING = {"pattern": r"\S"}  # what _not_blank checks, as the OpenAPI document says it
+
 Text = Annotated[
-    StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
-]
-OptionalText = Annotated[StrictStr, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
-Title = Annotated[
-    StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE)
-]
-Person = Annotated[
     StrictStr,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^@?\S+$"),
+    Field(min_length=1, max_length=MAX_TEXT, json_schema_extra=_SOMETHING),
+    AfterValidator(_not_blank),
 ]
+OptionalText = Annotated[StrictStr, Field(max_length=MAX_TEXT), AfterValidator(_trimmed)]
+Title = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=MAX_TITLE, json_schema_extra=_SOMETHING),
+    AfterValidator(_not_blank),
+]
+Short = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=200, json_schema_extra=_SOMETHING),
+    AfterValidator(_not_blank),
+]
+OptionalShort = Annotated[StrictStr, Field(max_length=200), AfterValidator(_trimmed)]
+Reason = Annotated[StrictStr, Field(max_length=500), AfterValidator(_trimmed)]
+Person = Annotated[StrictStr, StringConstraints(min_length=1, max_length=200, pattern=r"^@?\S+$")]
 
 
 def mention(person: str | None) -> Mention | None:
@@ -99,7 +127,7 @@ class ListQuery(BaseModel):
     )
     severity: Severity | None = Field(None, description="only this severity")
     limit: int = Field(50, ge=1, le=200, description="page size, 1 to 200")
-    offset: int = Field(0, ge=0, description="how many to skip (see next_offset)")
+    offset: int = Field(0, ge=0, le=MAX_INT, description="how many to skip (see next_offset)")
 
 
 class AuditQuery(BaseModel):
@@ -107,7 +135,7 @@ class AuditQuery(BaseModel):
 
     limit: int = Field(50, ge=1, le=200, description="page size, 1 to 200")
     before: int | None = Field(
-        None, ge=1, description="only entries older than this seq (see next_before)"
+        None, ge=1, le=MAX_INT, description="only entries older than this seq (see next_before)"
     )
 
 
@@ -118,4 +146,4 @@ class DeliveryQuery(BaseModel):
         None, description="only rows in this state (pending, delivered, dead, ...)"
     )
     limit: int = Field(50, ge=1, le=200, description="page size, 1 to 200")
-    offset: int = Field(0, ge=0, description="how many to skip (see next_offset)")
+    offset: int = Field(0, ge=0, le=MAX_INT, description="how many to skip (see next_offset)")

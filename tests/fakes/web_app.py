@@ -3,12 +3,14 @@ in-process, for tests that drive the whole HTTP surface over one context."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import httpx
 from starlette.applications import Starlette
 
 from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.api.ratelimit import MemoryLimiter
-from tocsin.adapters.web.app import create_app
+from tocsin.adapters.web.app import Starter, create_app
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.adapters.web.status import build_cache, manage, page_info
 from tocsin.adapters.web.status.routes import public_routes
@@ -18,8 +20,9 @@ from tocsin.services.context import Context
 SECRET = "k" * 40
 
 
-def web_app(ctx: Context) -> Starlette:
-    """Status page and its REST calls first, then the API and the dashboard (as served)."""
+def web_app(ctx: Context, starters: Sequence[Starter] = ()) -> Starlette:
+    """Status page and its REST calls first, then the API and the dashboard (as served);
+    ``starters`` run when the app's lifespan starts, on its event loop."""
     metrics = create_metrics(process=False)
     cache = build_cache(ctx, page_info("https://example.test"), b"k" * 32, metrics)
     routes = [
@@ -27,7 +30,7 @@ def web_app(ctx: Context) -> Starlette:
         *manage.routes(ctx, MemoryLimiter(), cache),
         *access_routes(ctx, secret=SECRET, secure_cookies=False),
     ]
-    return create_app(ctx, metrics, Runtime(), routes=routes)
+    return create_app(ctx, metrics, Runtime(), routes=routes, starters=starters)
 
 
 def web_client(ctx: Context) -> httpx.AsyncClient:

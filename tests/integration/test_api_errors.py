@@ -221,3 +221,21 @@ async def test_a_dropped_postgres_database_is_503(pg_url: str, clock: Clock) -> 
         await assert_unavailable(Context(db=db, policy=default_policy(), clock=clock))
     finally:
         await db.dispose()
+
+
+async def test_nul_characters_are_422_on_every_database(
+    ctx: Context, client: httpx.AsyncClient
+) -> None:
+    """U+0000 in a body field, a query value or a stored path parameter is a 422 naming it, on
+    SQLite as on PostgreSQL (which cannot store it and answered 500)."""
+    auth = await bearer(ctx)
+    body = problem_of(
+        await client.post("/api/v1/incidents", json={"title": "a\x00b"}, headers=auth), 422
+    )
+    assert body["errors"] == [{"field": "title", "message": "must not contain U+0000 (NUL)"}]
+    query = problem_of(await client.get("/api/v1/schedules/x.ics?person=%00", headers=auth), 422)
+    assert query["errors"][0]["field"] == "person"  # type: ignore[index]
+    named = await client.put("/api/v1/status/components/a%00", json={}, headers=auth)
+    assert problem_of(named, 422)["errors"][0]["field"] == "name"  # type: ignore[index]
+    listed = (await client.get("/api/v1/incidents?status=all", headers=auth)).json()
+    assert listed["total"] == 0

@@ -49,9 +49,37 @@ def invalid(exc: ValidationError, where: str) -> Response:
     return problem("invalid", f"The {where} is not valid: {detail}.", errors=errors)
 
 
+NUL = "\x00"
+
+
+def nul_fields(data: Any, where: str = "") -> list[str]:
+    """Where ``data`` holds a string (a value or a key) with U+0000 in it: PostgreSQL cannot
+    store that character, so no text may contain it (on SQLite too: one rule everywhere)."""
+    if isinstance(data, str):
+        return [where or "(body)"] if NUL in data else []
+    if isinstance(data, list):
+        return [f for i, item in enumerate(data) for f in nul_fields(item, f"{where}.{i}")]
+    if not isinstance(data, dict):
+        return []
+    found: list[str] = []
+    for key, value in data.items():
+        field = f"{where}.{key}" if where else str(key)
+        found += ([field] if NUL in str(key) else []) + nul_fields(value, field)
+    return found
+
+
+def nul_problem(fields: list[str], where: str) -> Response:
+    errors = [{"field": f.lstrip("."), "message": "must not contain U+0000 (NUL)"} for f in fields]
+    names = ", ".join(e["field"] for e in errors)
+    return problem("invalid", f"The {where} is not valid: {names} holds U+0000.", errors=errors)
+
+
 def parse_query(request: Request, model: type[M]) -> M | Response:
+    values = dict(request.query_params)
+    if nul := nul_fields(values):
+        return nul_problem(nul, "query string")
     try:
-        return model.model_validate(dict(request.query_params))
+        return model.model_validate(values)
     except ValidationError as exc:
         return invalid(exc, "query string")
 
@@ -78,6 +106,8 @@ async def parse_body(request: Request, model: type[M], *, optional: bool = False
             "The body must be a JSON object.",
             errors=[{"field": "(body)", "message": "expected an object"}],
         )
+    if nul := nul_fields(data):
+        return nul_problem(nul, "body")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

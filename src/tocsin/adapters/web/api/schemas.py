@@ -4,9 +4,11 @@ Types are strict where a client could mean something else (a number is not a tit
 the command language's limits. Every text is checked as sent, exactly as the OpenAPI document
 says (``maxLength`` counts every character, whitespace included), and a required text must hold
 something besides whitespace (``pattern: \\S``); the server then trims surrounding whitespace
-before using it. People are written ``platform:user_id`` (``slack:U0ALICE``), without whitespace;
-a bare name means someone on the caller's own platform (``web`` for dashboard users, ``api`` for
-tokens), and a leading ``@`` is ignored. Integers are at most :data:`MAX_INT`.
+before using it. No text may contain U+0000 (PostgreSQL cannot store it; see
+:func:`~tocsin.adapters.web.api.parsing.nul_fields`). People are written ``platform:user_id``
+(``slack:U0ALICE``), without whitespace; a bare name means someone on the caller's own platform
+(``web`` for dashboard users, ``api`` for tokens), and a leading ``@`` is ignored. Integers are
+at most :data:`MAX_INT`.
 """
 
 from __future__ import annotations

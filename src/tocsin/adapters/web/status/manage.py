@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from tocsin.adapters.views import incident_view
 from tocsin.adapters.web.api.auth import authenticate
 from tocsin.adapters.web.api.endpoints import json_response
-from tocsin.adapters.web.api.parsing import incident_number, parse_body
+from tocsin.adapters.web.api.parsing import incident_number, nul_fields, nul_problem, parse_body
 from tocsin.adapters.web.api.problems import from_error
 from tocsin.adapters.web.api.ratelimit import FailureLimiter
 from tocsin.adapters.web.status.cache import StatusCache
@@ -88,6 +88,8 @@ def _guard(
         principal = await authenticate(request, ctx, limiter)
         if isinstance(principal, Response):
             return principal
+        if nul := nul_fields(dict(request.path_params)):
+            return nul_problem(nul, "path")
         try:
             if not has_scope(principal, scope):
                 reason = f'This call needs the "{scope}" scope; the caller has "{principal.scope}".'

@@ -36,13 +36,14 @@ def _wants_html(scope: Scope) -> bool:
 def error_response(scope: Scope, status: int, message: str) -> Response:
     """The answer for ``status`` in the form the caller reads (problem details, HTML or JSON)."""
     headers = {"Retry-After": str(RETRY_AFTER)} if status == 503 else None
+    sentence = message[:1].upper() + message[1:] + "."
     if str(scope.get("path", "")).startswith("/api/"):
-        return problem(_SLUGS[status], message[:1].upper() + message[1:] + ".", headers=headers)
+        return problem(_SLUGS[status], sentence, headers=headers)
     if status in _TITLES and _wants_html(scope):
         from tocsin.adapters.web.dashboard.templating import render  # HTML pages only
 
-        html = render("error.html", title=_TITLES[status], message=message[:1].upper() +
-                      message[1:] + ".", user=None, admin=False, csrf="", flash=None)  # fmt: skip
+        html = render("error.html", title=_TITLES[status], message=sentence,
+                      user=None, admin=False, csrf="", flash=None)  # fmt: skip
         return HTMLResponse(html, status, {**(headers or {}), "Cache-Control": "no-store"})
     return Response(orjson.dumps({"error": message}), status, headers, "application/json")
 

@@ -244,5 +244,10 @@ class ReadRepository:
         columns = (o.id, o.incident, o.destination, o.kind, o.state, o.attempts, o.last_error,
                    o.created_at, o.next_attempt_at, o.delivered_at)  # fmt: skip
         query = sa.select(*columns).where(where).order_by(o.id.desc()).limit(limit).offset(offset)
-        rows = [dict(row) for row in (await self.conn.execute(query)).mappings()]
+        # Keys as plain str: the mapping's keys are SQLAlchemy ``quoted_name`` objects, which
+        # JSON encoders (orjson) refuse.
+        rows = [
+            {str(key): value for key, value in row.items()}
+            for row in (await self.conn.execute(query)).mappings()
+        ]
         return rows, int(total or 0)

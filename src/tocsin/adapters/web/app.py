@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import structlog
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
+from tocsin.adapters.web.api.app import http_problem
 from tocsin.adapters.web.guards import GuardMiddleware
 from tocsin.adapters.web.health import health_routes
 from tocsin.adapters.web.runtime import Runtime
@@ -29,6 +31,15 @@ log = structlog.get_logger("tocsin.web")
 Starter = Callable[[], Awaitable[Callable[[], Awaitable[None]]]]
 
 MIGRATION_POLL_SECONDS = 2.0
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """404 and 405 as problem details under /api/ (routes there live outside the mount too),
+    Starlette's plain text elsewhere."""
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):
+        return await http_problem(request, exc)
+    return PlainTextResponse(exc.detail, exc.status_code, exc.headers)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
@@ -94,7 +105,7 @@ def create_app(
     app = Starlette(
         # Chat webhooks first: Starlette tries routes in order, and they take most requests.
         routes=[*routes, *health_routes(with_metrics=metrics_on_main)],
-        exception_handlers={Exception: _internal_error},
+        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
         lifespan=lifespan,
     )
     app.state.ctx = ctx

@@ -1,12 +1,19 @@
-"""ASGI layers that protect every route: a body size limit and a JSON 500 without a traceback."""
+"""ASGI layers that protect every route: a body size limit, and an error without a traceback for
+any exception that escapes a route: 503 with ``Retry-After`` when the database is unavailable
+(:func:`~tocsin.storage.availability.database_unavailable`), 500 otherwise.
+
+Under ``/api/`` these answers are problem details like the API's own; elsewhere an HTML page for
+browsers (the dashboard) and a small JSON object for everyone else."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 import structlog
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tocsin.adapters.web.api.problems import RETRY_AFTER, problem
+from tocsin.storage.availability import database_unavailable
 
 MAX_BODY = 1024 * 1024  # docs/api.md: a body over 1 MiB gets 413
 
@@ -17,22 +24,33 @@ class _TooLarge(Exception):
     pass
 
 
-def _json(status: int, body: dict[str, Any]) -> tuple[Message, Message]:
-    payload = orjson.dumps(body)
-    start: Message = {
-        "type": "http.response.start",
-        "status": status,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(payload)).encode()),
-        ],
-    }
-    return start, {"type": "http.response.body", "body": payload}
+_SLUGS = {400: "bad-request", 413: "too-large", 500: "internal", 503: "unavailable"}
+_TITLES = {503: "Service unavailable", 500: "Something went wrong"}
+
+
+def _wants_html(scope: Scope) -> bool:
+    accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+    return b"text/html" in accept
+
+
+def error_response(scope: Scope, status: int, message: str) -> Response:
+    """The answer for ``status`` in the form the caller reads (problem details, HTML or JSON)."""
+    headers = {"Retry-After": str(RETRY_AFTER)} if status == 503 else None
+    sentence = message[:1].upper() + message[1:] + "."
+    if str(scope.get("path", "")).startswith("/api/"):
+        return problem(_SLUGS[status], sentence, headers=headers)
+    if status in _TITLES and _wants_html(scope):
+        from tocsin.adapters.web.dashboard.templating import render  # HTML pages only
+
+        html = render("error.html", title=_TITLES[status], message=sentence,
+                      user=None, admin=False, csrf="", flash=None)  # fmt: skip
+        return HTMLResponse(html, status, {**(headers or {}), "Cache-Control": "no-store"})
+    return Response(orjson.dumps({"error": message}), status, headers, "application/json")
 
 
 class GuardMiddleware:
     """413 for bodies over ``max_body`` (by Content-Length, or counted while streaming), and a
-    plain JSON 500 for any exception that escapes a route: the traceback goes to the log only."""
+    503 or 500 for any exception that escapes a route: the traceback goes to the log only."""
 
     def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
         self.app = app
@@ -46,10 +64,10 @@ class GuardMiddleware:
             if name != b"content-length":
                 continue
             if not value.isdigit():
-                await self._reply(send, 400, "malformed Content-Length header")
+                await self._reply(scope, send, 400, "malformed Content-Length header")
                 return
             if int(value) > self.max_body:
-                await self._reply(send, 413, "request body too large (limit 1 MiB)")
+                await self._reply(scope, send, 413, "request body too large (limit 1 MiB)")
                 return
         started = False
         seen = 0
@@ -73,14 +91,25 @@ class GuardMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._reply(send, 413, "request body too large (limit 1 MiB)")
-        except Exception:
-            log.exception("unhandled error", path=scope.get("path"))
+                await self._reply(scope, send, 413, "request body too large (limit 1 MiB)")
+        except Exception as exc:
+            down = database_unavailable(exc)
+            if down:
+                log.warning("database unavailable", path=scope.get("path"), error=str(exc)[:200])
+            else:
+                log.exception("unhandled error", path=scope.get("path"))
             if not started:
-                await self._reply(send, 500, "internal error; it has been logged")
+                await self._reply(scope, send, 503 if down else 500, _MESSAGES[down])
 
     @staticmethod
-    async def _reply(send: Send, status: int, message: str) -> None:
-        start, body = _json(status, {"error": message})
-        await send(start)
-        await send(body)
+    async def _reply(scope: Scope, send: Send, status: int, message: str) -> None:
+        async def nothing() -> Message:
+            return {"type": "http.disconnect"}
+
+        await error_response(scope, status, message)(scope, nothing, send)
+
+
+_MESSAGES = {
+    True: "the database is unavailable just now; try again shortly",
+    False: "internal error; it has been logged",
+}

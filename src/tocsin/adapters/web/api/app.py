@@ -2,10 +2,16 @@
 
 Every route in :data:`ENDPOINTS` is wrapped the same way: authenticate the bearer token (401/429),
 read the incident number from the path (404), validate the query string and body (400/415/422),
-call the handler, and turn the errors the services raise into problem details.
+call the handler, and turn the errors the services raise into problem details. Routes sharing a
+path are served by one :class:`Route`, so a wrong method (``OPTIONS``, ``TRACE``, ...) gets a 405
+whose ``Allow`` names every method the path takes. While the database is unavailable every route
+answers 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
 
 from pydantic import BaseModel
 from starlette.applications import Starlette
@@ -20,13 +26,13 @@ from tocsin.adapters.web.api.endpoints import ENDPOINTS, Call, Endpoint, json_re
 from tocsin.adapters.web.api.headers import SecurityHeaders
 from tocsin.adapters.web.api.oncall import oncall_routes
 from tocsin.adapters.web.api.openapi import ALL_ENDPOINTS, openapi_document
-from tocsin.adapters.web.api.parsing import parse_body, parse_query
-from tocsin.adapters.web.api.problems import PROBLEMS, from_error, problem
+from tocsin.adapters.web.api.parsing import incident_number, parse_body, parse_query
+from tocsin.adapters.web.api.problems import PROBLEMS, from_error, problem, unavailable
 from tocsin.adapters.web.api.ratelimit import FailureLimiter
 from tocsin.adapters.web.dashboard.templating import render
-from tocsin.domain.commands import parse_incident_ref
 from tocsin.domain.errors import ConcurrentUpdate, DomainError
 from tocsin.services.context import Context
+from tocsin.storage.availability import database_unavailable
 
 
 async def _inputs(
@@ -35,10 +41,9 @@ async def _inputs(
     """The path's incident number, the query and the body, validated; or the problem to send."""
     number = 0
     if "number" in request.path_params:
-        raw = str(request.path_params["number"])
-        found = parse_incident_ref(raw)
-        if found is None:
-            return problem("not-found", f"{raw[:40]!r} is not an incident; use 12 or INC-12.")
+        found = incident_number(request)
+        if isinstance(found, Response):
+            return found
         number = found
     query = parse_query(request, endpoint.query) if endpoint.query else None
     if isinstance(query, Response):
@@ -83,7 +88,8 @@ async def docs_page(request: Request) -> Response:
     return HTMLResponse(html)
 
 
-async def _http_problem(request: Request, exc: Exception) -> Response:
+async def http_problem(request: Request, exc: Exception) -> Response:
+    """A 404 or 405 as problem details (the outer app uses it for routes under /api too)."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
         headers = dict(exc.headers or {})
@@ -94,7 +100,46 @@ async def _http_problem(request: Request, exc: Exception) -> Response:
 
 
 async def _internal(request: Request, exc: Exception) -> Response:
+    if database_unavailable(exc):
+        return unavailable()
     return problem("internal", "Something failed on tocsin's side; it has been logged.")
+
+
+Handle = Callable[[Request], Awaitable[Response]]
+
+
+def by_path(routes: Sequence[Route]) -> list[Route]:
+    """One route per path, dispatching on the method, in the order the paths first appear.
+
+    Starlette answers a wrong method with the ``Allow`` of the first route whose path matches;
+    with one route per path that header lists every method the path takes.
+    """
+    methods: dict[str, dict[str, Handle]] = {}
+    names: dict[str, str | None] = {}
+    for route in routes:
+        names.setdefault(route.path, route.name)
+        for method in route.methods or ():
+            methods.setdefault(route.path, {})[method] = route.endpoint
+
+    def dispatch(table: dict[str, Handle]) -> Handle:
+        async def endpoint(request: Request) -> Response:
+            return await table[request.method](request)
+
+        return endpoint
+
+    return [
+        Route(path, dispatch(table), methods=list(table), name=names[path])
+        for path, table in methods.items()
+    ]
+
+
+class _Mount(Mount):
+    """``/api`` matching any path below it, control characters included (Starlette's ``.*``
+    stops at a newline, which let ``/api/v1/incidents/1%0A/...`` escape to a plain-text 404)."""
+
+    def __init__(self, path: str, app: Starlette, name: str) -> None:
+        super().__init__(path, app=app, name=name)
+        self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
 
 def api_mount(ctx: Context, limiter: FailureLimiter) -> Mount:
@@ -106,8 +151,8 @@ def api_mount(ctx: Context, limiter: FailureLimiter) -> Mount:
         Route("/docs", docs_page, name="api_docs"),
     ]
     app = Starlette(
-        routes=routes,
+        routes=by_path(routes),
         middleware=[Middleware(SecurityHeaders)],
-        exception_handlers={HTTPException: _http_problem, Exception: _internal},
+        exception_handlers={HTTPException: http_problem, Exception: _internal},
     )
-    return Mount("/api", app=app, name="api")
+    return _Mount("/api", app=app, name="api")

@@ -16,25 +16,25 @@ Every route needs a token. Calendar apps cannot send headers, so the feed also t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from tocsin.adapters.web.api.auth import authenticate, client_ip, rate_limited
 from tocsin.adapters.web.api.endpoints import json_response
-from tocsin.adapters.web.api.parsing import parse_body, parse_query
+from tocsin.adapters.web.api.parsing import parse_body, parse_query, path_id
 from tocsin.adapters.web.api.problems import from_error, problem
 from tocsin.adapters.web.api.ratelimit import FailureLimiter
+from tocsin.adapters.web.api.schemas import OptionalShort, Reason, Short
 from tocsin.domain.errors import DomainError
 from tocsin.services import oncall as service
 from tocsin.services.access.principal import WRITE, Principal, has_scope
 from tocsin.services.access.tokens import authenticate_token
 from tocsin.services.context import Context
 
-Short = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Handler = Callable[[Request, Context, Principal], Awaitable[Response]]
 
 
@@ -45,14 +45,14 @@ class OverrideBody(BaseModel):
     starts: Short = Field(alias="from")
     ends: Short = Field(alias="to")
     schedule: Short | None = None
-    reason: Annotated[StrictStr, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    reason: Reason = ""
 
 
 class CalendarQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     weeks: int = Field(8, ge=1, le=service.MAX_WEEKS)
-    person: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    person: OptionalShort = ""
 
 
 async def who(request: Request, ctx: Context, principal: Principal) -> Response:
@@ -97,10 +97,10 @@ async def create_override(request: Request, ctx: Context, principal: Principal) 
 async def delete_override(request: Request, ctx: Context, principal: Principal) -> Response:
     if not has_scope(principal, WRITE):
         raise await service.refuse(ctx, principal.actor, service.REMOVE_COMMAND, principal.scope)
-    raw = str(request.path_params["override_id"])
-    if not raw.isdigit():
-        return problem("not-found", f"{raw[:40]!r} is not an override id.")
-    gone = await service.remove_override(ctx, principal.actor, int(raw))
+    found = path_id(request, "override_id", "an override id")
+    if isinstance(found, Response):
+        return found
+    gone = await service.remove_override(ctx, principal.actor, found)
     return json_response(service.override_view(gone))
 
 

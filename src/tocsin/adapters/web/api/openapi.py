@@ -17,6 +17,7 @@ from tocsin import __version__
 from tocsin.adapters.web.api.documented import MORE_SCHEMAS, OTHER_ENDPOINTS
 from tocsin.adapters.web.api.endpoints import ENDPOINTS, Endpoint
 from tocsin.adapters.web.api.problems import PROBLEM_MEDIA_TYPE, PROBLEMS
+from tocsin.adapters.web.api.schemas import MAX_INT
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -83,11 +84,13 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
 ALL_ENDPOINTS: tuple[Endpoint, ...] = (*ENDPOINTS, *OTHER_ENDPOINTS)
 """Every ``/api/v1`` route, as the document and ``/api/docs`` list them."""
 
-_PATH_PARAMS = {
-    "number": "The incident: 12 or INC-12",
-    "name": "The name (of the schedule or the status page component)",
-    "id": "The override's id",
-}
+_PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
+    "number": ("The incident: 12 or INC-12",
+               {"type": "string", "pattern": r"^(?:[Ii][Nn][Cc]-?|#)?[1-9][0-9]{0,8}$"}),
+    "name": ("The name (of the schedule or the status page component)",
+             {"type": "string", "minLength": 1}),
+    "id": ("The override's id", {"type": "integer", "minimum": 1, "maximum": MAX_INT}),
+}  # fmt: skip
 _PARAM_RE = re.compile(r"\{(\w+)\}")
 _MEDIA = {"markdown": "text/markdown", "calendar": "text/calendar"}  # returns that are not JSON
 
@@ -107,8 +110,8 @@ def _success(endpoint: Endpoint) -> dict[str, Any]:
 
 def _parameters(endpoint: Endpoint, defs: dict[str, Any]) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"},
-         "description": _PATH_PARAMS.get(name, "")}
+        {"name": name, "in": "path", "required": True, "schema": _PATH_PARAMS[name][1],
+         "description": _PATH_PARAMS[name][0]}
         for name in _PARAM_RE.findall(endpoint.path)
     ]  # fmt: skip
     if endpoint.query is not None:
@@ -126,14 +129,23 @@ def _parameters(endpoint: Endpoint, defs: dict[str, Any]) -> list[dict[str, Any]
     return params
 
 
-def _operation(endpoint: Endpoint, defs: dict[str, Any]) -> dict[str, Any]:
-    statuses = {401, 429, *endpoint.errors}
+def statuses(endpoint: Endpoint) -> set[int]:
+    """Every error status the operation may answer: authentication (401, 429), the database
+    being unavailable (503), its own ``errors``, 404 for a path parameter that names nothing,
+    and the body's and query string's validation (400, 413, 415, 422)."""
+    found = {401, 429, 503, *endpoint.errors}
+    if _PARAM_RE.search(endpoint.path):
+        found.add(404)
     if endpoint.body is not None:
-        statuses |= {400, 415, 422}
+        found |= {400, 413, 415, 422}
     if endpoint.query is not None:
-        statuses.add(422)
+        found.add(422)
+    return found
+
+
+def _operation(endpoint: Endpoint, defs: dict[str, Any]) -> dict[str, Any]:
     responses = {str(endpoint.status): _success(endpoint)}
-    responses |= {str(code): _problem_response(code) for code in sorted(statuses)}
+    responses |= {str(code): _problem_response(code) for code in sorted(statuses(endpoint))}
     operation: dict[str, Any] = {
         "operationId": endpoint.name,
         "summary": endpoint.summary,

@@ -52,8 +52,15 @@ PROBLEMS: Mapping[str, tuple[int, str, str]] = {
     "rate-limited": (429, "Too many failed attempts",
                      "Too many failed authentications from this address; wait Retry-After "
                      "seconds."),
+    "too-large": (413, "Request body too large", "Bodies are limited to 1 MiB."),
     "internal": (500, "Internal error", "Something failed on tocsin's side; it has been logged."),
+    "unavailable": (503, "Database unavailable",
+                    "tocsin cannot reach its database just now; retry after Retry-After "
+                    "seconds."),
 }  # fmt: skip
+
+RETRY_AFTER = 5
+"""Seconds a client is asked to wait when the database is unavailable (``Retry-After``)."""
 
 
 def problem(
@@ -86,3 +93,12 @@ def slug_for(exc: Exception) -> str:
 def from_error(exc: DomainError | ConcurrentUpdate) -> Response:
     """The problem response for an error a service raised."""
     return problem(slug_for(exc), str(exc))
+
+
+def unavailable() -> Response:
+    """503 while the database cannot be reached: the client should retry after a few seconds."""
+    return problem(
+        "unavailable",
+        "The database is unavailable just now; try again shortly.",
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )

@@ -1,34 +1,70 @@
 """Request bodies and query strings of the REST API, validated with pydantic.
 
-Types are strict where a client could mean something else (a number is not a title); texts are
-trimmed and must not be blank; lengths are the command language's limits. People are written
-``platform:user_id`` (``slack:U0ALICE``); a bare name means someone on the caller's own platform
-(``web`` for dashboard users, ``api`` for tokens), and a leading ``@`` is ignored.
+Types are strict where a client could mean something else (a number is not a title); lengths are
+the command language's limits. Every text is checked as sent, exactly as the OpenAPI document
+says (``maxLength`` counts every character, whitespace included), and a required text must hold
+something besides whitespace (``pattern: \\S``); the server then trims surrounding whitespace
+before using it. No text may contain U+0000 (PostgreSQL cannot store it; see
+:func:`~tocsin.adapters.web.api.parsing.nul_fields`). People are written ``platform:user_id``
+(``slack:U0ALICE``), without whitespace; a bare name means someone on the caller's own platform
+(``web`` for dashboard users, ``api`` for tokens), and a leading ``@`` is ignored. Integers are
+at most :data:`MAX_INT`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
 from tocsin.domain.model import Role, Severity, Status
 from tocsin.domain.validation import MAX_PERSON
 
+MAX_INT = 2**31 - 1
+"""The largest integer any parameter or field takes (incident numbers are 32-bit columns)."""
+
+
+def _trimmed(value: str) -> str:
+    return value.strip()
+
+
+def _not_blank(value: str) -> str:
+    trimmed = value.strip()
+    if not trimmed:
+        raise ValueError("must contain something besides whitespace")
+    return trimmed
+
+
+_SOMETHING = {"pattern": r"\S"}  # what _not_blank checks, as the OpenAPI document says it
+
 Text = Annotated[
-    StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
-]
-OptionalText = Annotated[StrictStr, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
-Person = Annotated[
     StrictStr,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=MAX_PERSON, pattern=r"^@?\S+$"
-    ),
+    Field(min_length=1, max_length=MAX_TEXT, json_schema_extra=_SOMETHING),
+    AfterValidator(_not_blank),
+]
+OptionalText = Annotated[StrictStr, Field(max_length=MAX_TEXT), AfterValidator(_trimmed)]
+Short = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=200, json_schema_extra=_SOMETHING),
+    AfterValidator(_not_blank),
+]
+OptionalShort = Annotated[StrictStr, Field(max_length=200), AfterValidator(_trimmed)]
+Reason = Annotated[StrictStr, Field(max_length=500), AfterValidator(_trimmed)]
+Person = Annotated[
+    StrictStr, StringConstraints(min_length=1, max_length=MAX_PERSON, pattern=r"^@?\S+$")
 ]
 
 
-_TITLE_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_TITLE}
+_TITLE_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_TITLE, **_SOMETHING}
 _SEVERITY_SCHEMA = {"type": "string", "enum": [s.value for s in Severity]}
 _PERSON_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_PERSON, "pattern": r"^@?\S+$"}
 _DESCRIPTION_SCHEMA = {"type": "string", "maxLength": MAX_TEXT}
@@ -48,10 +84,12 @@ class DeclareBody(Body):
     commander the caller takes command. Only the types are checked here; the values are
     checked by the domain's declare validator, like on every other surface."""
 
-    title: Annotated[StrictStr, WithJsonSchema(_TITLE_SCHEMA)]
+    title: Annotated[StrictStr, Field(max_length=MAX_TITLE), WithJsonSchema(_TITLE_SCHEMA)]
     severity: Annotated[StrictStr, WithJsonSchema(_SEVERITY_SCHEMA)] | None = None
     commander: Annotated[StrictStr, WithJsonSchema(_PERSON_SCHEMA)] | None = None
-    description: Annotated[StrictStr, WithJsonSchema(_DESCRIPTION_SCHEMA)] = ""
+    description: Annotated[
+        StrictStr, Field(max_length=MAX_TEXT), WithJsonSchema(_DESCRIPTION_SCHEMA)
+    ] = ""
 
 
 class UpdateBody(Body):
@@ -106,7 +144,7 @@ class ListQuery(BaseModel):
     )
     severity: Severity | None = Field(None, description="only this severity")
     limit: int = Field(50, ge=1, le=200, description="page size, 1 to 200")
-    offset: int = Field(0, ge=0, description="how many to skip (see next_offset)")
+    offset: int = Field(0, ge=0, le=MAX_INT, description="how many to skip (see next_offset)")
 
 
 class AuditQuery(BaseModel):
@@ -114,7 +152,7 @@ class AuditQuery(BaseModel):
 
     limit: int = Field(50, ge=1, le=200, description="page size, 1 to 200")
     before: int | None = Field(
-        None, ge=1, description="only entries older than this seq (see next_before)"
+        None, ge=1, le=MAX_INT, description="only entries older than this seq (see next_before)"
     )
 
 
@@ -125,4 +163,4 @@ class DeliveryQuery(BaseModel):
         None, description="only rows in this state (pending, delivered, dead, ...)"
     )
     limit: int = Field(50, ge=1, le=200, description="page size, 1 to 200")
-    offset: int = Field(0, ge=0, description="how many to skip (see next_offset)")
+    offset: int = Field(0, ge=0, le=MAX_INT, description="how many to skip (see next_offset)")

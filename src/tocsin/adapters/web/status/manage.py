@@ -24,11 +24,10 @@ from starlette.routing import BaseRoute, Route
 from tocsin.adapters.views import incident_view
 from tocsin.adapters.web.api.auth import authenticate
 from tocsin.adapters.web.api.endpoints import json_response
-from tocsin.adapters.web.api.parsing import parse_body
-from tocsin.adapters.web.api.problems import from_error, problem
+from tocsin.adapters.web.api.parsing import incident_number, nul_fields, nul_problem, parse_body
+from tocsin.adapters.web.api.problems import from_error
 from tocsin.adapters.web.api.ratelimit import FailureLimiter
 from tocsin.adapters.web.status.cache import StatusCache
-from tocsin.domain.commands import parse_incident_ref
 from tocsin.domain.errors import ConcurrentUpdate, DomainError
 from tocsin.domain.status_view import ComponentRecord
 from tocsin.services import public_status_page, visibility
@@ -78,14 +77,6 @@ def _outcome(outcome: Outcome) -> Response:
     return json_response({"message": outcome.message, "incident": incident})
 
 
-def _number(request: Request) -> int | Response:
-    raw = str(request.path_params["number"])
-    found = parse_incident_ref(raw)
-    if found is None:
-        return problem("not-found", f"{raw[:40]!r} is not an incident; use 12 or INC-12.")
-    return found
-
-
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -98,6 +89,8 @@ def _guard(
         principal = await authenticate(request, ctx, limiter)
         if isinstance(principal, Response):
             return principal
+        if nul := nul_fields(dict(request.path_params)):
+            return nul_problem(nul, "path")
         try:
             if not has_scope(principal, scope):
                 reason = f'This call needs the "{scope}" scope; the caller has "{principal.scope}".'
@@ -144,14 +137,14 @@ async def delete_component(request: Request, c: Context, p: Principal) -> Respon
 
 
 async def put_visibility(request: Request, c: Context, p: Principal) -> Response:
-    number, body = _number(request), await parse_body(request, VisibilityBody)
+    number, body = incident_number(request), await parse_body(request, VisibilityBody)
     if isinstance(number, Response) or isinstance(body, Response):
         return number if isinstance(number, Response) else body  # type: ignore[return-value]
     return _outcome(await visibility.set_visibility(c, p.actor, number, body.public))
 
 
 async def put_components(request: Request, c: Context, p: Principal) -> Response:
-    number, body = _number(request), await parse_body(request, IncidentComponentsBody)
+    number, body = incident_number(request), await parse_body(request, IncidentComponentsBody)
     if isinstance(number, Response) or isinstance(body, Response):
         return number if isinstance(number, Response) else body  # type: ignore[return-value]
     return _outcome(await visibility.set_components(c, p.actor, number, body.components))

@@ -83,4 +83,6 @@ def _certificate(monitor: Monitor, seen: Observation) -> str:
     if days >= warn:
         return ""
     left = math.floor(days)
+    if not left:
+        return "certificate expires within a day"
     return f"certificate expires in {left} day{'s' if left != 1 else ''}"

@@ -42,6 +42,11 @@ def _is_text(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+def _optional(ok: Callable[[object], bool]) -> Callable[[object], bool]:
+    """Also accept the key being absent (``None``)."""
+    return lambda value: value is None or ok(value)
+
+
 def parse_monitors(
     check: _Checker, data: Mapping[str, Any], components: Sequence[str]
 ) -> tuple[Monitor, ...]:
@@ -69,7 +74,8 @@ def _monitor(
     target = "" if http else _target(check, table, path)
     interval, timeout = _timing(check, table, path)
     counts = "a whole number from 1 to 100"
-    optional_ms = "a whole number of milliseconds from 1 to 600,000"
+    text = _optional(_is_text)
+    status_ok, statuses = (lambda v: v in COMPONENT_STATUSES), ", ".join(COMPONENT_STATUSES)
     return Monitor(
         name, kind, url, target,
         method=check.get(table, "method", path, "GET", lambda v: v in METHODS, "GET, HEAD or POST"),
@@ -77,18 +83,20 @@ def _monitor(
         interval_seconds=interval,
         timeout_seconds=timeout,
         expect_status=_expect_status(check, table, path),
-        keyword=check.get(table, "keyword", path, None, _is_text, "some text"),
-        absent_keyword=check.get(table, "absent_keyword", path, None, _is_text, "some text"),
-        max_response_ms=check.get(table, "max_response_ms", path, None, _between(1, 600_000),
-                                  optional_ms),
+        keyword=check.get(table, "keyword", path, None, text, "some text"),
+        absent_keyword=check.get(table, "absent_keyword", path, None, text, "some text"),
+        max_response_ms=check.get(table, "max_response_ms", path, None,
+                                  _optional(_between(1, 600_000)), _MS),
         tls_expiry_warn_days=_tls_days(check, table, path, url),
         down_after=check.get(table, "down_after", path, 2, _between(1, 100), counts),
         up_after=check.get(table, "up_after", path, 1, _between(1, 100), counts),
         component=_component(check, table, path, components),
-        component_status=check.get(table, "component_status", path, "major_outage",
-                                   lambda v: v in COMPONENT_STATUSES,
-                                   ", ".join(COMPONENT_STATUSES)),
+        component_status=check.get(table, "component_status", path, "major_outage", status_ok,
+                                   statuses),
     )  # fmt: skip
+
+
+_MS = "a whole number of milliseconds from 1 to 600,000"
 
 
 def _kind(check: _Checker, table: Mapping[str, Any], path: str) -> MonitorKind:
@@ -166,7 +174,7 @@ def _expect_status(check: _Checker, table: Mapping[str, Any], path: str) -> tupl
 
 
 def _tls_days(check: _Checker, table: Mapping[str, Any], path: str, url: str) -> int | None:
-    days = check.get(table, "tls_expiry_warn_days", path, None, _between(1, 365),
+    days = check.get(table, "tls_expiry_warn_days", path, None, _optional(_between(1, 365)),
                      "a whole number of days from 1 to 365")  # fmt: skip
     if days is not None and url and not url.lower().startswith("https://"):
         check.add(f"{path}.tls_expiry_warn_days", "only used with an https:// url")

@@ -3,9 +3,9 @@
 A monitor created through the API by someone who is not an admin must not be able to probe
 tocsin's own network (a server-side request forgery): unless TOCSIN_MONITOR_ALLOW_PRIVATE is set,
 the checker refuses a target when any address it resolves to is private, loopback, link-local,
-multicast, reserved or unspecified. Every resolved address is checked (a name that resolves to a
-public and a private address is refused), and IPv4 addresses written as IPv6 (``::ffff:10.0.0.1``)
-are judged as the IPv4 address they stand for.
+multicast, reserved, unspecified or otherwise not globally reachable. Every resolved address is
+checked (a name that resolves to a public and a private address is refused), and IPv4 addresses
+written as IPv6 (``::ffff:10.0.0.1``) are judged as the IPv4 address they stand for.
 """
 
 from __future__ import annotations
@@ -29,13 +29,16 @@ def _parse(address: str) -> _Address | None:
 
 
 def is_internal(address: str) -> bool:
-    """True for a private, loopback, link-local, multicast, reserved or unspecified address, and
-    for anything that is not an IP address at all (it cannot be shown to be public)."""
+    """True for a private, loopback, link-local, multicast, reserved or unspecified address, for
+    any other address that is not globally reachable (carrier-grade NAT ``100.64.0.0/10``,
+    documentation ranges …), and for anything that is not an IP address at all (it cannot be
+    shown to be public)."""
     parsed = _parse(address)
     if parsed is None:
         return True
     return (
-        parsed.is_private
+        not parsed.is_global
+        or parsed.is_private
         or parsed.is_loopback
         or parsed.is_link_local
         or parsed.is_multicast

@@ -3,14 +3,10 @@ defaults, and every bad value gets its own one-line problem naming the key."""
 
 from __future__ import annotations
 
-import tomllib
-
 import pytest
+from test_policy import parse, problems  # the policy tests' helpers
 
-from tocsin.domain.errors import PolicyError
 from tocsin.domain.monitors import Monitor, MonitorKind
-from tocsin.domain.policy import Policy
-from tocsin.domain.policy_file import parse_policy
 
 COMPONENT = '[[component]]\nname = "Checkout"\n\n'
 EXAMPLE = (
@@ -41,16 +37,6 @@ target = "db.internal:5432"
 )
 HTTP = '[[monitor]]\nname = "m"\nkind = "http"\nurl = "https://a.example/"\n'
 TCP = '[[monitor]]\nname = "t"\nkind = "tcp"\ntarget = "db:5432"\n'
-
-
-def parse(text: str) -> Policy:
-    return parse_policy(tomllib.loads(text), "policy.toml")
-
-
-def problems(text: str) -> list[str]:
-    with pytest.raises(PolicyError) as caught:
-        parse(text)
-    return caught.value.problems
 
 
 def test_the_documented_monitors_parse_into_their_fields() -> None:

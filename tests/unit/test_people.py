@@ -4,14 +4,13 @@ acknowledgement stops the rest."""
 
 from __future__ import annotations
 
-import tomllib
 from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_policy import parse, problems  # the policy tests' helpers
 
-from tocsin.domain.errors import PolicyError
 from tocsin.domain.model import Severity
 from tocsin.domain.notify import (
     MAX_STEPS,
@@ -23,8 +22,6 @@ from tocsin.domain.notify import (
     parse_step,
     rule_for,
 )
-from tocsin.domain.policy import Policy
-from tocsin.domain.policy_file import parse_policy
 
 ALICE = """
 [[person]]
@@ -38,16 +35,6 @@ urgent_rule = ["slack", "phone after 5m", "mail after 10m"]
 """
 BOB = '[[person]]\nid = "discord:700000000000000009"\n'
 M = timedelta(minutes=1)
-
-
-def parse(text: str) -> Policy:
-    return parse_policy(tomllib.loads(text), "policy.toml")
-
-
-def problems(text: str) -> list[str]:
-    with pytest.raises(PolicyError) as caught:
-        parse(text)
-    return caught.value.problems
 
 
 def alice() -> Person:

@@ -215,6 +215,13 @@ class _Checker:
         elif match["platform"] not in PLATFORMS:
             self.add(path, f'unknown platform in "{key}" (expected {_listed(PLATFORMS)})')
 
+    def timezone(self, table: Mapping[str, Any], path: str) -> str:
+        timezone = self.text(table, "timezone", path, "UTC")
+        if not _is_timezone(timezone):
+            what = f'unknown timezone "{timezone}" (use an IANA name such as "Europe/Berlin")'
+            self.add(_join(path, "timezone"), what)
+        return timezone
+
     def tables(self, data: Mapping[str, Any], key: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
         """The ``[[key]]`` array of tables as (path, table) pairs; paths count from 0."""
         value = data.get(key, [])
@@ -319,10 +326,7 @@ def _parse_schedules(check: _Checker, data: Mapping[str, Any]) -> list[Schedule]
     for path, table in check.tables(data, "schedule"):
         check.known_keys(table, _SCHEDULE_KEYS, path)
         name = check.name(table, path, "schedule", seen)
-        timezone = check.text(table, "timezone", path, "UTC")
-        if not _is_timezone(timezone):
-            what = f'unknown timezone "{timezone}" (use an IANA name such as "Europe/Berlin")'
-            check.add(_join(path, "timezone"), what)
+        timezone = check.timezone(table, path)
         rotation, hours = _rotation(check, table, path)
         handoff = _handoff(check, table, path, rotation)
         members = check.strings(table.get("members", []), _join(path, "members"))

@@ -115,11 +115,16 @@ def _kind(check: _Checker, table: Mapping[str, Any], path: str) -> MonitorKind:
     return kind
 
 
-def _url(check: _Checker, table: Mapping[str, Any], path: str) -> str:
-    if "url" not in table:
-        check.add(f"{path}.url", 'missing (an http monitor needs a url such as "https://…")')
+def _required(check: _Checker, table: Mapping[str, Any], path: str, key: str, why: str) -> str:
+    """``table[key]`` as text; a problem saying ``why`` when it is missing."""
+    if key not in table:
+        check.add(f"{path}.{key}", f"missing ({why})")
         return ""
-    url = check.text(table, "url", path, "")
+    return check.text(table, key, path, "")
+
+
+def _url(check: _Checker, table: Mapping[str, Any], path: str) -> str:
+    url = _required(check, table, path, "url", 'an http monitor needs a url such as "https://…"')
     match = _URL.fullmatch(url)
     if url and (match is None or match["scheme"].lower() not in ("http", "https")):
         check.add(f"{path}.url", f'expected an http:// or https:// URL, got "{url[:60]}"')
@@ -127,10 +132,9 @@ def _url(check: _Checker, table: Mapping[str, Any], path: str) -> str:
 
 
 def _target(check: _Checker, table: Mapping[str, Any], path: str) -> str:
-    if "target" not in table:
-        check.add(f"{path}.target", 'missing (a tcp monitor needs host:port, e.g. "db:5432")')
-        return ""
-    target = check.text(table, "target", path, "")
+    target = _required(
+        check, table, path, "target", 'a tcp monitor needs host:port, e.g. "db:5432"'
+    )
     match = _TARGET.fullmatch(target)
     if target and (match is None or not 1 <= int(match["port"]) <= 65535):
         what = f'expected host:port with a port from 1 to 65535, got "{target[:60]}"'

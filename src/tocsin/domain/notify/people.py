@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tocsin.domain.notify.masking import mask_url
 from tocsin.domain.policy import PERSON, PLATFORMS
@@ -95,7 +94,7 @@ def parse_people(check: _Checker, data: Mapping[str, Any]) -> tuple[Person, ...]
         check.known_keys(table, PERSON_KEYS, path)
         ids = _ids(check, table, path, seen)
         name = check.text(table, "name", path, ids[0] if ids else "")
-        timezone = _timezone(check, table, path)
+        timezone = check.timezone(table, path)
         contacts = _contacts(check, table, path)
         usable = (*contacts, *_dm_platforms(ids))
         default = _rule(check, table, path, "default_rule", usable) or _dm_rule(ids)
@@ -120,16 +119,6 @@ def _ids(check: _Checker, table: Mapping[str, Any], path: str, seen: set[str]) -
             check.add(where, f'"{key}" is already another person (or listed twice)')
         seen.add(key)
     return ids
-
-
-def _timezone(check: _Checker, table: Mapping[str, Any], path: str) -> str:
-    timezone = check.text(table, "timezone", path, "UTC")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        what = f'unknown timezone "{timezone}" (use an IANA name such as "Europe/Berlin")'
-        check.add(f"{path}.timezone", what)
-    return timezone
 
 
 def _contacts(check: _Checker, table: Mapping[str, Any], path: str) -> dict[str, str]:

@@ -70,6 +70,12 @@ def test_a_person_with_only_an_id_gets_a_dm_on_their_platform() -> None:
     assert (bob.name, bob.timezone, bob.also, dict(bob.contacts)) == (bob.id, "UTC", (), {})
 
 
+def test_the_default_dm_is_on_the_first_id_with_direct_messages() -> None:
+    """A person known first on the web gets their DMs on the platform of their next id."""
+    (carol,) = parse('[[person]]\nid = "web:carol"\nalso = ["slack:U0CAROL"]').people
+    assert carol.default_rule == (RuleStep("slack"),)
+
+
 def test_an_urgent_rule_defaults_to_the_default_rule() -> None:
     """Only default_rule given: urgent pages follow it too."""
     (person,) = parse(
@@ -132,6 +138,7 @@ def test_rule_steps_are_name_and_an_optional_delay(text: str, step: RuleStep | N
         (BOB + 'urgent_rule = ["discord after 5 minutes"]', 'person[0].urgent_rule: bad step "discord after 5 minutes" (expected NAME or "NAME after 5m" / "after 1h")'),  # noqa: E501
         (BOB + 'urgent_rule = ["discord after 10m", "discord after 5m"]', 'person[0].urgent_rule: "discord after 5m" comes before the step listed ahead of it'),  # noqa: E501
         (BOB + "urgent_rule = []", "person[0].urgent_rule: a rule needs at least one step"),
+        ('[[person]]\nid = "web:alice"', 'person[0].default_rule: no Slack or Discord id to send a direct message to, so say how to reach them (e.g. default_rule = ["mail"])'),  # noqa: E501
         (BOB + 'urgent_rule = "discord"', 'person[0].urgent_rule: expected a list of text such as ["a", "b"], got "discord"'),  # noqa: E501
         (BOB + f"urgent_rule = {['discord'] * (MAX_STEPS + 1)}", f"person[0].urgent_rule: at most {MAX_STEPS} steps, got {MAX_STEPS + 1}"),  # noqa: E501
     ],

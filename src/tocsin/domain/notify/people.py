@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from tocsin.domain.notify.masking import mask_url
-from tocsin.domain.policy import PERSON, PLATFORMS
+from tocsin.domain.policy import PLATFORMS
 
 if TYPE_CHECKING:
     from tocsin.domain.policy_file import _Checker
@@ -92,13 +92,18 @@ def parse_people(check: _Checker, data: Mapping[str, Any]) -> tuple[Person, ...]
     people = []
     for path, table in check.tables(data, "person"):
         check.known_keys(table, PERSON_KEYS, path)
+        before = len(check.problems)
         ids = _ids(check, table, path, seen)
+        ids_ok = len(check.problems) == before
         name = check.text(table, "name", path, ids[0] if ids else "")
         timezone = check.timezone(table, path)
         contacts = _contacts(check, table, path)
         usable = (*contacts, *_dm_platforms(ids))
         default = _rule(check, table, path, "default_rule", usable) or _dm_rule(ids)
         urgent = _rule(check, table, path, "urgent_rule", usable) or default
+        if ids_ok and not default and "default_rule" not in table:
+            what = "no Slack or Discord id to send a direct message to, so say how to reach them"
+            check.add(f"{path}.default_rule", f'{what} (e.g. default_rule = ["mail"])')
         person_id = ids[0] if ids else ""
         people.append(Person(person_id, name, timezone, tuple(ids[1:]),
                              MappingProxyType(contacts), default, urgent))  # fmt: skip
@@ -146,11 +151,9 @@ def _dm_platforms(ids: Sequence[str]) -> tuple[str, ...]:
 
 
 def _dm_rule(ids: Sequence[str]) -> tuple[RuleStep, ...]:
-    """With no rule given: a direct message on the platform of the person's id."""
-    match = PERSON.fullmatch(ids[0]) if ids else None
-    if match is None or match["platform"] not in DM_CONTACTS:
-        return ()
-    return (RuleStep(match["platform"]),)
+    """With no rule given: a direct message on the platform of the first id that has them."""
+    platforms = (key.split(":", 1)[0] for key in ids)
+    return tuple(RuleStep(p) for p in platforms if p in DM_CONTACTS)[:1]
 
 
 def _rule(

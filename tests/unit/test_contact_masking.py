@@ -47,6 +47,7 @@ def test_secrets_in_contact_urls_are_masked(url: str, shown: str) -> None:
 
 
 _SECRET = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!$%&'()+,;=?#[]", min_size=1, max_size=24)
+_TOKEN = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=24)
 _PLAIN = st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
 _SCHEMES = st.sampled_from(["ntfy", "ntfys", "json", "https", "mailtos", "matrix", "twilio",
                             "rocket", "gotify", "tgram", "slack", "discord"])  # fmt: skip
@@ -66,7 +67,7 @@ def test_a_password_never_survives(
 
 @settings(max_examples=200, deadline=None)
 @given(name=st.sampled_from(["token", "access_token", "key", "apikey", "secret", "password", "pw"]),
-       value=_SECRET.filter(lambda v: "&" not in v and "=" not in v), host=_PLAIN)  # fmt: skip
+       value=_TOKEN, host=_PLAIN)  # fmt: skip
 def test_a_secret_query_parameter_never_survives(name: str, value: str, host: str) -> None:
     """A query parameter with a secret-looking name is masked, whatever its value."""
     assert value not in mask_url(f"json://{host}/hook?{name}={value}&x=y")

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from tocsin.domain.alerts.routes import AlertRouter
 from tocsin.domain.model import Actor, Platform, Severity
@@ -23,6 +24,10 @@ from tocsin.domain.permissions import (
     COMMANDS,
     DEFAULT_PERMISSIONS,
 )
+
+if TYPE_CHECKING:
+    from tocsin.domain.monitors.model import Monitor
+    from tocsin.domain.notify.people import Person
 
 __all__ = [
     "COMMANDS", "DEFAULT_ESCALATION", "DEFAULT_PERMISSIONS", "DEFAULT_SEVERITIES", "Component",
@@ -116,6 +121,8 @@ class Policy:
     components: tuple[Component, ...] = ()
     default_severity: Severity = Severity.P3
     alert_routes: AlertRouter = field(default_factory=AlertRouter)
+    monitors: tuple[Monitor, ...] = ()
+    people: tuple[Person, ...] = ()
 
     def rule(self, severity: Severity) -> SeverityRule:
         return self.severities[severity]

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tocsin.domain.alerts.routes import parse_alert_routes
 from tocsin.domain.errors import PolicyError
 from tocsin.domain.model import Severity
+from tocsin.domain.monitors.section import parse_monitors
+from tocsin.domain.notify.people import parse_people
 from tocsin.domain.permissions import (
     ADMIN,
     ANYONE,
@@ -84,6 +86,8 @@ def parse_policy(data: Mapping[str, Any], source: str = "<policy>") -> Policy:
             check.add(f"severity.{severity}.escalation", what)
     alert_routes = parse_alert_routes(check, data, names)
     components = _parse_components(check, data)
+    monitors = parse_monitors(check, data, [c.name for c in components])
+    people = parse_people(check, data)
     wanted = "P1, P2, P3 or P4"
     default_severity = check.get(data, "default_severity", "", "P3", _is_severity, wanted)
     if check.problems:
@@ -97,12 +101,14 @@ def parse_policy(data: Mapping[str, Any], source: str = "<policy>") -> Policy:
         tuple(components),
         Severity(default_severity),
         alert_routes,
+        monitors,
+        people,
     )
 
 
 # --- reading and checking ----------------------------------------------------------------------
 _TOP_KEYS = ("admins", "severity", "permissions", "schedule", "escalation", "component",
-             "default_severity", "alert_route")  # fmt: skip
+             "default_severity", "alert_route", "monitor", "person")  # fmt: skip
 _RULE_KEYS = ("announce", "page", "escalation", "statuspage", "update_reminder_minutes",
               "component_status", "slack_channel", "discord_channel")  # fmt: skip
 _SCHEDULE_KEYS = ("name", "timezone", "rotation", "hours", "handoff", "members")
@@ -209,6 +215,13 @@ class _Checker:
         elif match["platform"] not in PLATFORMS:
             self.add(path, f'unknown platform in "{key}" (expected {_listed(PLATFORMS)})')
 
+    def timezone(self, table: Mapping[str, Any], path: str) -> str:
+        timezone = self.text(table, "timezone", path, "UTC")
+        if not _is_timezone(timezone):
+            what = f'unknown timezone "{timezone}" (use an IANA name such as "Europe/Berlin")'
+            self.add(_join(path, "timezone"), what)
+        return timezone
+
     def tables(self, data: Mapping[str, Any], key: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
         """The ``[[key]]`` array of tables as (path, table) pairs; paths count from 0."""
         value = data.get(key, [])
@@ -313,10 +326,7 @@ def _parse_schedules(check: _Checker, data: Mapping[str, Any]) -> list[Schedule]
     for path, table in check.tables(data, "schedule"):
         check.known_keys(table, _SCHEDULE_KEYS, path)
         name = check.name(table, path, "schedule", seen)
-        timezone = check.text(table, "timezone", path, "UTC")
-        if not _is_timezone(timezone):
-            what = f'unknown timezone "{timezone}" (use an IANA name such as "Europe/Berlin")'
-            check.add(_join(path, "timezone"), what)
+        timezone = check.timezone(table, path)
         rotation, hours = _rotation(check, table, path)
         handoff = _handoff(check, table, path, rotation)
         members = check.strings(table.get("members", []), _join(path, "members"))

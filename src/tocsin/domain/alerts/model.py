@@ -29,6 +29,7 @@ class IntegrationKind(enum.StrEnum):
     GRAFANA = "grafana"
     WEBHOOK = "webhook"
     HEARTBEAT = "heartbeat"
+    MONITOR = "monitor"  # tocsin's own uptime checks
 
 
 def frozen_map(items: Mapping[str, str] | None = None) -> Mapping[str, str]:

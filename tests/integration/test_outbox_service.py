@@ -29,7 +29,7 @@ from tocsin.domain.policy import default_policy
 from tocsin.observability.metrics import CIRCUIT_CLOSED, CIRCUIT_OPEN, create_metrics
 from tocsin.services.context import Context
 from tocsin.storage.db import Database
-from tocsin.storage.timer_store import Timer
+from tocsin.storage.timers import Timer
 from tocsin.storage.uow import UnitOfWork
 
 

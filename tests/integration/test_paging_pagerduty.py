@@ -18,7 +18,7 @@ from tocsin.domain.policy import default_policy
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 from tocsin.storage.db import Database
-from tocsin.storage.outbox_store import OutboxRow, OutboxStore
+from tocsin.storage.outbox import OutboxRow, OutboxStore
 
 ENQUEUE = "/v2/enqueue"
 ALICE = Actor("slack", "U0ALICE", "alice")

@@ -15,7 +15,7 @@ from tocsin.domain.audit import GENESIS_HASH, AuditRecord, verify
 from tocsin.domain.model import Actor, Incident, Role, Severity, Status, TimelineEntry
 from tocsin.storage import migrate, tables
 from tocsin.storage.db import Database
-from tocsin.storage.repositories import ConcurrentUpdate
+from tocsin.storage.incidents import ConcurrentUpdate
 from tocsin.storage.uow import UnitOfWork
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)

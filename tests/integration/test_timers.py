@@ -11,7 +11,7 @@ from fakes.delivery_kit import eventually, now
 from tocsin.delivery.timers import TimerContext, TimerHandlers, TimerRunner, timers_of
 from tocsin.delivery.wake import Wakeup
 from tocsin.storage.db import Database
-from tocsin.storage.timer_store import Timer, TimerStore
+from tocsin.storage.timers import Timer, TimerStore
 from tocsin.storage.uow import UnitOfWork
 
 

@@ -24,7 +24,7 @@ from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 from tocsin.services.pipeline import load
 from tocsin.storage.chat_refs import incident_for_channel
-from tocsin.storage.repositories import ConcurrentUpdate
+from tocsin.storage.incidents import ConcurrentUpdate
 
 _PROBE = "tocsinformprobe"  # a title word that is neither a severity nor a mention
 

@@ -32,7 +32,7 @@ from tocsin.delivery.worker import DestinationWorker, WorkerConfig
 from tocsin.observability import metrics as m
 from tocsin.services.context import Context, utcnow
 from tocsin.storage.db import Database
-from tocsin.storage.outbox_store import OutboxStore
+from tocsin.storage.outbox import OutboxStore
 from tocsin.storage.uow import UnitOfWork
 
 log = structlog.get_logger("tocsin.delivery")

@@ -1,6 +1,6 @@
 """Timers as data: the handler registry and the runner that fires due timers.
 
-Other features schedule and cancel timers through :class:`~tocsin.storage.timer_store.TimerStore`
+Other features schedule and cancel timers through :class:`~tocsin.storage.timers.TimerStore`
 on their own unit of work (``timers_of(uow)``), in the same transaction as the change that makes
 the timer (un)necessary. Resolving an incident calls ``cancel_for_incident(number, kinds)``.
 
@@ -28,7 +28,7 @@ from tocsin.delivery.wake import Wakeup, wait
 from tocsin.observability.metrics import Metrics
 from tocsin.services.context import utcnow
 from tocsin.storage.db import Database
-from tocsin.storage.timer_store import Timer, TimerStore
+from tocsin.storage.timers import Timer, TimerStore
 from tocsin.storage.uow import UnitOfWork
 
 log = structlog.get_logger("tocsin.timers")

@@ -2,7 +2,7 @@
 
 One loop per destination. Each round it reads when the next row is due (a read that never blocks
 writers), claims up to ``concurrency`` rows that head their ordering queue (see
-:mod:`tocsin.storage.outbox_store`), and starts one task per row: pace, send through the
+:mod:`tocsin.storage.outbox`), and starts one task per row: pace, send through the
 destination's :class:`~tocsin.delivery.base.Sender`, then record the outcome in its own
 transaction (delivered with remote ids and refs / retry later / dead). A finished task wakes the
 loop, because it may have unblocked the next row of its queue.
@@ -32,7 +32,7 @@ from tocsin.delivery.wake import Wakeup, wait
 from tocsin.observability.metrics import Metrics
 from tocsin.services.context import utcnow
 from tocsin.storage.db import Database
-from tocsin.storage.outbox_store import OutboxRow, OutboxStore
+from tocsin.storage.outbox import OutboxRow, OutboxStore
 from tocsin.storage.uow import UnitOfWork
 
 log = structlog.get_logger("tocsin.delivery")

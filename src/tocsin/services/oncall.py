@@ -26,7 +26,7 @@ from tocsin.domain.oncall import (
 from tocsin.domain.policy import PERSON, PLATFORMS, Schedule
 from tocsin.services.context import Context, Outcome
 from tocsin.services.pipeline import audit_record, deny
-from tocsin.storage.oncall_repo import OverrideRepository
+from tocsin.storage.overrides import OverrideRepository
 
 OVERRIDE_COMMAND = "oncall override"
 REMOVE_COMMAND = "oncall remove-override"

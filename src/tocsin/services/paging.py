@@ -42,8 +42,8 @@ from tocsin.domain.paging import (
 )
 from tocsin.domain.policy import Escalation, Policy
 from tocsin.domain.routing import plan, snapshot
-from tocsin.storage.oncall_repo import OverrideRepository
-from tocsin.storage.timer_store import Timer, TimerStore
+from tocsin.storage.overrides import OverrideRepository
+from tocsin.storage.timers import Timer, TimerStore
 from tocsin.storage.uow import UnitOfWork
 
 if TYPE_CHECKING:

@@ -31,7 +31,7 @@ from tocsin.domain.status_view import (
 from tocsin.domain.statuspage import COMPONENT_STATUSES, OPERATIONAL, is_public
 from tocsin.services.context import Context
 from tocsin.services.pipeline import audit_record, deny
-from tocsin.storage.status_store import StatusStore
+from tocsin.storage.status import StatusStore
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 1000

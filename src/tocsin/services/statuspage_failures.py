@@ -27,7 +27,7 @@ from tocsin.domain.effects import Effect
 from tocsin.domain.model import incident_ref
 from tocsin.domain.routing import CHAT, snapshot
 from tocsin.services.context import Context
-from tocsin.storage.status_store import FailedSync, StatusStore
+from tocsin.storage.status import FailedSync, StatusStore
 
 log = structlog.get_logger("tocsin.statuspage")
 

@@ -23,7 +23,7 @@ from tocsin.services.context import Context
 from tocsin.storage import backup_codec as codec
 from tocsin.storage.backup_codec import BATCH, BackupError, TableLayout
 from tocsin.storage.db import Database
-from tocsin.storage.repositories import AuditRepository
+from tocsin.storage.incidents import AuditRepository
 from tocsin.storage.uow import UnitOfWork
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.storage.db import BUSY_TIMEOUT_MS, Database
 from tocsin.storage.group_commit import GroupCommit, Savepoint, _Group
-from tocsin.storage.repositories import (
+from tocsin.storage.incidents import (
     AuditRepository,
     DedupRepository,
     IncidentRepository,

@@ -11,7 +11,7 @@ from tocsin.services.access import tokens as token_service
 from tocsin.services.access import users as user_service
 from tocsin.services.access.principal import SCOPES
 from tocsin.services.context import Context
-from tocsin.storage.access_repo import TokenRow, UserRow
+from tocsin.storage.access import TokenRow, UserRow
 
 
 def _when(row_time: object) -> str:

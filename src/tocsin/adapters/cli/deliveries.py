@@ -10,8 +10,8 @@ import click
 
 from tocsin.adapters.cli.common import fail, run_with_context, settings
 from tocsin.services.context import Context
-from tocsin.storage.outbox_store import DEAD, IN_FLIGHT, OPEN, PENDING, STATES, OutboxRow
-from tocsin.storage.outbox_store import OutboxStore as Store
+from tocsin.storage.outbox import DEAD, IN_FLIGHT, OPEN, PENDING, STATES, OutboxRow
+from tocsin.storage.outbox import OutboxStore as Store
 
 _STATE_CHOICES = (*STATES, "open", "all")
 _COLUMNS = ("ID", "STATE", "DESTINATION", "KIND", "INCIDENT", "TRIES", "WHEN", "LAST ERROR")

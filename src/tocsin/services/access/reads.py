@@ -15,7 +15,7 @@ from tocsin.domain.model import Incident, Severity, TimelineEntry
 from tocsin.services.access.principal import Principal, is_admin
 from tocsin.services.context import Context
 from tocsin.services.pipeline import load
-from tocsin.storage.access_repo import ReadRepository
+from tocsin.storage.access import ReadRepository
 
 MAX_PAGE = 200
 STATUS_FILTERS = ("open", "resolved", "all")

@@ -17,7 +17,7 @@ from tocsin.domain.model import Actor
 from tocsin.services.access.principal import SCOPES, Principal
 from tocsin.services.context import Context
 from tocsin.services.pipeline import audit_record
-from tocsin.storage.access_repo import TokenRepository, TokenRow
+from tocsin.storage.access import TokenRepository, TokenRow
 
 TOKEN_PREFIX = "tocsin_"  # noqa: S105 - a public marker, not a secret
 SHOWN_CHARACTERS = 12

@@ -19,7 +19,7 @@ from tocsin.services.access.principal import ADMIN, WRITE, Principal
 from tocsin.services.access.tokens import check_name
 from tocsin.services.context import Context
 from tocsin.services.pipeline import audit_record
-from tocsin.storage.access_repo import UserRepository, UserRow
+from tocsin.storage.access import UserRepository, UserRow
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024

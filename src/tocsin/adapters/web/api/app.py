@@ -27,7 +27,7 @@ from tocsin.adapters.web.dashboard.templating import render
 from tocsin.domain.commands import parse_incident_ref
 from tocsin.domain.errors import DomainError
 from tocsin.services.context import Context
-from tocsin.storage.repositories import ConcurrentUpdate
+from tocsin.storage.incidents import ConcurrentUpdate
 
 
 async def _inputs(

@@ -27,7 +27,7 @@ from tocsin.domain.errors import (
     ParseError,
     PermissionDenied,
 )
-from tocsin.storage.repositories import ConcurrentUpdate
+from tocsin.storage.incidents import ConcurrentUpdate
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 

@@ -22,7 +22,7 @@ from tocsin.domain.commands import MAX_TEXT, Command, Mention
 from tocsin.domain.errors import DomainError, ParseError
 from tocsin.domain.model import Role, Severity, Status
 from tocsin.services.access.commands import run
-from tocsin.storage.repositories import ConcurrentUpdate
+from tocsin.storage.incidents import ConcurrentUpdate
 
 Form = dict[str, str]
 

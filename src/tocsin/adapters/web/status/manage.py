@@ -35,7 +35,7 @@ from tocsin.services import status_page, visibility
 from tocsin.services.access.principal import Principal, acting_context, has_scope
 from tocsin.services.context import Context, Outcome
 from tocsin.services.pipeline import deny
-from tocsin.storage.repositories import ConcurrentUpdate
+from tocsin.storage.incidents import ConcurrentUpdate
 
 Name = Annotated[StrictStr, Field(min_length=1, max_length=status_page.MAX_NAME)]
 

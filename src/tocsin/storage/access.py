@@ -1,6 +1,6 @@
 """Storage for the web and API surface: tokens, users, and the read queries its pages need.
 
-The core repositories (:mod:`tocsin.storage.repositories`) serve the write path; the queries here
+The core repositories (:mod:`tocsin.storage.incidents`) serve the write path; the queries here
 serve the REST API and the dashboard: incidents filtered and counted for paging, timeline rows
 after a known id (the live feed), audit pages and the outbox as operators see it. Each class
 works on the connection of an open :class:`~tocsin.storage.uow.UnitOfWork`.

@@ -23,7 +23,6 @@ from tocsin.observability.metrics import Metrics
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 from tocsin.services.pipeline import load
-from tocsin.storage.chat_refs import incident_for_channel
 from tocsin.storage.incidents import ConcurrentUpdate
 
 _PROBE = "tocsinformprobe"  # a title word that is neither a severity nor a mention
@@ -119,7 +118,7 @@ async def perform(
 async def channel_incident(ctx: Context, platform: str, channel_id: str) -> int | None:
     """The incident whose channel on ``platform`` is ``channel_id``, if any."""
     async with ctx.uow(read_only=True) as uow:
-        return await incident_for_channel(uow, platform, channel_id)
+        return await uow.refs.incident_for_channel(platform, channel_id)
 
 
 async def preview(ctx: Context, actor: Actor, command: str, number: int) -> Decision:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from tocsin.domain.audit import GENESIS_HASH, AuditEntry, verify
 from tocsin.services.context import Context
-from tocsin.storage import tables as t
 
 BATCH = 1000
 
@@ -15,11 +12,7 @@ async def check_audit(ctx: Context) -> tuple[str | None, int]:
     """Return (the first problem or None, how many entries were read). Streams in batches."""
     prev_hash, next_seq, count = GENESIS_HASH, 1, 0
     async with ctx.uow(read_only=True) as uow:
-        head = (
-            await uow.connection.execute(
-                sa.select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1)
-            )
-        ).one()
+        head_seq, head_hash = await uow.audit.head()
         batch: list[AuditEntry] = []
         async for entry in uow.audit.entries(batch=BATCH):
             batch.append(entry)
@@ -35,9 +28,9 @@ async def check_audit(ctx: Context) -> tuple[str | None, int]:
             return broken.problem, count + len(batch)
         if batch:
             count, prev_hash, next_seq = count + len(batch), batch[-1].hash, batch[-1].seq + 1
-    if next_seq - 1 != head.seq or prev_hash != head.hash:
+    if next_seq - 1 != head_seq or prev_hash != head_hash:
         return (
-            f"the log ends at entry {next_seq - 1} but the chain head records entry {head.seq} "
+            f"the log ends at entry {next_seq - 1} but the chain head records entry {head_seq} "
             "(entries removed from the end?)",
             count,
         )

@@ -42,8 +42,7 @@ from tocsin.domain.paging import (
 )
 from tocsin.domain.policy import Escalation, Policy
 from tocsin.domain.routing import plan, snapshot
-from tocsin.storage.overrides import OverrideRepository
-from tocsin.storage.timers import Timer, TimerStore
+from tocsin.storage.timers import Timer
 from tocsin.storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -67,7 +66,7 @@ async def schedule_incident_timers(
     previous_severity: Severity | None = None,
 ) -> None:
     """Arm or cancel the incident's escalation, reminder, nag and metric timers for ``entries``."""
-    store = TimerStore(uow.connection)
+    store = uow.timers
     for op in plan_timers(incident, entries, policy, now, previous_severity=previous_severity):
         if op.due is None:
             await store.cancel(op.key)
@@ -142,9 +141,7 @@ class Paging:
 
     async def _targets(self, tx: TimerContext, level: Sequence[str]) -> list[str]:
         names = schedules_of(level, self.config.policy)
-        overrides = await OverrideRepository(tx.uow.connection).between(
-            names, tx.now, tx.now + timedelta(seconds=1)
-        )
+        overrides = await tx.uow.overrides.between(names, tx.now, tx.now + timedelta(seconds=1))
         return level_targets(self.config.policy, level, overrides, tx.now)
 
     async def _record(

@@ -69,7 +69,7 @@ def _user(row: Any) -> UserRow:
     )
 
 
-class TokenRepository:
+class TokenStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
@@ -118,7 +118,7 @@ class TokenRepository:
         )
 
 
-class UserRepository:
+class UserStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
@@ -155,7 +155,7 @@ class UserRepository:
         )
 
 
-class ReadRepository:
+class ReadStore:
     """Queries for lists and feeds; they change nothing."""
 
     def __init__(self, conn: AsyncConnection) -> None:

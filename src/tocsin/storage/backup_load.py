@@ -23,7 +23,6 @@ from tocsin.services.context import Context
 from tocsin.storage import backup_codec as codec
 from tocsin.storage.backup_codec import BATCH, BackupError, TableLayout
 from tocsin.storage.db import Database
-from tocsin.storage.incidents import AuditRepository
 from tocsin.storage.uow import UnitOfWork
 
 
@@ -33,7 +32,6 @@ class _InTransaction(UnitOfWork):
     def __init__(self, db: Database, conn: AsyncConnection) -> None:
         super().__init__(db, read_only=True)
         self._open = conn
-        self.audit = AuditRepository(conn)
 
     @property
     def connection(self) -> AsyncConnection:

@@ -11,7 +11,6 @@ import click
 from tocsin.adapters.cli.common import fail, run_with_context, settings
 from tocsin.services.context import Context
 from tocsin.storage.outbox import DEAD, IN_FLIGHT, OPEN, PENDING, STATES, OutboxRow
-from tocsin.storage.outbox import OutboxStore as Store
 
 _STATE_CHOICES = (*STATES, "open", "all")
 _COLUMNS = ("ID", "STATE", "DESTINATION", "KIND", "INCIDENT", "TRIES", "WHEN", "LAST ERROR")
@@ -72,7 +71,7 @@ def list_deliveries(state: str, limit: int, as_json: bool) -> None:
 
     async def work(ctx: Context) -> list[OutboxRow]:
         async with ctx.uow(read_only=True) as uow:
-            return await Store(uow.connection).rows(_states(state), limit)
+            return await uow.outbox.rows(_states(state), limit)
 
     rows = run_with_context(work)
     if as_json:
@@ -93,7 +92,7 @@ def retry(ids: tuple[int, ...], all_dead: bool) -> None:
 
     async def work(ctx: Context) -> tuple[int, list[str]]:
         async with ctx.uow() as uow:
-            store = Store(uow.connection)
+            store = uow.outbox
             problems = []
             for row_id in ids:
                 row = await store.get(row_id)

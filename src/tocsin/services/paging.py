@@ -43,13 +43,13 @@ from tocsin.domain.paging import (
 from tocsin.domain.policy import Escalation, Policy
 from tocsin.domain.routing import plan, snapshot
 from tocsin.storage.timers import Timer
-from tocsin.storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from tocsin.config import Settings
     from tocsin.delivery.timers import TimerContext, TimerHandlers
     from tocsin.observability.metrics import Metrics
-    from tocsin.services.context import Context
+    from tocsin.services.ports import UnitOfWork
+from tocsin.services.context import Context
 
 log = structlog.get_logger("tocsin.paging")
 

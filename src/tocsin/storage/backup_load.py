@@ -10,7 +10,6 @@ restored ids. Used by :func:`tocsin.storage.backup.restore`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +41,6 @@ class _InTransaction(UnitOfWork):
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
-
-
-@dataclass
-class _PinnedContext(Context):
-    unit: UnitOfWork | None = field(default=None)
-
-    def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        assert self.unit is not None
-        return self.unit
 
 
 class _Loader:
@@ -161,7 +151,8 @@ async def load_checked(db: Database, path: Path) -> tuple[dict[str, int], int]:
             for table in reversed(layout.values()):
                 await conn.execute(sa.delete(table.clause()))
             counts = await _load(conn, layout, path)
-            ctx = _PinnedContext(db=db, policy=default_policy(), unit=_InTransaction(db, conn))
+            unit = _InTransaction(db, conn)
+            ctx = Context(db=db, policy=default_policy(), units=lambda *, read_only=False: unit)
             problem, entries = await check_audit(ctx)
             if problem is not None:
                 raise BackupError(

@@ -215,3 +215,39 @@ async def test_the_audit_chain_the_commands_write_verifies(svc: tuple[Context, F
     with pytest.raises(PermissionDenied):
         await run(ctx, EVE, "severity INC-1 P1")
     assert await check_audit(ctx) == (None, 3)
+
+
+async def test_roles_decide_who_may_change_the_incident(svc: tuple[Context, FakeData]) -> None:
+    """The commander names a deputy; the deputy may then post an update but not resolve, and
+    the refusal names who may."""
+    ctx, data = svc
+    await run(ctx, ALICE, 'declare "Checkout is down" P2')
+    with pytest.raises(PermissionDenied):
+        await run(ctx, EVE, "update INC-1 payments failing")
+    await run(ctx, ALICE, "role INC-1 deputy <@U0EVE|eve>")
+    await run(ctx, EVE, "update INC-1 payments failing")
+    assert data.timeline[-1][1].kind is EntryKind.UPDATE
+    with pytest.raises(PermissionDenied, match="commander"):
+        await run(ctx, EVE, "resolve INC-1 fixed")
+    decisions = [(a.record.command, a.record.decision) for a in data.audit]
+    assert decisions[-4:] == [
+        ("update", "denied"),
+        ("role", "allowed"),
+        ("update", "allowed"),
+        ("resolve", "denied"),
+    ]
+    assert data.incidents[1].status is not Status.RESOLVED
+
+
+async def test_reopening_pages_again(svc: tuple[Context, FakeData]) -> None:
+    """A resolved P1 reopened by its commander triggers PagerDuty again and re-arms the
+    escalation."""
+    ctx, data = svc
+    await run(ctx, ALICE, 'declare "Checkout is down" P1')
+    await run(ctx, ALICE, "resolve INC-1 rolled back")
+    queued = len(data.effects())
+    await run(ctx, ALICE, "reopen INC-1")
+    assert data.incidents[1].status is not Status.RESOLVED
+    assert ("pagerduty", "trigger") in kinds(data, queued)
+    escalation = [t for t in data.timers.values() if t.kind == "escalation"]
+    assert [t.state for t in escalation] == ["pending"]

@@ -8,26 +8,26 @@ time. ``scripts/gen_config_docs.py`` generates ``docs/configuration.md`` from it
 
 from __future__ import annotations
 
-import math
-import os
-import secrets
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
+    BeforeValidator,
     Field,
+    FilePath,
     SecretStr,
+    StringConstraints,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tocsin.config_errors import describe
 
 ENV_PREFIX = "TOCSIN_"
 MIN_SECRET_KEY_LENGTH = 32
@@ -41,12 +41,6 @@ _URL_FIELDS = (
     "statuspage_api_url",
     "pagerduty_api_url",
 )
-_CHOICES = {
-    "env": ("development", "production"),
-    "log_level": ("debug", "info", "warning", "error"),
-    "log_format": ("json", "console"),
-    "discord_incident_space": ("channel", "thread"),
-}
 _ENV_OVERRIDE: ContextVar[Mapping[str, str] | None] = ContextVar("tocsin_env", default=None)
 
 
@@ -57,6 +51,25 @@ class ConfigError(Exception):
         self.variable = variable
         self.problem = problem
         super().__init__(f"{variable}: {problem}")
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+Lower = BeforeValidator(_lower)
+"""Choices (``Literal`` settings) are read case-insensitively: ``INFO`` is ``info``."""
+Port = Annotated[int, Field(ge=1, le=65535)]
+DiscordId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[0-9]+$"),
+    Field(json_schema_extra={"means": "a Discord id made of digits"}),
+]
+HexKey = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{64}$"),
+    Field(json_schema_extra={"means": "64 hexadecimal characters"}),
+]
 
 
 def env_name(field_name: str) -> str:
@@ -131,7 +144,7 @@ class Settings(BaseSettings):
         use_attribute_docstrings=True,
     )
 
-    env: Literal["development", "production"] = "development"
+    env: Annotated[Literal["development", "production"], Lower] = "development"
     """`development` or `production`. Production requires TOCSIN_SECRET_KEY."""
     database_url: str = "sqlite:///./data/tocsin.db"
     """`sqlite:///path` or `postgresql://user:pw@host/db` (tocsin picks the async driver;
@@ -140,17 +153,17 @@ class Settings(BaseSettings):
     """Optional Redis (`redis://host:6379/0`): shared cache and rate limiter for replicas."""
     host: str = "127.0.0.1"
     """Address the HTTP listener binds to."""
-    port: int = 8080
+    port: Port = 8080
     """Port of the HTTP listener."""
-    metrics_port: int | None = None
+    metrics_port: Port | None = None
     """When set, `/metrics` is served only on this port."""
     public_url: str = "http://127.0.0.1:8080"
     """Base of the links tocsin posts (a trailing slash is dropped)."""
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Annotated[Literal["debug", "info", "warning", "error"], Lower] = "info"
     """`debug`, `info`, `warning` or `error`."""
-    log_format: Literal["json", "console"] = "json"
+    log_format: Annotated[Literal["json", "console"], Lower] = "json"
     """`json` (one JSON object per line on stdout) or `console` for humans."""
-    policy_file: Path | None = None
+    policy_file: FilePath | None = None
     """TOML policy: severities, routing, roles, permissions, components, schedules.
     Unset means the built-in defaults."""
     secret_key: SecretStr | None = None
@@ -158,9 +171,9 @@ class Settings(BaseSettings):
     run; in production it is required (at least 32 random characters)."""
     data_dir: Path = Path("./data")
     """Directory for local state such as the generated development secret key."""
-    shutdown_timeout: float = 10.0
+    shutdown_timeout: float = Field(default=10.0, gt=0, allow_inf_nan=False)
     """Seconds to finish in-flight requests and worker jobs after SIGTERM before stopping."""
-    drain_seconds: float = 0.0
+    drain_seconds: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     """Seconds to keep serving after SIGTERM while `/ready` answers 503, so a load balancer
     stops sending traffic first (5 is a good start behind one; 0 skips the wait)."""
     slack_signing_secret: SecretStr | None = None
@@ -176,22 +189,22 @@ class Settings(BaseSettings):
     slack_archive_after_hours: float = Field(default=24.0, gt=0)
     """Hours after an incident is resolved before its Slack channel is archived (a reopen in
     between keeps it open)."""
-    discord_public_key: str | None = None
+    discord_public_key: HexKey | None = None
     """Discord application public key (64 hexadecimal characters)."""
     discord_bot_token: SecretStr | None = None
     """Discord bot token."""
-    discord_application_id: str | None = None
+    discord_application_id: DiscordId | None = None
     """Discord application id."""
-    discord_guild_id: str | None = None
+    discord_guild_id: DiscordId | None = None
     """Discord server (guild) id to register the commands in."""
     discord_announce_channel: str | None = None
     """Discord channel id where declarations are announced."""
     discord_api_url: str = "https://discord.com/api/v10"
     """Discord REST API base URL."""
-    discord_incident_space: Literal["channel", "thread"] = "channel"
+    discord_incident_space: Annotated[Literal["channel", "thread"], Lower] = "channel"
     """Where an incident lives in Discord: its own text channel (`channel`) or a public thread
     in the announce channel (`thread`)."""
-    discord_category_id: str | None = None
+    discord_category_id: DiscordId | None = None
     """Discord category id under which incident channels are created (optional)."""
     discord_archive_after_hours: float = Field(default=24.0, gt=0)
     """Hours after an incident is resolved before its Discord channel is locked or its thread
@@ -238,41 +251,6 @@ class Settings(BaseSettings):
             env_settings = _MappingSource(settings_cls, override)
         return init_settings, env_settings, dotenv_settings, file_secret_settings
 
-    @field_validator(*_CHOICES, mode="before")
-    @classmethod
-    def _check_choice(cls, value: object, info: ValidationInfo) -> str:
-        choices = _CHOICES[str(info.field_name)]
-        text = str(value).strip().lower()
-        if text not in choices:
-            raise ValueError(f"must be one of {_or(choices)} (got {value!r})")
-        return text
-
-    @field_validator("port", "metrics_port", mode="before")
-    @classmethod
-    def _check_port(cls, value: object) -> int | None:
-        if value is None:
-            return None
-        try:
-            port = int(str(value).strip())
-        except ValueError:
-            port = 0
-        if not 1 <= port <= 65535:
-            raise ValueError(f"must be an integer from 1 to 65535 (got {value!r})")
-        return port
-
-    @field_validator("shutdown_timeout", "drain_seconds", mode="before")
-    @classmethod
-    def _check_seconds(cls, value: object, info: ValidationInfo) -> float:
-        try:
-            seconds = float(str(value).strip())
-        except ValueError:
-            seconds = -1.0
-        positive = info.field_name == "shutdown_timeout"
-        if not math.isfinite(seconds) or seconds < 0 or (positive and seconds == 0):
-            word = "greater than 0" if positive else "0 or more"
-            raise ValueError(f"must be a number of seconds, {word} (got {value!r})")
-        return seconds
-
     @field_validator("database_url", mode="before")
     @classmethod
     def _check_database_url(cls, value: object) -> str:
@@ -299,35 +277,6 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
-
-    @field_validator("discord_public_key", mode="before")
-    @classmethod
-    def _check_public_key(cls, value: object) -> str | None:
-        if value is None:
-            return None
-        text = str(value).strip()
-        if len(text) != 64 or any(c not in "0123456789abcdefABCDEF" for c in text):
-            raise ValueError(f"must be 64 hexadecimal characters (got {text!r})")
-        return text.lower()
-
-    @field_validator(
-        "discord_application_id", "discord_guild_id", "discord_category_id", mode="before"
-    )
-    @classmethod
-    def _check_snowflake(cls, value: object) -> str | None:
-        if value is None:
-            return None
-        text = str(value).strip()
-        if not text.isdigit() or not text.isascii():
-            raise ValueError(f"must be a Discord id made of digits (got {text!r})")
-        return text
-
-    @field_validator("policy_file", mode="after")
-    @classmethod
-    def _check_policy_file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"no such file: {str(value)!r}")
-        return value
 
     @model_validator(mode="after")
     def _check_together(self) -> Settings:
@@ -400,17 +349,6 @@ def _secret_key_problem(key: SecretStr | None) -> str | None:
     return None
 
 
-def _describe(error: Any, secret: bool) -> str:
-    """Turn one pydantic error into plain English, never echoing a secret."""
-    cause = error.get("ctx", {}).get("error")
-    if error["type"] == "value_error" and cause is not None:
-        return str(cause)
-    if error["type"] in {"missing", "extra_forbidden"}:
-        return str(error["msg"]).lower()
-    shown = "" if secret else f" (got {error.get('input')!r})"
-    return f"{str(error['msg']).lower()}{shown}"
-
-
 def _config_error(exc: ValidationError) -> ConfigError:
     errors = exc.errors()
     first = errors[0]
@@ -418,7 +356,7 @@ def _config_error(exc: ValidationError) -> ConfigError:
     field = Settings.model_fields.get(name)
     secret = field is not None and "SecretStr" in str(field.annotation)
     variable = env_name(name) if name else "configuration"
-    problem = _describe(first, secret)
+    problem = describe(first, field, secret=secret)
     others = sorted({env_name(str(e["loc"][0])) for e in errors[1:] if e["loc"]} - {variable})
     if others:
         problem += f"; also check {', '.join(others)}"
@@ -437,47 +375,3 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | None = "
         raise _config_error(exc) from None
     finally:
         _ENV_OVERRIDE.reset(token)
-
-
-def secret_key(settings: Settings) -> str:
-    """The key that signs sessions.
-
-    The setting when given (always, in production). In development without one, a key is
-    generated once, stored in ``{data_dir}/secret_key`` (mode 0600) and reused afterwards.
-    """
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value()
-    if settings.env == "production":  # pragma: no cover - the validator already refused this
-        raise ConfigError(env_name("secret_key"), "is required when TOCSIN_ENV=production")
-    path = settings.data_dir / "secret_key"
-    try:
-        return _read_or_create_key(path)
-    except OSError as exc:
-        problem = f"cannot store the generated secret key in {str(path)!r}: {exc.strerror or exc}"
-        raise ConfigError(env_name("data_dir"), problem) from None
-
-
-def _read_or_create_key(path: Path) -> str:
-    if path.is_file():
-        stored = path.read_text(encoding="utf-8").strip()
-        if stored:
-            return stored
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # created 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(key + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)  # atomic and refuses to overwrite: a concurrent start-up wins once
-        except FileExistsError:
-            stored = path.read_text(encoding="utf-8").strip()
-            if stored:
-                return stored
-            os.replace(tmp, path)  # an empty file left by a crash: replace it
-        return key
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

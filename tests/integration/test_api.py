@@ -151,6 +151,22 @@ async def test_authentication_problems(ctx: Context, client: httpx.AsyncClient) 
     assert_problem(await client.get("/api/v1/me", headers=auth), 401)
 
 
+async def test_declare_values_are_refused_by_field(ctx: Context, client: httpx.AsyncClient) -> None:
+    """A blank title and an unknown severity are one 422 problem naming both fields, with the
+    sentences every surface uses, and nothing is declared; no severity means the default."""
+    auth = await bearer(ctx, "w", "write")
+    bad = await client.post(
+        "/api/v1/incidents", json={"title": "  ", "severity": "P9"}, headers=auth
+    )
+    assert assert_problem(bad, 422)["errors"] == [
+        {"field": "title", "message": "Give the incident a title, for example: Checkout is down."},
+        {"field": "severity", "message": "Choose a severity from P1 (critical) to P4 (low)."},
+    ]
+    assert (await client.get("/api/v1/incidents", headers=auth)).json()["total"] == 0
+    made = await client.post("/api/v1/incidents", json={"title": "Defaulted"}, headers=auth)
+    assert made.json()["incident"]["severity"] == ctx.policy.default_severity.value
+
+
 async def test_request_problems(ctx: Context, client: httpx.AsyncClient) -> None:
     """Malformed JSON is 400, wrong types 422 with the field named, an unknown incident 404, a
     state conflict 409, an unknown route 404 and a wrong method 405, all as problem details."""

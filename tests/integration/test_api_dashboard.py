@@ -218,12 +218,17 @@ async def test_someone_else_is_refused_commander_actions(ctx: Context, users: No
 
 
 async def test_invalid_form_values_are_explained(client: httpx.AsyncClient) -> None:
-    """A blank title re-shows the declare form with a message (422); an unknown severity or
-    command on the incident page comes back as a message, not an error page."""
+    """A blank title or an unknown severity re-shows the declare form with the validator's
+    messages (422) and declares nothing; an unknown severity or command on the incident page
+    comes back as a message, not an error page."""
     await sign_in(client, "alice")
-    blank = await declare(client, "   ")
+    blank = await declare(client, "   ", severity="P9")
     assert blank.status_code == 422
-    assert "fill in the title" in blank.text
+    assert "Give the incident a title" in blank.text
+    assert "Choose a severity from P1 (critical) to P4 (low)." in blank.text
+    unknown = await declare(client, "Real one", severity="P9")
+    assert unknown.status_code == 422
+    assert "Choose a severity" in unknown.text
     await declare(client, "Real one")
     token = await csrf_of(client, "/incidents/1")
     await client.post("/incidents/1/severity", data={"csrf": token, "severity": "P9"})

@@ -143,10 +143,12 @@ async def test_declare_form_declares_once(client: DiscordClient) -> None:
 
 
 async def test_declare_form_with_problems_says_what(client: DiscordClient) -> None:
-    """An empty title is refused privately with the reason, and nothing is declared."""
-    answer = await client.submit(declare_submission("   "))
+    """An empty title and an unknown severity are refused privately with both reasons, and
+    nothing is declared."""
+    answer = await client.submit(declare_submission("   ", severity="P9"))
     assert is_private(answer)
     assert "Give the incident a title" in content(answer)
+    assert "Choose a severity from P1 (critical) to P4 (low)." in content(answer)
     assert await client.rows(t.incidents) == []
 
 

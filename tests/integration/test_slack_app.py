@@ -265,12 +265,18 @@ def declare_submission(
 async def test_declare_modal_errors_inline_then_declares_once(
     client: SlackClient, fixtures_dir: Path
 ) -> None:
-    """An empty title comes back as response_action errors; a good submission declares; the
-    same submission again (a double click) creates nothing more."""
-    bad = declare_submission(fixtures_dir, {"title": {"value": ""}})
+    """An empty title and an unknown severity come back as response_action errors under their
+    fields, declaring nothing; a good submission declares; the same submission again (a double
+    click) creates nothing more."""
+    unknown = {"selected_option": {"value": "P9"}}
+    bad = declare_submission(fixtures_dir, {"title": {"value": ""}, "severity": unknown})
     body = (await client.interact(bad)).json()
     assert body["response_action"] == "errors"
-    assert set(body["errors"]) == {"title", "severity"}
+    assert body["errors"] == {
+        "title": "Give the incident a title, for example: Checkout is down.",
+        "severity": "Choose a severity from P1 (critical) to P4 (low).",
+    }
+    assert await client.rows(t.incidents) == []
     good = declare_submission(
         fixtures_dir,
         {

@@ -28,7 +28,7 @@ from tocsin.delivery.worker import MappingRefs
 from tocsin.domain.commands import Command
 from tocsin.domain.model import Actor, Severity
 from tocsin.domain.policy import Component, default_policy
-from tocsin.services import statuspage_failures, visibility
+from tocsin.services import statuspage_sync_failures, visibility
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 from tocsin.storage.outbox import OutboxStore
@@ -304,7 +304,7 @@ async def test_failed_sync_shows_in_health_and_the_channel(
     and one message per chat platform is queued for the incident channel, once."""
     c = _context(ctx, "statuspage", "slack")
     fake.api_key = "rotated"
-    check = statuspage_failures.failure_check(c)
+    check = statuspage_sync_failures.failure_check(c)
     assert await check() is None
     await execute(c, ALICE, Command("declare", text="API down", severity=Severity.P1))
 
@@ -318,8 +318,8 @@ async def test_failed_sync_shows_in_health_and_the_channel(
     assert problem is not None
     assert "1 Statuspage update failed" in problem
     assert "tocsin deliveries retry" in problem
-    assert await statuspage_failures.notify_failures(c) == 1
-    assert await statuspage_failures.notify_failures(c) == 0
+    assert await statuspage_sync_failures.notify_failures(c) == 1
+    assert await statuspage_sync_failures.notify_failures(c) == 0
     async with c.uow(read_only=True) as uow:
         rows = await OutboxStore(uow.connection).rows(("pending",))
     (notice,) = [r for r in rows if r.payload.get("event") == "statuspage_failed"]

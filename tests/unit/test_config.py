@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tocsin.config import ConfigError, Settings, load_settings, secret_key
+from tocsin.config import ConfigError, Settings, load_settings
+from tocsin.secret_key import secret_key
 
 GOOD_KEY = "n7Qb2Zr9Lw4Xk1Vp8Ty3Hs6Jd0Fg5Mc_aE"  # 35 characters, not a placeholder
 
@@ -98,6 +99,20 @@ def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
     assert settings.port == 7001
 
 
+def test_choices_and_ids_are_read_loosely() -> None:
+    """Choices ignore case and spaces, a Discord key is lower-cased, ports and ids are trimmed."""
+    settings = load(
+        TOCSIN_LOG_LEVEL=" INFO ",
+        TOCSIN_ENV="Development",
+        TOCSIN_DISCORD_PUBLIC_KEY=" " + "AB" * 32,
+        TOCSIN_DISCORD_GUILD_ID=" 123 ",
+        TOCSIN_PORT=" 9000 ",
+    )
+    assert (settings.log_level, settings.env) == ("info", "development")
+    assert settings.discord_public_key == "ab" * 32
+    assert (settings.discord_guild_id, settings.port) == ("123", 9000)
+
+
 def test_missing_dotenv_file_is_fine(tmp_path: Path) -> None:
     """A .env path that does not exist is simply not read."""
     assert load_settings({}, env_file=str(tmp_path / "absent.env")).port == 8080
@@ -122,6 +137,13 @@ def test_missing_dotenv_file_is_fine(tmp_path: Path) -> None:
         ({"TOCSIN_SHUTDOWN_TIMEOUT": "-1"}, "TOCSIN_SHUTDOWN_TIMEOUT", "greater than 0"),
         ({"TOCSIN_SHUTDOWN_TIMEOUT": "0"}, "TOCSIN_SHUTDOWN_TIMEOUT", "greater than 0"),
         ({"TOCSIN_DRAIN_SECONDS": "soon"}, "TOCSIN_DRAIN_SECONDS", "0 or more"),
+        ({"TOCSIN_SHUTDOWN_TIMEOUT": "nan"}, "TOCSIN_SHUTDOWN_TIMEOUT", "greater than 0"),
+        (
+            {"TOCSIN_DELIVERY_MAX_ATTEMPTS": "0"},
+            "TOCSIN_DELIVERY_MAX_ATTEMPTS",
+            "must be an integer greater than 0 (got '0')",
+        ),
+        ({"TOCSIN_COMMANDER_NAG_MINUTES": "-1"}, "TOCSIN_COMMANDER_NAG_MINUTES", "0 or more"),
         ({"TOCSIN_POLICY_FILE": "/no/such/policy.toml"}, "TOCSIN_POLICY_FILE", "no such file"),
         ({"TOCSIN_DISCORD_PUBLIC_KEY": "xyz"}, "TOCSIN_DISCORD_PUBLIC_KEY", "64 hexadecimal"),
         ({"TOCSIN_DISCORD_GUILD_ID": "abc"}, "TOCSIN_DISCORD_GUILD_ID", "digits"),

@@ -357,7 +357,7 @@ CASES: list[tuple[str, str]] = [
     (
         "anounce = true",
         "anounce: unknown key (expected admins, severity, permissions, schedule, "
-        "escalation, component or default_severity)",
+        "escalation, component, default_severity or alert_route)",
     ),
     ('default_severity = "P0"', 'default_severity: expected P1, P2, P3 or P4, got "P0"'),
     (

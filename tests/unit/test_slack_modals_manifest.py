@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 from tocsin.adapters.slack.manifest import build_manifest, render
 from tocsin.adapters.slack.modals import (
-    Declared,
     declare_view,
     read_declare,
     read_update,
@@ -22,6 +21,7 @@ from tocsin.adapters.slack.modals import (
 from tocsin.chat.messages import DeclareForm
 from tocsin.domain.commands import Mention
 from tocsin.domain.model import Severity
+from tocsin.domain.validation import Declaration
 
 
 def submitted(view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -50,10 +50,17 @@ def test_declare_view_is_prefilled_from_what_was_typed() -> None:
 
 
 def test_declare_submission_is_read_or_refused_field_by_field() -> None:
-    """Missing title and severity come back as errors under their fields; good input is read."""
+    """A missing title and an unknown severity come back as errors under their fields; a
+    missing severity is no error (the policy's default applies); good input is read."""
     view = declare_view(DeclareForm(), Severity.P3)
-    errors = read_declare(submitted(view, {"title": {"value": "  "}, "severity": {}}))
-    assert set(errors) == {"title", "severity"}  # type: ignore[arg-type]
+    unknown = {"selected_option": {"value": "P9"}}
+    errors = read_declare(submitted(view, {"title": {"value": "  "}, "severity": unknown}))
+    assert errors == {
+        "title": "Give the incident a title, for example: Checkout is down.",
+        "severity": "Choose a severity from P1 (critical) to P4 (low).",
+    }
+    missing = read_declare(submitted(view, {"title": {"value": "x"}, "severity": {}}))
+    assert missing == Declaration("x", None)
     good = read_declare(
         submitted(
             view,
@@ -65,7 +72,7 @@ def test_declare_submission_is_read_or_refused_field_by_field() -> None:
             },
         )
     )
-    assert good == Declared("Checkout is down", Severity.P1, "EU only", Mention("UBOB"))
+    assert good == Declaration("Checkout is down", Severity.P1, "EU only", Mention("UBOB"))
 
 
 def test_update_submission_needs_text_and_its_incident() -> None:

@@ -75,7 +75,7 @@ async def _run(ctx: Context, incoming: Incoming, style: Style) -> Reply:
     except ParseError as exc:
         form = declare_form(incoming.text)
         if form is not None and incoming.can_open_form:
-            return Reply(Message("Opening the declare form…"), form=form, command="declare")
+            return Reply(Message(texts.OPENING_DECLARE_FORM), form=form, command="declare")
         return Reply(texts.problem(exc, style, prefix=incoming.prefix), outcome="error")
     if command.name == "help":
         message = texts.help_message(style, prefix=incoming.prefix, topic=command.topic)

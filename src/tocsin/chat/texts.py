@@ -1,4 +1,4 @@
-"""Every message tocsin shows in chat, built once for all platforms.
+"""Every message tocsin shows in chat, built once for all platforms: replies, errors, form labels.
 
 Builders take the neutral incident snapshot that routing puts in effect payloads
 (:func:`tocsin.domain.routing.snapshot`) and a :class:`~tocsin.chat.messages.Style` for the
@@ -86,7 +86,7 @@ def announcement(
     buttons: tuple[Button, ...] = ()
     value = str(snap.get("number", ""))
     if snap.get("status") != "resolved":
-        question = f"Resolve {snap.get('ref', 'this incident')}? Everyone following it is told."
+        question = confirm_question("Resolve", str(snap.get("ref", "this incident")))
         buttons = (
             Button(JOIN, "Join", value, "primary"),
             Button(ACK, "Acknowledge", value),
@@ -197,6 +197,76 @@ def pinned_note(text: str, author: str = "") -> str:
     """Timeline text for a pinned (or 📌) message, stored plain so it reads well everywhere."""
     body = text.strip() or "(a message without text)"
     return f"📌 {body}" + (f" (message by {author})" if author else "")
+
+
+# --- forms and short replies: the words here, the layout in each platform's adapter ----------
+DECLARE_FORM = "Declare an incident"
+DECLARE_SUBMIT = "Declare"
+CANCEL = "Cancel"
+TITLE_LABEL = "Title"
+TITLE_HINT = "What is broken, in a few words."
+TITLE_EXAMPLE = "Checkout is down"
+SEVERITY_LABEL = "Severity"
+DESCRIPTION_LABEL = "Description"
+COMMANDER_LABEL = "Commander"
+COMMANDER_HINT = "Leave it empty to lead the incident yourself."
+UPDATE_PROMPT = "What is the latest?"
+UPDATE_HINT = "Posted to the incident channel, the announcement and the status page."
+UPDATE_SUBMIT = "Post update"
+WRITE_UPDATE_FIRST = "Write the update first."
+OPENING_DECLARE_FORM = "Opening the declare form…"
+ALREADY_HANDLED = "That was already handled."
+REQUEST_ALREADY_HANDLED = "That request was already handled."
+FORM_NOT_OURS = "That form does not belong to tocsin."
+BUTTON_NOT_OURS = "That button does not belong to tocsin."
+FORM_LOST_INCIDENT = "This form lost track of its incident; open it again from the message."
+BUTTON_LOST_INCIDENT = "That button lost track of its incident; use /incident instead."
+BUTTON_TOO_OLD = "That button is from an older tocsin; use /incident instead."
+NOTHING_CHANGED = "Nothing changed."
+ARE_YOU_SURE = "Are you sure?"
+POSTMORTEM = "Post-mortem"
+FORM_TOO_LATE = "⚠️ That took too long to open the form. Please try again."
+
+
+def confirm_question(verb: str, ref: str) -> str:
+    """What a button that tells everyone asks first: ``Resolve INC-3? Everyone ...``."""
+    return f"{verb} {ref}? Everyone following it is told."
+
+
+def update_form_title(ref: str) -> str:
+    """The title of the "post update" form (each platform cuts it to its limit)."""
+    return f"Update {ref}"
+
+
+def severity_option(severity: str) -> str:
+    """A severity as a choice in a form: ``P1 · critical``."""
+    return f"{severity} · {SEVERITY_WORD.get(severity, '')}"
+
+
+def unknown_command(name: str) -> str:
+    return f"I don't know the command {name!r}. Try /incident help."
+
+
+def not_configured(platform: str) -> str:
+    """Why a form could not open: the platform has no bot token."""
+    return f"{platform} is not configured with a bot token"
+
+
+def declare_refused(problems: list[str]) -> str:
+    """A declare form whose values were refused: every problem, and that nothing happened."""
+    return "⚠️ " + " ".join(problems) + " Nothing was declared; please try again."
+
+
+def declare_form_failed(style: Style) -> str:
+    """The declare form did not open: how to declare by typing instead."""
+    usage = style.code(style.escape("/incident declare <title> [P1..P4] [@commander]"))
+    return f"⚠️ I could not open the declare form just now. Type {usage} instead."
+
+
+def update_form_failed(problem: str, ref: str, style: Style) -> str:
+    """The update form did not open (``problem`` says why): how to post by typing instead."""
+    usage = style.code(style.escape(f"/incident update {ref} <text>"))
+    return f"⚠️ I could not open the update form ({style.escape(problem)}). Use {usage}"
 
 
 # --- paging and reminders (outbox kinds ``page_dm`` and ``remind``, see docs/oncall.md) -------

@@ -5,7 +5,8 @@ DomainError
 ├── InvalidTransition   the incident cannot do that in its current state
 ├── PermissionDenied    the actor may not run that command
 ├── NotFound            no such incident (or item)
-└── PolicyError         the policy file is wrong (one problem per line)
+├── PolicyError         the policy file is wrong (one problem per line)
+└── AlertPayloadError   an alert webhook body is not in the expected shape (names the field)
 """
 
 from __future__ import annotations
@@ -45,3 +46,12 @@ class PolicyError(DomainError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class AlertPayloadError(DomainError):
+    """An alert body is malformed; ``field`` is the path of the bad part (``alerts[3].labels``)
+    and the message reads ``<field>: <what is wrong>``."""
+
+    def __init__(self, field: str, what: str) -> None:
+        super().__init__(f"{field}: {what}" if field else what)
+        self.field = field

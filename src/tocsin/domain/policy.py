@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from tocsin.domain.alerts.routes import AlertRouter
 from tocsin.domain.model import Actor, Platform, Severity
 from tocsin.domain.permissions import (
     COMMANDS,
@@ -114,6 +115,7 @@ class Policy:
     escalations: tuple[Escalation, ...] = ()
     components: tuple[Component, ...] = ()
     default_severity: Severity = Severity.P3
+    alert_routes: AlertRouter = field(default_factory=AlertRouter)
 
     def rule(self, severity: Severity) -> SeverityRule:
         return self.severities[severity]

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tocsin.domain.alerts.routes import parse_alert_routes
 from tocsin.domain.errors import PolicyError
 from tocsin.domain.model import Severity
 from tocsin.domain.permissions import (
@@ -81,6 +82,7 @@ def parse_policy(data: Mapping[str, Any], source: str = "<policy>") -> Policy:
         if rule.escalation is not None and rule.escalation not in names:
             what = f'unknown escalation "{rule.escalation}" (known: {", ".join(names)})'
             check.add(f"severity.{severity}.escalation", what)
+    alert_routes = parse_alert_routes(check, data, names)
     components = _parse_components(check, data)
     wanted = "P1, P2, P3 or P4"
     default_severity = check.get(data, "default_severity", "", "P3", _is_severity, wanted)
@@ -94,12 +96,13 @@ def parse_policy(data: Mapping[str, Any], source: str = "<policy>") -> Policy:
         tuple(escalations),
         tuple(components),
         Severity(default_severity),
+        alert_routes,
     )
 
 
 # --- reading and checking ----------------------------------------------------------------------
 _TOP_KEYS = ("admins", "severity", "permissions", "schedule", "escalation", "component",
-             "default_severity")  # fmt: skip
+             "default_severity", "alert_route")  # fmt: skip
 _RULE_KEYS = ("announce", "page", "escalation", "statuspage", "update_reminder_minutes",
               "component_status", "slack_channel", "discord_channel")  # fmt: skip
 _SCHEDULE_KEYS = ("name", "timezone", "rotation", "hours", "handoff", "members")

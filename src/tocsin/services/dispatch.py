@@ -9,23 +9,25 @@ from tocsin.domain.errors import ParseError, PermissionDenied
 from tocsin.domain.model import Actor
 from tocsin.domain.oncall import local
 from tocsin.domain.permissions import OVERRIDE, decide
-from tocsin.services.ack import ack
-from tocsin.services.action import action
 from tocsin.services.context import Context, Outcome
 from tocsin.services.declare import declare
-from tocsin.services.join import join
-from tocsin.services.note import note
+from tocsin.services.incident_commands import (
+    ack,
+    action,
+    join,
+    note,
+    reopen,
+    resolve,
+    roles,
+    severity,
+    status,
+    update,
+)
 from tocsin.services.oncall import OVERRIDE_COMMAND, add_override, find_schedule, oncall_outcome
 from tocsin.services.people import person_from
 from tocsin.services.pipeline import deny
 from tocsin.services.postmortem import postmortem
 from tocsin.services.queries import list_incidents, show
-from tocsin.services.reopen import reopen
-from tocsin.services.resolve import resolve
-from tocsin.services.roles import roles
-from tocsin.services.severity import severity
-from tocsin.services.status import status
-from tocsin.services.update import update
 
 Handler = Callable[[Context, Actor, int, Command], Awaitable[Outcome]]
 

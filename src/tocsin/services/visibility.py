@@ -25,7 +25,7 @@ from tocsin.domain.statuspage import set_visibility as set_incident_visibility
 from tocsin.services.context import Context, Outcome
 from tocsin.services.pipeline import commit_change, deny, load
 from tocsin.services.ports import UnitOfWork
-from tocsin.services.status_page import merge_components
+from tocsin.services.public_status_page import merge_components
 
 Decide = Callable[[Policy, Actor, Incident], Decision]
 Change = Callable[[Incident, datetime], list[TimelineEntry]]

@@ -134,7 +134,7 @@ class DiscordApp:
         response = await task
         data = dict(response.get("data") or {})
         if response.get("type") == MODAL:  # a form cannot open after a deferral
-            data = private_data("⚠️ That took too long to open the form. Please try again.")
+            data = private_data(texts.FORM_TOO_LATE)
         data.pop("flags", None)
         key = f"discord:interaction:{interaction['id']}"
         payload = {
@@ -165,7 +165,7 @@ class DiscordApp:
             return await self.components.message_command(interaction, actor)
         name = str(data.get("name") or "")
         if name not in COMMAND_NAMES:
-            return private(f"I don't know the command {name!r}. Try /incident help.")
+            return private(texts.unknown_command(name))
         started, prefix = time.perf_counter(), f"/{name} "
         try:
             command = command_from(data)
@@ -177,7 +177,7 @@ class DiscordApp:
                     texts.help_message(STYLE, prefix=prefix, topic=command.topic), command="help"
                 )
             elif command.name not in READ_ONLY and not await self.first_time(interaction):
-                return private("That request was already handled.")
+                return private(texts.REQUEST_ALREADY_HANDLED)
             else:
                 channel = str(interaction.get("channel_id") or "")
                 reply = await perform(

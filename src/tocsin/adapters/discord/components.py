@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 BUTTON_COMMANDS = {JOIN: "join", ACK: "ack", RESOLVE: "resolve"}
 CANCEL = "cancel"
-ALREADY = "That was already handled."
+ALREADY = texts.ALREADY_HANDLED
 Response = dict[str, Any]
 
 
@@ -66,7 +66,7 @@ def _confirm(action: str, number: int) -> Response:
     return {
         "type": MESSAGE,
         "data": {
-            "content": f"{verb} {ref}? Everyone following it is told.",
+            "content": texts.confirm_question(verb, ref),
             "flags": EPHEMERAL,
             "allowed_mentions": {"parse": []},
             "components": [
@@ -82,7 +82,7 @@ def _confirm(action: str, number: int) -> Response:
                         {
                             "type": 2,
                             "style": 2,
-                            "label": "Cancel",
+                            "label": texts.CANCEL,
                             "custom_id": custom_id(CANCEL, str(number)),
                         },
                     ],
@@ -108,20 +108,20 @@ class Components:
     async def click(self, interaction: Mapping[str, Any], actor: Actor) -> Response:
         parsed = parse_custom_id(str(interaction["data"].get("custom_id") or ""))
         if parsed is None:
-            return private("That button does not belong to tocsin.")
+            return private(texts.BUTTON_NOT_OURS)
         action, value, suffix = parsed
         if not value.isdigit():
-            return private("That button lost track of its incident; use /incident instead.")
+            return private(texts.BUTTON_LOST_INCIDENT)
         number = int(value)
         if action == CANCEL:
             return {
                 "type": UPDATE_MESSAGE,
-                "data": {"content": "Nothing changed.", "components": []},
+                "data": {"content": texts.NOTHING_CHANGED, "components": []},
             }
         if action == UPDATE:
             return await self._open_update(actor, number)
         if action not in BUTTON_COMMANDS:
-            return private("That button is from an older tocsin; use /incident instead.")
+            return private(texts.BUTTON_TOO_OLD)
         command = Command(BUTTON_COMMANDS[action], incident=number)
         if suffix == ASK:
             return await self._ask(actor, command, action)
@@ -164,12 +164,12 @@ class Components:
         if parsed is not None and parsed[0] == UPDATE and parsed[1].isdigit():
             text = read_update(data)
             if not text:
-                return private("⚠️ Write the update first.")
+                return private(f"⚠️ {texts.WRITE_UPDATE_FIRST}")
             if not await self.app.first_time(interaction):
                 return private(ALREADY)
             command = Command("update", incident=int(parsed[1]), text=text[:MAX_TEXT])
             return reply_response(await perform(self.ctx, actor, command, STYLE))
-        return private("That form does not belong to tocsin.")
+        return private(texts.FORM_NOT_OURS)
 
     async def _declare(
         self, interaction: Mapping[str, Any], actor: Actor, data: Mapping[str, Any]
@@ -178,14 +178,11 @@ class Components:
         names = {uid: display_name(uid, resolved) for uid in resolved.get("users") or {}}
         found = read_declare(data, names)
         if isinstance(found, list):
-            return private("⚠️ " + " ".join(found) + " Nothing was declared; please try again.")
+            return private(texts.declare_refused(found))
         if not await self.app.first_time(interaction):
             return private(ALREADY)
-        command = Command(
-            "declare", text=found.title, severity=found.severity, person=found.commander
-        )
         try:
-            outcome = await declare(self.ctx, actor, command, description=found.description)
+            outcome = await declare(self.ctx, actor, found.command(), description=found.description)
         except PermissionDenied as exc:
             return private(texts.denied(exc.message, STYLE).text)
         except DomainError as exc:
@@ -208,7 +205,7 @@ class Components:
                 description=content[:MAX_TEXT],
             )
         if name != NOTE_FROM_MESSAGE:
-            return private(f"I don't know the command {name!r}. Try /incident help.")
+            return private(texts.unknown_command(name))
         if not await self.app.first_time(interaction):
             return private(ALREADY)
         author = (message.get("author") or {}).get("username")

@@ -10,12 +10,13 @@ layout.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from tocsin.adapters.discord.render import MODAL, custom_id
+from tocsin.chat import texts
 from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
 from tocsin.domain.model import Severity
+from tocsin.domain.validation import Declaration, Invalid, check_declare
 
 DECLARE = "declare"
 UPDATE = "update"
@@ -49,7 +50,7 @@ def _text_input(
 
 def _severity_select(chosen: Severity) -> dict[str, Any]:
     options = [
-        {"label": f"{s.value} · {s.label}", "value": s.value, "default": s is chosen}
+        {"label": texts.severity_option(s.value), "value": s.value, "default": s is chosen}
         for s in Severity
     ]
     return {"type": STRING_SELECT, "custom_id": "severity", "options": options}
@@ -83,7 +84,7 @@ def declare_modal(
         MAX_TITLE,
         required=True,
         value=" ".join(title.split()),
-        placeholder="Checkout is down",
+        placeholder=texts.TITLE_EXAMPLE,
     )
     description_input = _text_input(
         "description", PARAGRAPH, MAX_TEXT, required=False, value=description
@@ -92,16 +93,16 @@ def declare_modal(
         "type": MODAL,
         "data": {
             "custom_id": custom_id(DECLARE, "new"),
-            "title": "Declare an incident",
+            "title": texts.DECLARE_FORM,
             "components": [
-                _label("Title", title_input, "What is broken, in a few words."),
-                _label("Severity", _severity_select(severity or default)),
+                _label(texts.TITLE_LABEL, title_input, texts.TITLE_HINT),
+                _label(texts.SEVERITY_LABEL, _severity_select(severity or default)),
                 _label(
-                    "Commander",
+                    texts.COMMANDER_LABEL,
                     _user_select(commander),
-                    "Leave it empty to lead the incident yourself.",
+                    texts.COMMANDER_HINT,
                 ),
-                _label("Description", description_input),
+                _label(texts.DESCRIPTION_LABEL, description_input),
             ],
         },
     }
@@ -113,12 +114,12 @@ def update_modal(number: int, ref: str) -> dict[str, Any]:
         "type": MODAL,
         "data": {
             "custom_id": custom_id(UPDATE, str(number)),
-            "title": f"Update {ref}"[:45],
+            "title": texts.update_form_title(ref)[:45],
             "components": [
                 _label(
-                    "What is the latest?",
+                    texts.UPDATE_PROMPT,
                     _text_input("text", PARAGRAPH, MAX_TEXT, required=True),
-                    "Posted to the incident channel, the announcement and the status page.",
+                    texts.UPDATE_HINT,
                 )
             ],
         },
@@ -152,36 +153,18 @@ def _first(value: Any) -> str:
     return str(value or "")
 
 
-@dataclass(frozen=True, slots=True)
-class Declared:
-    """A valid declare submission."""
-
-    title: str
-    severity: Severity | None
-    description: str
-    commander: Mention | None
-
-
-def read_declare(data: Mapping[str, Any], names: Mapping[str, str]) -> Declared | list[str]:
+def read_declare(data: Mapping[str, Any], names: Mapping[str, str]) -> Declaration | list[str]:
     """The submitted values, or the problems with them. ``names``: user id -> display name."""
     values = submitted(data)
-    title = " ".join(_first(values.get("title")).split())
-    problems = []
-    if not title:
-        problems.append("Give the incident a title, for example: Checkout is down.")
-    elif len(title) > MAX_TITLE:
-        problems.append(f"Keep the title to {MAX_TITLE} characters or fewer.")
-    chosen = _first(values.get("severity"))
-    if chosen and chosen not in {s.value for s in Severity}:
-        problems.append("Choose a severity from P1 (critical) to P4 (low).")
-    description = _first(values.get("description")).strip()
-    if len(description) > MAX_TEXT:
-        problems.append(f"Keep the description to {MAX_TEXT} characters or fewer.")
-    if problems:
-        return problems
     user = _first(values.get("commander"))
-    commander = Mention(user, names.get(user, "")) if user else None
-    return Declared(title, Severity(chosen) if chosen else None, description, commander)
+    found = check_declare(
+        title=_first(values.get("title")),
+        severity=_first(values.get("severity")),
+        description=_first(values.get("description")),
+        commander=user,
+        commander_name=names.get(user, ""),
+    )
+    return list(found.errors.values()) if isinstance(found, Invalid) else found
 
 
 def read_update(data: Mapping[str, Any]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tocsin.chat import texts
 from tocsin.chat.messages import Button, Message, Person, Reply
 
 CONTENT_MAX = 2000
@@ -167,7 +168,7 @@ def reply_data(reply: Reply) -> dict[str, Any]:
     data = message_body(reply.message)
     if reply.document:
         document = {
-            "title": "Post-mortem",
+            "title": texts.POSTMORTEM,
             "description": cut(reply.document, EMBED_DESCRIPTION_MAX),
         }
         data["embeds"] = [*data.get("embeds", []), document][:10]

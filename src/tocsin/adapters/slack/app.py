@@ -27,11 +27,6 @@ from tocsin.observability.metrics import Metrics
 from tocsin.services.context import Context
 
 log = structlog.get_logger("tocsin.slack")
-_NO_FORM = (
-    "⚠️ I could not open the declare form just now. Type "
-    + STYLE.code(STYLE.escape("/incident declare <title> [P1..P4] [@commander]"))
-    + " instead."
-)
 ONCALL_COMMAND = "/oncall"  # its own slash command: the same as /incident oncall
 
 
@@ -110,7 +105,7 @@ class SlackApp:
         self, trigger_id: str, form: DeclareForm, channel_id: str
     ) -> dict[str, Any] | None:
         """Open the declare modal inline (the trigger expires in 3 s); say so if it failed."""
-        problem = "Slack is not configured with a bot token"
+        problem = texts.not_configured("Slack")
         if self.web is not None and trigger_id:
             view = declare_view(form, self.ctx.policy.default_severity, channel_id=channel_id)
             found = await self.web.open_view(trigger_id, view)
@@ -118,4 +113,4 @@ class SlackApp:
                 return None
             problem = found
         log.warning("declare form not opened", reason=problem)
-        return {"response_type": "ephemeral", "text": _NO_FORM}
+        return {"response_type": "ephemeral", "text": texts.declare_form_failed(STYLE)}

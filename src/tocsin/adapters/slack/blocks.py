@@ -11,6 +11,7 @@ import hashlib
 import re
 from typing import Any
 
+from tocsin.chat import texts
 from tocsin.chat.messages import Button, Message, Person, Reply
 
 ACTION_PREFIX = "tocsin:"  # action_id of our buttons: "tocsin:join", "tocsin:resolve", ...
@@ -94,10 +95,10 @@ def _button(msg_button: Button) -> dict[str, Any]:
         button["style"] = msg_button.style
     if msg_button.confirm:
         button["confirm"] = {
-            "title": {"type": "plain_text", "text": "Are you sure?"},
+            "title": {"type": "plain_text", "text": texts.ARE_YOU_SURE},
             "text": {"type": "plain_text", "text": msg_button.confirm},
             "confirm": {"type": "plain_text", "text": msg_button.label},
-            "deny": {"type": "plain_text", "text": "Cancel"},
+            "deny": {"type": "plain_text", "text": texts.CANCEL},
         }
     return button
 

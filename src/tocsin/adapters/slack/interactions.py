@@ -115,16 +115,14 @@ class Interactions:
         if not decision.allowed:
             await self.tell(payload, actor, texts.denied(decision.reason, STYLE).text, "update")
             return
-        problem = "Slack is not configured with a bot token"
+        problem = texts.not_configured("Slack")
         if self.app.web is not None:
             view = update_view(number, incident_ref(number))
             found = await self.app.web.open_view(str(payload.get("trigger_id") or ""), view)
             if found is None:
                 return
             problem = found
-        text = f"⚠️ I could not open the update form ({STYLE.escape(problem)}). Use " + (
-            STYLE.code(STYLE.escape(f"/incident update {incident_ref(number)} <text>"))
-        )
+        text = texts.update_form_failed(problem, incident_ref(number), STYLE)
         await self.tell(payload, actor, text, "update")
 
     # --- modals ----------------------------------------------------------------------------
@@ -144,11 +142,8 @@ class Interactions:
         actor = actor_of(payload.get("user"))
         if not await first_time(self.ctx, submission_key(view)):
             return None  # the same submission again: it was declared once already
-        command = Command(
-            "declare", text=found.title, severity=found.severity, person=found.commander
-        )
         try:
-            outcome = await declare(self.ctx, actor, command, description=found.description)
+            outcome = await declare(self.ctx, actor, found.command(), description=found.description)
         except DomainError as exc:
             return _errors({"title": exc.message})
         channel = str(metadata(view).get("channel") or "")

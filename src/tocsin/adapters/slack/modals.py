@@ -10,23 +10,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from tocsin.chat import texts
 from tocsin.chat.messages import DeclareForm
-from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
+from tocsin.domain.commands import MAX_TEXT, MAX_TITLE
 from tocsin.domain.model import Severity
+from tocsin.domain.validation import Declaration, Invalid, check_declare
 
 DECLARE = "tocsin_declare"
 UPDATE = "tocsin_update"
 VALUE = "value"  # action_id of every input
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
-_SEVERITY_TEXT = {
-    Severity.P1: "P1 · critical",
-    Severity.P2: "P2 · high",
-    Severity.P3: "P3 · moderate",
-    Severity.P4: "P4 · low",
-}
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -34,7 +29,7 @@ def _plain(text: str) -> dict[str, Any]:
 
 
 def _option(severity: Severity) -> dict[str, Any]:
-    return {"text": _plain(_SEVERITY_TEXT[severity]), "value": severity.value}
+    return {"text": _plain(texts.severity_option(severity.value)), "value": severity.value}
 
 
 def _input(block_id: str, label: str, element: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -60,15 +55,15 @@ def declare_view(form: DeclareForm, default: Severity, *, channel_id: str = "") 
     return {
         "type": "modal",
         "callback_id": DECLARE,
-        "title": _plain("Declare an incident"),
-        "submit": _plain("Declare"),
-        "close": _plain("Cancel"),
+        "title": _plain(texts.DECLARE_FORM),
+        "submit": _plain(texts.DECLARE_SUBMIT),
+        "close": _plain(texts.CANCEL),
         "private_metadata": json.dumps({"channel": channel_id}),
         "blocks": [
-            _input("title", "Title", title, hint=_plain("What is broken, in a few words.")),
+            _input("title", texts.TITLE_LABEL, title, hint=_plain(texts.TITLE_HINT)),
             _input(
                 "severity",
-                "Severity",
+                texts.SEVERITY_LABEL,
                 {
                     "type": "static_select",
                     "options": [_option(s) for s in Severity],
@@ -77,16 +72,16 @@ def declare_view(form: DeclareForm, default: Severity, *, channel_id: str = "") 
             ),
             _input(
                 "description",
-                "Description",
+                texts.DESCRIPTION_LABEL,
                 {"type": "plain_text_input", "multiline": True, "max_length": MAX_TEXT},
                 optional=True,
             ),
             _input(
                 "commander",
-                "Commander",
+                texts.COMMANDER_LABEL,
                 commander,
                 optional=True,
-                hint=_plain("Leave it empty to lead the incident yourself."),
+                hint=_plain(texts.COMMANDER_HINT),
             ),
         ],
     }
@@ -97,18 +92,16 @@ def update_view(number: int, ref: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": UPDATE,
-        "title": _plain(f"Update {ref}"[:24]),
-        "submit": _plain("Post update"),
-        "close": _plain("Cancel"),
+        "title": _plain(texts.update_form_title(ref)[:24]),
+        "submit": _plain(texts.UPDATE_SUBMIT),
+        "close": _plain(texts.CANCEL),
         "private_metadata": json.dumps({"incident": number}),
         "blocks": [
             _input(
                 "text",
-                "What is the latest?",
+                texts.UPDATE_PROMPT,
                 {"type": "plain_text_input", "multiline": True, "max_length": MAX_TEXT},
-                hint=_plain(
-                    "Posted to the incident channel, the announcement and the status page."
-                ),
+                hint=_plain(texts.UPDATE_HINT),
             )
         ],
     }
@@ -130,33 +123,16 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-@dataclass(frozen=True, slots=True)
-class Declared:
-    """A valid declare submission."""
-
-    title: str
-    severity: Severity
-    description: str
-    commander: Mention | None
-
-
-def read_declare(view: dict[str, Any]) -> Declared | dict[str, str]:
-    """The submitted values, or errors by block_id."""
+def read_declare(view: dict[str, Any]) -> Declaration | dict[str, str]:
+    """The submitted values, or errors by block_id (the block ids are the field names)."""
     values = _values(view)
-    title = " ".join(str(values.get("title", {}).get("value") or "").split())
-    errors: dict[str, str] = {}
-    if not title:
-        errors["title"] = "Give the incident a title, for example: Checkout is down."
-    elif len(title) > MAX_TITLE:
-        errors["title"] = f"Keep the title to {MAX_TITLE} characters or fewer."
-    chosen = str((values.get("severity", {}).get("selected_option") or {}).get("value"))
-    if chosen not in {s.value for s in Severity}:
-        errors["severity"] = "Choose a severity from P1 (critical) to P4 (low)."
-    if errors:
-        return errors
-    description = str(values.get("description", {}).get("value") or "").strip()
-    user = values.get("commander", {}).get("selected_user")
-    return Declared(title, Severity(chosen), description, Mention(user) if user else None)
+    found = check_declare(
+        title=values.get("title", {}).get("value"),
+        severity=(values.get("severity", {}).get("selected_option") or {}).get("value"),
+        description=values.get("description", {}).get("value"),
+        commander=values.get("commander", {}).get("selected_user"),
+    )
+    return dict(found.errors) if isinstance(found, Invalid) else found
 
 
 def read_update(view: dict[str, Any]) -> tuple[int, str] | dict[str, str]:
@@ -164,9 +140,9 @@ def read_update(view: dict[str, Any]) -> tuple[int, str] | dict[str, str]:
     text = str(_values(view).get("text", {}).get("value") or "").strip()
     number = metadata(view).get("incident")
     if not isinstance(number, int):
-        return {"text": "This form lost track of its incident; open it again from the message."}
+        return {"text": texts.FORM_LOST_INCIDENT}
     if not text:
-        return {"text": "Write the update first."}
+        return {"text": texts.WRITE_UPDATE_FIRST}
     return number, text
 
 

@@ -21,7 +21,7 @@ and are kept as refs (``component:<name>``) and in memory. Requests go out at mo
 (Statuspage allows one per second per token); a 420 or 429 pauses this sender and the
 destination's pacing for ``Retry-After`` (5 s when not given). Failures are classified as for
 every destination (``delivery/errors.py``); a delivery that goes dead is reported in ``/health``
-and in the incident's channel by :mod:`tocsin.services.statuspage_failures`.
+and in the incident's channel by :mod:`tocsin.services.statuspage_sync_failures`.
 """
 
 from __future__ import annotations

@@ -18,9 +18,11 @@ from starlette.responses import Response
 
 from tocsin.adapters.views import entry_view, incident_view
 from tocsin.adapters.web.api import schemas as s
+from tocsin.adapters.web.api.parsing import invalid_fields
 from tocsin.domain.audit import AuditEntry
 from tocsin.domain.commands import Command
 from tocsin.domain.model import Role
+from tocsin.domain.validation import Invalid, check_declare
 from tocsin.services.access import reads
 from tocsin.services.access.commands import read_postmortem, run
 from tocsin.services.access.principal import Principal, is_admin
@@ -114,8 +116,12 @@ async def list_incidents(call: Call) -> Response:
 
 async def declare(call: Call) -> Response:
     b: s.DeclareBody = call.body
-    built = Command("declare", text=b.title, severity=b.severity, person=s.mention(b.commander))
-    outcome = await run(call.ctx, call.principal, built, description=b.description)
+    found = check_declare(
+        title=b.title, severity=b.severity, description=b.description, commander=b.commander
+    )
+    if isinstance(found, Invalid):
+        return invalid_fields(found.errors, "body")
+    outcome = await run(call.ctx, call.principal, found.command(), description=found.description)
     assert outcome.incident is not None
     location = f"/api/v1/incidents/{outcome.incident.number}"
     return json_response(command_result(outcome), 201, {"Location": location})

@@ -10,7 +10,8 @@ from tocsin.adapters.web.api.ratelimit import FailureLimiter, MemoryLimiter, Red
 from tocsin.adapters.web.dashboard.routes import dashboard_routes
 from tocsin.adapters.web.dashboard.session import Deps
 from tocsin.adapters.web.runtime import Runtime
-from tocsin.config import Settings, secret_key
+from tocsin.config import Settings
+from tocsin.secret_key import secret_key
 from tocsin.services.context import Context
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import orjson
@@ -22,7 +23,15 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
 
 
 def invalid(exc: ValidationError, where: str) -> Response:
-    errors = field_errors(exc)
+    return _invalid(field_errors(exc), where)
+
+
+def invalid_fields(errors: Mapping[str, str], where: str) -> Response:
+    """422 for values the domain's validators refused (field name -> message)."""
+    return _invalid([{"field": name, "message": text} for name, text in errors.items()], where)
+
+
+def _invalid(errors: list[dict[str, str]], where: str) -> Response:
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem("invalid", f"The {where} is not valid: {detail}.", errors=errors)
 

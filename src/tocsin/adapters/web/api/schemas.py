@@ -10,22 +10,28 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints, WithJsonSchema
 
 from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
 from tocsin.domain.model import Role, Severity, Status
+from tocsin.domain.validation import MAX_PERSON
 
 Text = Annotated[
     StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
 ]
 OptionalText = Annotated[StrictStr, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
-Title = Annotated[
-    StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE)
-]
 Person = Annotated[
     StrictStr,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^@?\S+$"),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=MAX_PERSON, pattern=r"^@?\S+$"
+    ),
 ]
+
+
+_TITLE_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_TITLE}
+_SEVERITY_SCHEMA = {"type": "string", "enum": [s.value for s in Severity]}
+_PERSON_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_PERSON, "pattern": r"^@?\S+$"}
+_DESCRIPTION_SCHEMA = {"type": "string", "maxLength": MAX_TEXT}
 
 
 def mention(person: str | None) -> Mention | None:
@@ -39,12 +45,13 @@ class Body(BaseModel):
 
 class DeclareBody(Body):
     """Declare an incident. Without a severity the policy's default applies; without a
-    commander the caller takes command."""
+    commander the caller takes command. Only the types are checked here; the values are
+    checked by the domain's declare validator, like on every other surface."""
 
-    title: Title
-    severity: Severity | None = None
-    commander: Person | None = None
-    description: OptionalText = ""
+    title: Annotated[StrictStr, WithJsonSchema(_TITLE_SCHEMA)]
+    severity: Annotated[StrictStr, WithJsonSchema(_SEVERITY_SCHEMA)] | None = None
+    commander: Annotated[StrictStr, WithJsonSchema(_PERSON_SCHEMA)] | None = None
+    description: Annotated[StrictStr, WithJsonSchema(_DESCRIPTION_SCHEMA)] = ""
 
 
 class UpdateBody(Body):

@@ -11,18 +11,18 @@ from tocsin.adapters.web.dashboard.session import (
     csrf_failed,
     current_user,
     flash,
-    form_text,
     page,
     read_form,
     refusal,
     safe_next,
     to_login,
 )
-from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Command, Mention
 from tocsin.domain.errors import DomainError, NotFound, PermissionDenied
 from tocsin.domain.model import Severity, Status
+from tocsin.domain.validation import Invalid, check_declare
 from tocsin.services.access import reads
 from tocsin.services.access.commands import allowed_commands, read_postmortem, run
+from tocsin.services.access.principal import Principal
 from tocsin.services.access.users import login as check_login
 
 SEVERITIES = tuple(Severity)
@@ -124,25 +124,31 @@ class Pages:
         form = await read_form(request)
         if form is None:
             return csrf_failed(request, self.deps, principal)
+        found = check_declare(
+            title=form.get("title"),
+            severity=form.get("severity"),
+            description=form.get("description"),
+            commander=form.get("commander"),
+        )
+        if isinstance(found, Invalid):
+            return self._declare_again(request, principal, form, found.message)
         try:
-            title = form_text(form, "title", "title", MAX_TITLE)
-            description = form_text(form, "description", "description", MAX_TEXT, False)
-            commander = form_text(form, "commander", "commander", 200, False).removeprefix("@")
-            severity = form.get("severity", "")
-            command = Command(
-                "declare",
-                text=title,
-                severity=Severity(severity) if severity in SEVERITIES else None,
-                person=Mention(commander) if commander else None,
+            outcome = await run(
+                self.deps.ctx, principal, found.command(), description=found.description
             )
-            outcome = await run(self.deps.ctx, principal, command, description=description)
         except DomainError as exc:
-            flash(request, exc.message, "error")
-            return page(request, self.deps, principal, "declare.html", 422,
-                        severities=SEVERITIES, values=form)  # fmt: skip
+            return self._declare_again(request, principal, form, exc.message)
         assert outcome.incident is not None
         flash(request, outcome.message)
         return RedirectResponse(f"/incidents/{outcome.incident.number}", status_code=303)
+
+    def _declare_again(
+        self, request: Request, principal: Principal, form: dict[str, str], message: str
+    ) -> Response:
+        """The declare form again, as it was filled in, with what is wrong (422)."""
+        flash(request, message, "error")
+        return page(request, self.deps, principal, "declare.html", 422,
+                    severities=SEVERITIES, values=form)  # fmt: skip
 
     async def postmortem(self, request: Request) -> Response:
         principal = await current_user(request, self.deps)

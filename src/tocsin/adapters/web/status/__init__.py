@@ -20,12 +20,13 @@ from tocsin.adapters.web.status import manage
 from tocsin.adapters.web.status.cache import StatusCache
 from tocsin.adapters.web.status.render import RENDERERS
 from tocsin.adapters.web.status.routes import EXTRA_HEADERS, StatusFirst, public_routes
-from tocsin.config import Settings, secret_key
+from tocsin.config import Settings
 from tocsin.domain.status_view import PageInfo, StatusPage, opaque_id
 from tocsin.observability.metrics import Metrics
-from tocsin.services import status_page
+from tocsin.secret_key import secret_key
+from tocsin.services import public_status_page
 from tocsin.services.context import Context
-from tocsin.services.statuspage_failures import failure_check, failure_watcher
+from tocsin.services.statuspage_sync_failures import failure_check, failure_watcher
 
 Starter = Callable[[], Awaitable[Callable[[], Awaitable[None]]]]
 PAGE_NAME = "Service status"
@@ -40,13 +41,13 @@ def build_cache(
     ctx: Context, page: PageInfo, key: bytes, metrics: Metrics | None = None
 ) -> StatusCache:
     """The page cache over ``ctx``'s database; this process's commits invalidate it."""
-    public_id = status_page.public_ids(key)
+    public_id = public_status_page.public_ids(key)
 
     async def load() -> StatusPage:
-        return await status_page.load_page(ctx, page, public_id)
+        return await public_status_page.load_page(ctx, page, public_id)
 
     async def marker() -> object:
-        return await status_page.change_marker(ctx)
+        return await public_status_page.change_marker(ctx)
 
     cache = StatusCache(load, marker, RENDERERS, metrics=metrics, extra_headers=EXTRA_HEADERS)
     ctx.on_commit.append(cache.invalidate)

@@ -31,13 +31,13 @@ from tocsin.adapters.web.status.cache import StatusCache
 from tocsin.domain.commands import parse_incident_ref
 from tocsin.domain.errors import DomainError
 from tocsin.domain.status_view import ComponentRecord
-from tocsin.services import status_page, visibility
+from tocsin.services import public_status_page, visibility
 from tocsin.services.access.principal import Principal, acting_context, has_scope
 from tocsin.services.context import Context, Outcome
 from tocsin.services.pipeline import deny
 from tocsin.storage.incidents import ConcurrentUpdate
 
-Name = Annotated[StrictStr, Field(min_length=1, max_length=status_page.MAX_NAME)]
+Name = Annotated[StrictStr, Field(min_length=1, max_length=public_status_page.MAX_NAME)]
 
 
 class _Body(BaseModel):
@@ -45,7 +45,9 @@ class _Body(BaseModel):
 
 
 class ComponentBody(_Body):
-    description: Annotated[StrictStr, Field(max_length=status_page.MAX_DESCRIPTION)] | None = None
+    description: (
+        Annotated[StrictStr, Field(max_length=public_status_page.MAX_DESCRIPTION)] | None
+    ) = None
     status: StrictStr | None = None
     position: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = None
 
@@ -111,7 +113,7 @@ def _guard(
 
 def _lister(cache: StatusCache) -> Handler:
     async def list_components(request: Request, c: Context, p: Principal) -> Response:
-        records = await status_page.components(c)
+        records = await public_status_page.components(c)
         page = await cache.current()
         effective = {comp.name: comp.status for comp in page.components}
         names = {comp.name for comp in c.policy.components}
@@ -127,14 +129,18 @@ async def put_component(request: Request, c: Context, p: Principal) -> Response:
     body = await parse_body(request, ComponentBody, optional=True)
     if isinstance(body, Response):
         return body
-    change = status_page.ComponentChange(body.description, body.status, body.position)
-    record = await status_page.save_component(c, p.actor, str(request.path_params["name"]), change)
+    change = public_status_page.ComponentChange(body.description, body.status, body.position)
+    record = await public_status_page.save_component(
+        c, p.actor, str(request.path_params["name"]), change
+    )
     names = {comp.name for comp in c.policy.components}
     return json_response(component_item(record, record.status, record.name in names))
 
 
 async def delete_component(request: Request, c: Context, p: Principal) -> Response:
-    message = await status_page.remove_component(c, p.actor, str(request.path_params["name"]))
+    message = await public_status_page.remove_component(
+        c, p.actor, str(request.path_params["name"])
+    )
     return json_response({"message": message})
 
 

@@ -13,7 +13,7 @@ from fakes.delivery_kit import all_rows, effect, enqueue, now
 from tocsin.adapters.cli.main import cli
 from tocsin.storage import migrate
 from tocsin.storage.db import Database
-from tocsin.storage.outbox_store import OutboxRow, OutboxStore
+from tocsin.storage.outbox import OutboxRow, OutboxStore
 from tocsin.storage.uow import UnitOfWork
 
 

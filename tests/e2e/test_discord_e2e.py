@@ -32,7 +32,6 @@ from tocsin.platforms.discord.rest import DiscordRest
 from tocsin.platforms.discord.sender import DiscordSender
 from tocsin.services.context import Context
 from tocsin.storage import tables as t
-from tocsin.storage.chat_refs import refs_of
 from tocsin.storage.db import Database
 
 pytestmark = pytest.mark.slow
@@ -180,7 +179,7 @@ async def start_delivery(ctx: Context, discord: FakeDiscord) -> DeliveryService:
 
 async def _refs(client: DiscordClient) -> dict[str, str]:
     async with client.ctx.uow(read_only=True) as uow:
-        return await refs_of(uow, 1, "discord")
+        return await uow.refs.of(1, "discord")
 
 
 async def test_a_deferred_answer_reaches_original(db: Database, discord: FakeDiscord) -> None:

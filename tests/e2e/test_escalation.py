@@ -29,7 +29,7 @@ from tocsin.services.access.tokens import create_token
 from tocsin.services.context import Context
 from tocsin.services.paging import Paging, PagingConfig
 from tocsin.storage.db import Database
-from tocsin.storage.timer_store import TimerStore
+from tocsin.storage.timers import TimerStore
 from tocsin.storage.uow import UnitOfWork
 
 pytestmark = pytest.mark.slow

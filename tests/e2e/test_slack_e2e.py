@@ -22,7 +22,6 @@ from tocsin.platforms.slack.sender import SlackSender
 from tocsin.platforms.slack.webapi import SlackApi
 from tocsin.services.context import Context
 from tocsin.storage import tables as t
-from tocsin.storage.chat_refs import refs_of, set_ref
 from tocsin.storage.db import Database
 
 pytestmark = pytest.mark.slow
@@ -193,7 +192,7 @@ async def deliver_pending(ctx: Context, sender: SlackSender) -> list[str]:
         rows = [dict(r) for r in (await uow.connection.execute(query)).mappings()]
     for row in rows:
         async with ctx.uow(read_only=True) as uow:
-            refs = await refs_of(uow, row["incident"], "slack")
+            refs = await uow.refs.of(row["incident"], "slack")
         delivery = Delivery(
             row["id"], row["incident"], "slack", row["kind"], row["payload"],
             row["idempotency_key"], 0,
@@ -201,7 +200,7 @@ async def deliver_pending(ctx: Context, sender: SlackSender) -> list[str]:
         sent = await sender.send(delivery, refs)
         async with ctx.uow() as uow:
             for name, value in sent.refs.items():
-                await set_ref(uow, row["incident"], "slack", name, value)
+                await uow.refs.set(row["incident"], "slack", name, value)
             await uow.connection.execute(
                 t.outbox.update().where(t.outbox.c.id == row["id"]).values(state="delivered")
             )

@@ -15,7 +15,7 @@ from tocsin.delivery.service import DeliveryConfig, DeliveryService
 from tocsin.domain.effects import Effect
 from tocsin.platforms.webhook.sender import WebhookSender
 from tocsin.storage.db import Database
-from tocsin.storage.outbox_store import OutboxRow, OutboxStore
+from tocsin.storage.outbox import OutboxRow, OutboxStore
 from tocsin.storage.uow import UnitOfWork
 
 HOOK = "/hook"

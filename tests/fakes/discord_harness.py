@@ -31,7 +31,6 @@ from tocsin.platforms.discord.routes import PATH, discord_routes
 from tocsin.platforms.discord.verify import DiscordVerifier, sign
 from tocsin.services.context import Context
 from tocsin.storage import tables as t
-from tocsin.storage.chat_refs import set_ref
 
 VECTORS_FILE = FIXTURES / "generated" / "discord_ed25519_vectors.json"
 VECTORS: dict[str, Any] = json.loads(VECTORS_FILE.read_text())
@@ -178,7 +177,7 @@ class DiscordClient:
     async def link_channel(self, incident: int, channel: str) -> None:
         """What the outbox worker records once open_channel has made the incident's space."""
         async with self.ctx.uow() as uow:
-            await set_ref(uow, incident, "discord", "channel", channel)
+            await uow.refs.set(incident, "discord", "channel", channel)
             await uow.commit()
 
 

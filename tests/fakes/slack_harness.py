@@ -26,7 +26,6 @@ from tocsin.platforms.slack.verify import SlackVerifier
 from tocsin.platforms.slack.webapi import SlackApi, SlackWeb
 from tocsin.services.context import Context
 from tocsin.storage import tables as t
-from tocsin.storage.chat_refs import set_ref
 
 SECRET = "test-signing-secret-for-tocsin"
 NOW = 1700000000
@@ -128,7 +127,7 @@ class SlackClient:
     async def link_channel(self, incident: int, channel: str) -> None:
         """What the outbox worker records once open_channel has created the channel."""
         async with self.ctx.uow() as uow:
-            await set_ref(uow, incident, "slack", "channel", channel)
+            await uow.refs.set(incident, "slack", "channel", channel)
             await uow.commit()
 
 

@@ -128,7 +128,7 @@ async def test_outside_a_write_transaction_sqlalchemy_runs_it(db: Database) -> N
 async def test_executemany_with_returning_names_only_new_rows(db: Database) -> None:
     """Several parameter sets with RETURNING (the outbox insert): rows whose key is already
     there are skipped and not returned, on both databases."""
-    from tocsin.storage.repositories import _add_outbox
+    from tocsin.storage.outbox import _add_outbox
 
     def effect(key: str) -> dict[str, Any]:
         return {

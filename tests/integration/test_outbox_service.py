@@ -25,12 +25,12 @@ from fakes.delivery_kit import (
 from fakes.http_fake import FakeServer, Reply
 from tocsin.adapters.web.app import create_app
 from tocsin.adapters.web.runtime import Runtime
-from tocsin.delivery.timers import TimerContext, TimerHandlers, timers_of
+from tocsin.delivery.timers import TimerContext, TimerHandlers
 from tocsin.domain.policy import default_policy
 from tocsin.observability.metrics import CIRCUIT_CLOSED, CIRCUIT_OPEN, create_metrics
 from tocsin.services.context import Context
 from tocsin.storage.db import Database
-from tocsin.storage.timer_store import Timer
+from tocsin.storage.timers import Timer
 from tocsin.storage.uow import UnitOfWork
 
 
@@ -151,7 +151,7 @@ async def test_two_workers_on_one_database_deliver_each_row_once_in_order(
 
     async with UnitOfWork(db) as uow:
         for i in range(20):
-            await timers_of(uow).schedule(f"reminder:{i}", "reminder", now(), incident=i)
+            await uow.timers.schedule(f"reminder:{i}", "reminder", now(), incident=i)
         await uow.commit()
     other = Database(db.url)
     a = service(db, fake, timer_handlers=handlers)

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from fakes.delivery_kit import all_rows, effect, enqueue, now
 from tocsin.storage import migrate
 from tocsin.storage.db import Database
-from tocsin.storage.outbox_store import OutboxStore
+from tocsin.storage.outbox import OutboxStore
 from tocsin.storage.tables import metadata
 from tocsin.storage.uow import UnitOfWork
 

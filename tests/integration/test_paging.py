@@ -20,8 +20,8 @@ from tocsin.services.dispatch import execute
 from tocsin.services.paging import Paging, PagingConfig
 from tocsin.storage import migrate
 from tocsin.storage.db import Database
-from tocsin.storage.outbox_store import OutboxRow, OutboxStore
-from tocsin.storage.timer_store import TimerStore
+from tocsin.storage.outbox import OutboxRow, OutboxStore
+from tocsin.storage.timers import TimerStore
 
 ALICE, BOB = "slack:U0ALICE", "discord:700000000000000005"
 LEAD = "slack:U0LEAD"

@@ -18,7 +18,7 @@ from tocsin.platforms.pagerduty.sender import PagerDutySender, build_pagerduty_s
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 from tocsin.storage.db import Database
-from tocsin.storage.outbox_store import OutboxRow, OutboxStore
+from tocsin.storage.outbox import OutboxRow, OutboxStore
 
 ENQUEUE = "/v2/enqueue"
 ALICE = Actor("slack", "U0ALICE", "alice")

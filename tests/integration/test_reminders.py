@@ -15,8 +15,8 @@ from tocsin.services.declare import declare
 from tocsin.services.dispatch import execute
 from tocsin.services.paging import Paging, PagingConfig
 from tocsin.storage.db import Database
-from tocsin.storage.outbox_store import OutboxRow, OutboxStore
-from tocsin.storage.timer_store import TimerStore
+from tocsin.storage.outbox import OutboxRow, OutboxStore
+from tocsin.storage.timers import TimerStore
 
 ALICE = Actor("slack", "U0ALICE", "alice")
 BOT = Actor("api", "alertmanager", "alertmanager")

@@ -31,7 +31,7 @@ from tocsin.platforms.statuspage.sender import (
 from tocsin.services import statuspage_sync_failures, visibility
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
-from tocsin.storage.outbox_store import OutboxStore
+from tocsin.storage.outbox import OutboxStore
 
 INCIDENTS = "/pages/{page_id}/incidents"
 INCIDENT = "/pages/{page_id}/incidents/{incident_id}"

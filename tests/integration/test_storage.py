@@ -213,6 +213,25 @@ async def test_a_rolled_back_unit_of_work_leaves_nothing(db: Database) -> None:
         assert await uow.incidents.get(number) is None
 
 
+async def test_stores_are_built_on_first_use_and_per_transaction(db: Database) -> None:
+    """A unit of work builds a store only when it is used, keeps it for the unit, and builds it
+    afresh on the new connection when the unit is entered again."""
+    uow = UnitOfWork(db)
+    async with uow:
+        assert "incidents" not in vars(uow)
+        assert "timers" not in vars(uow)
+        first = uow.incidents
+        assert uow.incidents is first
+        assert first.conn is uow.connection
+        assert "timers" not in vars(uow)
+        await uow.commit()
+    async with uow:
+        assert "incidents" not in vars(uow)
+        assert uow.incidents is not first
+        assert uow.incidents.conn is uow.connection
+        assert await uow.incidents.get(1) is None
+
+
 async def test_audit_entries_round_trip_and_chain(db: Database) -> None:
     """Appended audit records come back in order, equal, with UTC times, and verify."""
     records = [

@@ -8,17 +8,17 @@ from datetime import timedelta
 import pytest
 
 from fakes.delivery_kit import eventually, now
-from tocsin.delivery.timers import TimerContext, TimerHandlers, TimerRunner, timers_of
+from tocsin.delivery.timers import TimerContext, TimerHandlers, TimerRunner
 from tocsin.delivery.wake import Wakeup
 from tocsin.storage.db import Database
-from tocsin.storage.timer_store import Timer, TimerStore
+from tocsin.storage.timers import Timer, TimerStore
 from tocsin.storage.uow import UnitOfWork
 
 
 async def schedule(db: Database, key: str, kind: str = "reminder", **kw: object) -> bool:
     due = kw.pop("due_at", now())
     async with UnitOfWork(db) as uow:
-        added = await timers_of(uow).schedule(key, kind, due, **kw)  # type: ignore[arg-type]
+        added = await uow.timers.schedule(key, kind, due, **kw)  # type: ignore[arg-type]
         await uow.commit()
     return added
 
@@ -56,7 +56,7 @@ async def test_cancel_by_key_and_for_an_incident_by_kind(db: Database) -> None:
     await schedule(db, "reminder:INC-2", incident=2)
     await schedule(db, "archive:INC-1", "archive", incident=1)
     async with UnitOfWork(db) as uow:
-        store = timers_of(uow)
+        store = uow.timers
         assert await store.cancel_for_incident(1, ["reminder", "escalation"]) == 2
         assert await store.cancel("archive:INC-1")
         assert not await store.cancel("archive:INC-1")
@@ -178,7 +178,7 @@ async def test_two_runners_fire_each_timer_once(db: Database) -> None:
 
     async with UnitOfWork(db) as uow:
         for i in range(40):
-            await timers_of(uow).schedule(f"r{i}", "reminder", now(), incident=i)
+            await uow.timers.schedule(f"r{i}", "reminder", now(), incident=i)
         await uow.commit()
     other = Database(db.url)
     try:

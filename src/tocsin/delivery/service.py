@@ -32,7 +32,6 @@ from tocsin.delivery.wake import PostgresListener, Wakeup
 from tocsin.delivery.worker import DestinationWorker, WorkerConfig
 from tocsin.observability import metrics as m
 from tocsin.storage.db import Database
-from tocsin.storage.outbox_store import OutboxStore
 from tocsin.storage.uow import UnitOfWork
 
 log = structlog.get_logger("tocsin.delivery")
@@ -199,7 +198,7 @@ class DeliveryService:
         if self.metrics is None:
             return
         async with UnitOfWork(self.db, read_only=True) as uow:
-            stats = await OutboxStore(uow.connection).stats()
+            stats = await uow.outbox.stats()
         now = self.config.clock()
         for destination in self._seen | set(stats) | set(self.senders):
             count, oldest = stats.get(destination, (0, None))

@@ -1,7 +1,7 @@
 """Timers as data: the handler registry and the runner that fires due timers.
 
-Other features schedule and cancel timers through :class:`~tocsin.storage.timer_store.TimerStore`
-on their own unit of work (``timers_of(uow)``), in the same transaction as the change that makes
+Other features schedule and cancel timers through :class:`~tocsin.storage.timers.TimerStore`
+on their own unit of work (``uow.timers``), in the same transaction as the change that makes
 the timer (un)necessary. Resolving an incident calls ``cancel_for_incident(number, kinds)``.
 
 A handler is ``async def handler(timer: Timer, tx: TimerContext) -> None``, registered by kind.
@@ -28,7 +28,7 @@ from tocsin.clock import utcnow
 from tocsin.delivery.wake import Wakeup, wait
 from tocsin.observability.metrics import Metrics
 from tocsin.storage.db import Database
-from tocsin.storage.timer_store import Timer, TimerStore
+from tocsin.storage.timers import Timer, TimerStore
 from tocsin.storage.uow import UnitOfWork
 
 log = structlog.get_logger("tocsin.timers")
@@ -44,11 +44,6 @@ class TimerContext:
 
 
 Handler = Callable[[Timer, TimerContext], Awaitable[None]]
-
-
-def timers_of(uow: UnitOfWork) -> TimerStore:
-    """The timers API on an open unit of work (schedule, cancel, cancel_for_incident)."""
-    return TimerStore(uow.connection)
 
 
 class TimerHandlers:
@@ -135,7 +130,7 @@ class TimerRunner:
         if not kinds:
             return self.poll
         async with UnitOfWork(self.db, read_only=True) as uow:
-            due = await TimerStore(uow.connection).next_due(kinds)
+            due = await uow.timers.next_due(kinds)
         now = self.clock()
         if due is None or due > now:
             return self.poll if due is None else min(self.poll, (due - now).total_seconds())
@@ -153,7 +148,7 @@ class TimerRunner:
         kinds = self.handlers.kinds
         failure: Exception | None = None
         async with UnitOfWork(self.db) as uow:
-            store = TimerStore(uow.connection)
+            store = uow.timers
             now = self.clock()
             timer = await store.claim_due(kinds, now, self.worker_id)
             if timer is None:
@@ -184,7 +179,7 @@ class TimerRunner:
             delay = random.random() * min(3600.0, self.retry_base * 2 ** (attempt - 1))
             retry_at = self.clock() + timedelta(seconds=delay)
         async with UnitOfWork(self.db) as uow:
-            await TimerStore(uow.connection).failed(timer.id, error, retry_at)
+            await uow.timers.failed(timer.id, error, retry_at)
             await uow.commit()
         log.error(
             "timer handler failed",

@@ -2,7 +2,7 @@
 
 One loop per destination. Each round it reads when the next row is due (a read that never blocks
 writers), claims up to ``concurrency`` rows that head their ordering queue (see
-:mod:`tocsin.storage.outbox_store`), and starts one task per row: pace, send through the
+:mod:`tocsin.storage.outbox`), and starts one task per row: pace, send through the
 destination's :class:`~tocsin.delivery.base.Sender`, then record the outcome in its own
 transaction (delivered with remote ids and refs / retry later / dead). A finished task wakes the
 loop, because it may have unblocked the next row of its queue.
@@ -32,7 +32,7 @@ from tocsin.delivery.retry import RetryPolicy
 from tocsin.delivery.wake import Wakeup, wait
 from tocsin.observability.metrics import Metrics
 from tocsin.storage.db import Database
-from tocsin.storage.outbox_store import OutboxRow, OutboxStore
+from tocsin.storage.outbox import OutboxRow
 from tocsin.storage.uow import UnitOfWork
 
 log = structlog.get_logger("tocsin.delivery")
@@ -141,7 +141,7 @@ class DestinationWorker:
 
     async def _next_due(self) -> datetime | None:
         async with UnitOfWork(self.db, read_only=True) as uow:
-            store = OutboxStore(uow.connection)
+            store = uow.outbox
             return await store.next_due(self.destination)
 
     async def _claim(
@@ -150,7 +150,7 @@ class DestinationWorker:
         """Claim rows, with the refs of their incidents as of now: the rows before them in
         their queue are done, so what they created is already stored."""
         async with UnitOfWork(self.db) as uow:
-            store = OutboxStore(uow.connection)
+            store = uow.outbox
             rows = await store.claim(
                 self.destination, self.config.worker_id, now, self.config.lease, limit
             )
@@ -198,7 +198,7 @@ class DestinationWorker:
     async def _delivered(self, row: OutboxRow, sent: Sent, note: str | None = None) -> None:
         self.breaker.record_success()
         async with UnitOfWork(self.db) as uow:
-            store = OutboxStore(uow.connection)
+            store = uow.outbox
             now = self.config.clock()
             first = await store.delivered(row.id, now, sent.remote_ids, note)
             if sent.refs and row.incident is not None:
@@ -226,7 +226,7 @@ class DestinationWorker:
             await self._dead(row, decision.reason)
             return
         async with UnitOfWork(self.db) as uow:
-            await OutboxStore(uow.connection).retry_later(
+            await uow.outbox.retry_later(
                 row.id, self.config.worker_id, decision.at, decision.reason,
                 maybe_sent=decision.maybe_sent,
             )  # fmt: skip
@@ -243,9 +243,7 @@ class DestinationWorker:
 
     async def _dead(self, row: OutboxRow, reason: str, *, attempted: bool = True) -> None:
         async with UnitOfWork(self.db) as uow:
-            await OutboxStore(uow.connection).dead(
-                row.id, self.config.worker_id, reason, attempted=attempted
-            )
+            await uow.outbox.dead(row.id, self.config.worker_id, reason, attempted=attempted)
             await uow.commit()
         self._count("dead")
         log.warning("delivery is dead", id=row.id, destination=self.destination, reason=reason)
@@ -281,7 +279,7 @@ class DestinationWorker:
 
     async def _release(self, unfinished: list[int], sending: list[int]) -> None:
         async with UnitOfWork(self.db) as uow:
-            store = OutboxStore(uow.connection)
+            store = uow.outbox
             waiting = [i for i in unfinished if i not in sending]
             await store.release(self.config.worker_id, sending, maybe_sent=True)
             await store.release(self.config.worker_id, waiting, maybe_sent=False)

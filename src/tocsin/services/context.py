@@ -6,14 +6,21 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from tocsin.clock import utcnow
 from tocsin.domain.model import Incident, TimelineEntry
 from tocsin.domain.policy import Policy
 from tocsin.services.list_cache import ListCache
+from tocsin.services.ports import UnitOfWork
 from tocsin.storage.db import Database
-from tocsin.storage.uow import UnitOfWork
+from tocsin.storage.uow import UnitOfWork as SqlUnitOfWork
+
+
+class UnitFactory(Protocol):
+    """Opens a unit of work: ``factory(read_only=True)`` for a read."""
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
 
 
 @dataclass
@@ -25,6 +32,10 @@ class Context:
 
     Building one registers its list cache in ``on_commit``; derive a context for one caller with
     :meth:`with_policy`, never ``dataclasses.replace`` (which would build and register another).
+
+    Every unit of work comes from :meth:`uow`: a SQL unit on ``db`` unless ``units`` is given,
+    a factory such as ``tests/fakes/uow.py``'s in-memory one (the services see only the
+    :class:`~tocsin.services.ports.UnitOfWork` protocol).
     """
 
     db: Database
@@ -34,6 +45,7 @@ class Context:
     public_url: str = ""
     # Called after a change commits (the delivery workers register their wake-up here).
     on_commit: list[Callable[[], None]] = field(default_factory=list)
+    units: UnitFactory | None = None
 
     lists: ListCache = field(init=False, repr=False)
 
@@ -52,7 +64,9 @@ class Context:
         return clone
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.db, read_only=read_only)
+        if self.units is not None:
+            return self.units(read_only=read_only)
+        return SqlUnitOfWork(self.db, read_only=read_only)
 
     def committed(self) -> None:
         """Tell the ``on_commit`` hooks that a change (and its outbox rows) committed."""

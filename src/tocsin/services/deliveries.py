@@ -7,14 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from tocsin.services.context import Context
-from tocsin.storage.outbox_store import (
+from tocsin.storage.outbox import (
     DEAD,
     IN_FLIGHT,
     OPEN,
     PENDING,
     STATES,
     OutboxRow,
-    OutboxStore,
 )
 
 STATE_CHOICES = (*STATES, "open", "all")
@@ -39,7 +38,7 @@ async def list_deliveries(ctx: Context, state: str, limit: int) -> list[OutboxRo
     """Rows in ``state`` (one of :data:`STATE_CHOICES`; "open" is pending, in flight and dead),
     newest first."""
     async with ctx.uow(read_only=True) as uow:
-        return await OutboxStore(uow.connection).rows(_states(state), limit)
+        return await uow.outbox.rows(_states(state), limit)
 
 
 async def retry_deliveries(ctx: Context, ids: tuple[int, ...]) -> tuple[int, list[str]]:
@@ -47,7 +46,7 @@ async def retry_deliveries(ctx: Context, ids: tuple[int, ...]) -> tuple[int, lis
     attempts; pending ones due now. Returns (how many, problems); with any problem, nothing
     changes."""
     async with ctx.uow() as uow:
-        store = OutboxStore(uow.connection)
+        store = uow.outbox
         problems = []
         for row_id in ids:
             row = await store.get(row_id)

@@ -26,7 +26,6 @@ from tocsin.domain.oncall import (
 from tocsin.domain.policy import PERSON, PLATFORMS, Schedule
 from tocsin.services.context import Context, Outcome
 from tocsin.services.pipeline import audit_record, deny
-from tocsin.storage.oncall_repo import OverrideRepository
 
 OVERRIDE_COMMAND = "oncall override"
 REMOVE_COMMAND = "oncall remove-override"
@@ -57,7 +56,7 @@ def find_schedule(ctx: Context, name: str) -> Schedule:
 
 async def _overrides(ctx: Context, names: list[str], start: datetime, end: datetime) -> list[Any]:
     async with ctx.uow(read_only=True) as uow:
-        return await OverrideRepository(uow.connection).between(names, start, end)
+        return await uow.overrides.between(names, start, end)
 
 
 async def who(ctx: Context, at: datetime | None = None) -> list[ScheduleNow]:
@@ -150,7 +149,7 @@ async def add_override(
     async with ctx.uow() as uow:
         now = ctx.clock()
         begins, ends = _times(layer, start, end, now)
-        override = await OverrideRepository(uow.connection).add(
+        override = await uow.overrides.add(
             layer.name, member, begins, ends, created_by=actor.key, now=now, reason=reason.strip()
         )
         detail = f"#{override.id} {layer.name}: {member} {begins.isoformat()} to {ends.isoformat()}"
@@ -165,7 +164,7 @@ async def add_override(
 async def remove_override(ctx: Context, actor: Actor, override_id: int) -> Override:
     """Delete an override (audited)."""
     async with ctx.uow() as uow:
-        repo = OverrideRepository(uow.connection)
+        repo = uow.overrides
         found = await repo.get(override_id)
         if found is None:
             raise NotFound(
@@ -191,7 +190,7 @@ async def refuse(ctx: Context, actor: Actor, command: str, scope: str) -> Permis
 async def list_overrides(ctx: Context) -> list[Override]:
     """Overrides not yet over, soonest first."""
     async with ctx.uow(read_only=True) as uow:
-        return await OverrideRepository(uow.connection).upcoming(ctx.clock())
+        return await uow.overrides.upcoming(ctx.clock())
 
 
 # --- views ----------------------------------------------------------------------------------------

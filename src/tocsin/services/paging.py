@@ -42,15 +42,14 @@ from tocsin.domain.paging import (
 )
 from tocsin.domain.policy import Escalation, Policy
 from tocsin.domain.routing import plan, snapshot
-from tocsin.storage.oncall_repo import OverrideRepository
-from tocsin.storage.timer_store import Timer, TimerStore
-from tocsin.storage.uow import UnitOfWork
+from tocsin.storage.timers import Timer
 
 if TYPE_CHECKING:
     from tocsin.config import Settings
     from tocsin.delivery.timers import TimerContext, TimerHandlers
     from tocsin.observability.metrics import Metrics
-    from tocsin.services.context import Context
+    from tocsin.services.ports import UnitOfWork
+from tocsin.services.context import Context
 
 log = structlog.get_logger("tocsin.paging")
 
@@ -67,7 +66,7 @@ async def schedule_incident_timers(
     previous_severity: Severity | None = None,
 ) -> None:
     """Arm or cancel the incident's escalation, reminder, nag and metric timers for ``entries``."""
-    store = TimerStore(uow.connection)
+    store = uow.timers
     for op in plan_timers(incident, entries, policy, now, previous_severity=previous_severity):
         if op.due is None:
             await store.cancel(op.key)
@@ -142,9 +141,7 @@ class Paging:
 
     async def _targets(self, tx: TimerContext, level: Sequence[str]) -> list[str]:
         names = schedules_of(level, self.config.policy)
-        overrides = await OverrideRepository(tx.uow.connection).between(
-            names, tx.now, tx.now + timedelta(seconds=1)
-        )
+        overrides = await tx.uow.overrides.between(names, tx.now, tx.now + timedelta(seconds=1))
         return level_targets(self.config.policy, level, overrides, tx.now)
 
     async def _record(

@@ -17,7 +17,7 @@ from tocsin.domain.routing import plan
 from tocsin.domain.statuspage import is_public
 from tocsin.services.context import Context, Outcome
 from tocsin.services.paging import schedule_incident_timers
-from tocsin.storage.uow import UnitOfWork
+from tocsin.services.ports import UnitOfWork
 
 Change = Callable[[Incident, datetime], list[TimelineEntry]]
 

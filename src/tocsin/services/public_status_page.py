@@ -31,7 +31,6 @@ from tocsin.domain.status_view import (
 from tocsin.domain.statuspage import COMPONENT_STATUSES, OPERATIONAL, is_public
 from tocsin.services.context import Context
 from tocsin.services.pipeline import audit_record, deny
-from tocsin.storage.status_store import StatusStore
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 1000
@@ -73,7 +72,7 @@ def merge_components(policy: Policy, stored: list[ComponentRecord]) -> list[Comp
 
 async def components(ctx: Context) -> list[ComponentRecord]:
     async with ctx.uow(read_only=True) as uow:
-        return merge_components(ctx.policy, await StatusStore(uow.connection).components())
+        return merge_components(ctx.policy, await uow.status.components())
 
 
 async def load_page(
@@ -82,7 +81,7 @@ async def load_page(
     """The whole public page as of now."""
     now = ctx.clock()
     async with ctx.uow(read_only=True) as uow:
-        store = StatusStore(uow.connection)
+        store = uow.status
         records = merge_components(ctx.policy, await store.components())
         severities = [s.value for s, rule in ctx.policy.severities.items() if rule.statuspage]
         candidates = await store.candidates(now - timedelta(days=HISTORY_DAYS), severities)
@@ -95,7 +94,7 @@ async def load_page(
 async def change_marker(ctx: Context) -> tuple[Any, ...]:
     """A cheap value that changes whenever the page may have changed (for the cache)."""
     async with ctx.uow(read_only=True) as uow:
-        return await StatusStore(uow.connection).marker()
+        return await uow.status.marker()
 
 
 # --- managing components ------------------------------------------------------------------------
@@ -132,7 +131,7 @@ async def save_component(
         detail = f"{name}: {change.status or '-'}"
         if not ctx.policy.is_admin(actor):
             raise await deny(uow, actor, "component", None, _ADMINS_ONLY, now, detail)
-        store = StatusStore(uow.connection)
+        store = uow.status
         stored = await store.components()
         in_policy = any(c.name == name for c in ctx.policy.components)
         base = next((r for r in stored if r.name == name), None) or ComponentRecord(
@@ -166,7 +165,7 @@ async def remove_component(ctx: Context, actor: Actor, name: str) -> str:
         detail = f"remove {name}"
         if not ctx.policy.is_admin(actor):
             raise await deny(uow, actor, "component", None, _ADMINS_ONLY, now, detail)
-        if not await StatusStore(uow.connection).delete_component(name):
+        if not await uow.status.delete_component(name):
             raise NotFound(f"There is no stored status page component {name!r}.")
         await uow.audit.append(_allowed(actor, now, detail))
         await uow.commit()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from tocsin.domain.model import Actor, Incident
 from tocsin.services.context import Context, Outcome
 from tocsin.services.pipeline import load
-from tocsin.storage.chat_refs import incident_for_channel
 
 
 def describe(incident: Incident) -> str:
@@ -51,4 +50,4 @@ async def show(ctx: Context, actor: Actor, number: int) -> Outcome:
 async def channel_incident(ctx: Context, platform: str, channel_id: str) -> int | None:
     """The incident whose channel on ``platform`` is ``channel_id``, if any."""
     async with ctx.uow(read_only=True) as uow:
-        return await incident_for_channel(uow, platform, channel_id)
+        return await uow.refs.incident_for_channel(platform, channel_id)

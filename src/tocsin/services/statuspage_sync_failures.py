@@ -27,7 +27,7 @@ from tocsin.domain.effects import Effect
 from tocsin.domain.model import incident_ref
 from tocsin.domain.routing import CHAT, snapshot
 from tocsin.services.context import Context
-from tocsin.storage.status_store import FailedSync, StatusStore
+from tocsin.storage.status import FailedSync
 
 log = structlog.get_logger("tocsin.statuspage")
 
@@ -52,7 +52,7 @@ def failure_check(ctx: Context) -> Callable[[], Awaitable[str | None]]:
 
     async def check() -> str | None:
         async with ctx.uow(read_only=True) as uow:
-            failed = await StatusStore(uow.connection).failed_syncs(ctx.clock() - WINDOW)
+            failed = await uow.status.failed_syncs(ctx.clock() - WINDOW)
         return describe(failed) if failed else None
 
     return check
@@ -75,7 +75,7 @@ async def notify_failures(ctx: Context) -> int:
     if not chats:
         return 0
     async with ctx.uow(read_only=True) as uow:
-        store = StatusStore(uow.connection)
+        store = uow.status
         failed = [f for f in await store.failed_syncs(ctx.clock() - WINDOW) if f.incident]
         wanted = {_notice_key(d, f): (d, f) for f in failed for d in chats}
         new = [wanted[k] for k in wanted.keys() - await store.known_keys(list(wanted))]

@@ -24,9 +24,8 @@ from tocsin.domain.statuspage import set_components as set_incident_components
 from tocsin.domain.statuspage import set_visibility as set_incident_visibility
 from tocsin.services.context import Context, Outcome
 from tocsin.services.pipeline import commit_change, deny, load
+from tocsin.services.ports import UnitOfWork
 from tocsin.services.public_status_page import merge_components
-from tocsin.storage.status_store import StatusStore
-from tocsin.storage.uow import UnitOfWork
 
 Decide = Callable[[Policy, Actor, Incident], Decision]
 Change = Callable[[Incident, datetime], list[TimelineEntry]]
@@ -86,7 +85,7 @@ async def set_components(ctx: Context, actor: Actor, number: int, names: Sequenc
     post its updates may."""
     detail = ", ".join(names)[:2000]
     async with ctx.uow() as uow:
-        stored = await StatusStore(uow.connection).components()
+        stored = await uow.status.components()
         known = [c.name for c in merge_components(ctx.policy, stored)]
 
         def change(incident: Incident, now: datetime) -> list[TimelineEntry]:

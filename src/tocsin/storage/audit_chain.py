@@ -4,28 +4,29 @@ off its tail: used by ``tocsin audit verify`` (through :mod:`tocsin.services.aud
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import sqlalchemy as sa
+from collections.abc import AsyncIterator
+from typing import Protocol
 
 from tocsin.domain.audit import GENESIS_HASH, AuditEntry, verify
-from tocsin.storage import tables as t
-
-if TYPE_CHECKING:
-    from tocsin.storage.uow import UnitOfWork
 
 BATCH = 1000
 
 
-async def check_chain(uow: UnitOfWork) -> tuple[str | None, int]:
+class _Audit(Protocol):
+    async def head(self) -> tuple[int, str]: ...
+    def entries(self, *, batch: int = 1000) -> AsyncIterator[AuditEntry]: ...
+
+
+class _HasAudit(Protocol):
+    @property
+    def audit(self) -> _Audit: ...
+
+
+async def check_chain(uow: _HasAudit) -> tuple[str | None, int]:
     """Return (the first problem or None, how many entries were read) on an open unit of work.
     Streams in batches."""
     prev_hash, next_seq, count = GENESIS_HASH, 1, 0
-    head = (
-        await uow.connection.execute(
-            sa.select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1)
-        )
-    ).one()
+    head_seq, head_hash = await uow.audit.head()
     batch: list[AuditEntry] = []
     async for entry in uow.audit.entries(batch=BATCH):
         batch.append(entry)
@@ -41,9 +42,9 @@ async def check_chain(uow: UnitOfWork) -> tuple[str | None, int]:
         return broken.problem, count + len(batch)
     if batch:
         count, prev_hash, next_seq = count + len(batch), batch[-1].hash, batch[-1].seq + 1
-    if next_seq - 1 != head.seq or prev_hash != head.hash:
+    if next_seq - 1 != head_seq or prev_hash != head_hash:
         return (
-            f"the log ends at entry {next_seq - 1} but the chain head records entry {head.seq} "
+            f"the log ends at entry {next_seq - 1} but the chain head records entry {head_seq} "
             "(entries removed from the end?)",
             count,
         )

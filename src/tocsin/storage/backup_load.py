@@ -20,7 +20,6 @@ from tocsin.storage import backup_codec as codec
 from tocsin.storage.audit_chain import check_chain
 from tocsin.storage.backup_codec import BATCH, BackupError, TableLayout
 from tocsin.storage.db import Database
-from tocsin.storage.repositories import AuditRepository
 from tocsin.storage.uow import UnitOfWork
 
 
@@ -30,7 +29,6 @@ class _InTransaction(UnitOfWork):
     def __init__(self, db: Database, conn: AsyncConnection) -> None:
         super().__init__(db, read_only=True)
         self._open = conn
-        self.audit = AuditRepository(conn)
 
     @property
     def connection(self) -> AsyncConnection:

@@ -1,7 +1,7 @@
 """Table definitions (SQLAlchemy Core). The Alembic migrations create exactly these.
 
 Core, not the ORM: the hot paths write a handful of rows per command and the aggregate is mapped
-by hand in :mod:`tocsin.storage.repositories`, which keeps the domain free of SQLAlchemy.
+by hand in :mod:`tocsin.storage.incidents`, which keeps the domain free of SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ outbox = sa.Table(
     sa.Column("requeued_at", TS),
     sa.Index("ix_outbox_state_next", "state", "next_attempt_at"),
     sa.Index("ix_outbox_ordering", "ordering_key", "id"),
-    # The open rows of each queue (see outbox_store._heads); partial, so delivered rows kept
+    # The open rows of each queue (see outbox._heads); partial, so delivered rows kept
     # for the record cost nothing here. Migration 0006 makes it partial on PostgreSQL too; a
     # postgresql_where here would import the PostgreSQL dialect into every SQLite process.
     sa.Index("ix_outbox_open_queue", "ordering_key", "id", sqlite_where=sa.text(OUTBOX_OPEN_SQL)),

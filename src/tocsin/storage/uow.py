@@ -1,20 +1,62 @@
-"""The unit of work: one transaction, the repositories on it, commit or roll back as a whole."""
+"""The unit of work: one transaction, every store on it, commit or roll back as a whole.
+
+Naming: a store is a class ``XxxStore`` taking the unit's connection, in a module of
+``tocsin.storage`` named after what it keeps (``incidents``, ``outbox``, ``timers``, ``status``,
+``overrides``, ``access``, ``chat_refs``); the unit of work exposes it as the attribute named for
+its rows (``uow.incidents``, ``uow.outbox``, ``uow.timers``, ...). Code outside ``storage`` uses
+those attributes and never builds a store from ``uow.connection``. The services see the same
+attributes through the protocols of :mod:`tocsin.services.ports`.
+
+Stores are built on first use in each unit and kept for the rest of it, so a unit that touches
+two stores builds two small objects and the others cost nothing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tocsin.storage.access import ReadStore, TokenStore, UserStore
+from tocsin.storage.chat_refs import ChatRefStore
 from tocsin.storage.db import BUSY_TIMEOUT_MS, Database
 from tocsin.storage.group_commit import GroupCommit, Savepoint, _Group
-from tocsin.storage.repositories import (
-    AuditRepository,
-    DedupRepository,
-    IncidentRepository,
-    OutboxRepository,
-    TimelineRepository,
-)
+from tocsin.storage.incidents import AuditStore, DedupStore, IncidentStore, TimelineStore
+from tocsin.storage.outbox import OutboxStore
+from tocsin.storage.overrides import OverrideStore
+from tocsin.storage.status import StatusStore
+from tocsin.storage.timers import TimerStore
+
+S = TypeVar("S")
+
+
+class _Store(Generic[S]):
+    """A store attribute of the unit of work: built from the open connection on first access,
+    then cached in the instance (a plain attribute lookup from then on)."""
+
+    def __init__(self, build: Callable[[AsyncConnection], S]) -> None:
+        self.build = build
+        self.name = ""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.name = name
+        _STORES.append(name)
+
+    @overload
+    def __get__(self, unit: None, owner: type[Any]) -> _Store[S]: ...
+    @overload
+    def __get__(self, unit: UnitOfWork, owner: type[Any]) -> S: ...
+    def __get__(self, unit: UnitOfWork | None, owner: type[Any]) -> _Store[S] | S:
+        if unit is None:
+            return self
+        store = self.build(unit.connection)
+        unit.__dict__[self.name] = store
+        return store
+
+
+_STORES: list[str] = []
 
 
 class UnitOfWork:
@@ -26,11 +68,18 @@ class UnitOfWork:
     (:mod:`tocsin.storage.group_commit`); on PostgreSQL it is a transaction of its own.
     """
 
-    incidents: IncidentRepository
-    timeline: TimelineRepository
-    audit: AuditRepository
-    outbox: OutboxRepository
-    dedup: DedupRepository
+    incidents = _Store(IncidentStore)
+    timeline = _Store(TimelineStore)
+    audit = _Store(AuditStore)
+    outbox = _Store(OutboxStore)
+    dedup = _Store(DedupStore)
+    timers = _Store(TimerStore)
+    overrides = _Store(OverrideStore)
+    status = _Store(StatusStore)
+    users = _Store(UserStore)
+    tokens = _Store(TokenStore)
+    reads = _Store(ReadStore)
+    refs = _Store(ChatRefStore)
 
     def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self.db = db
@@ -38,6 +87,7 @@ class UnitOfWork:
         self._conn: AsyncConnection | None = None
         self._done = False
         self._turn: tuple[GroupCommit, _Group, Savepoint] | None = None
+        self._entered = False
 
     @property
     def connection(self) -> AsyncConnection:
@@ -58,13 +108,12 @@ class UnitOfWork:
             except BaseException:
                 await conn.close()
                 raise
+        if self._entered:  # entered again: drop the stores built on the previous connection
+            for name in _STORES:
+                self.__dict__.pop(name, None)
         self._conn = conn
         self._done = False
-        self.incidents = IncidentRepository(conn)
-        self.timeline = TimelineRepository(conn)
-        self.audit = AuditRepository(conn)
-        self.outbox = OutboxRepository(conn)
-        self.dedup = DedupRepository(conn)
+        self._entered = True
         return self
 
     async def commit(self) -> None:

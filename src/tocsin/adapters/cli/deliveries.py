@@ -12,7 +12,7 @@ from tocsin.adapters.cli.common import fail, run_with_context, settings
 from tocsin.services import deliveries as service
 
 if TYPE_CHECKING:  # only the type of the rows the service returns
-    from tocsin.storage.outbox_store import OutboxRow
+    from tocsin.storage.outbox import OutboxRow
 
 _COLUMNS = ("ID", "STATE", "DESTINATION", "KIND", "INCIDENT", "TRIES", "WHEN", "LAST ERROR")
 

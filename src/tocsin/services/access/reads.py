@@ -15,7 +15,6 @@ from tocsin.domain.model import Incident, Severity, TimelineEntry
 from tocsin.services.access.principal import Principal, is_admin
 from tocsin.services.context import Context
 from tocsin.services.pipeline import load
-from tocsin.storage.access_repo import ReadRepository
 
 MAX_PAGE = 200
 STATUS_FILTERS = ("open", "resolved", "all")
@@ -51,7 +50,7 @@ async def search_incidents(
     """Incidents filtered by ``status`` (open, resolved, all) and ``severity``; open first."""
     limit, offset = _clamp(limit), max(0, offset)
     async with ctx.uow(read_only=True) as uow:
-        items, total = await ReadRepository(uow.connection).search_incidents(
+        items, total = await uow.reads.search_incidents(
             status=status if status in STATUS_FILTERS else "open",
             severity=severity,
             limit=limit,
@@ -72,7 +71,7 @@ class IncidentPage:
 async def incident_page(ctx: Context, number: int) -> IncidentPage:
     async with ctx.uow(read_only=True) as uow:
         incident = await load(uow, number)
-        rows = await ReadRepository(uow.connection).timeline_after(number, 0, limit=10_000)
+        rows = await uow.reads.timeline_after(number, 0, limit=10_000)
     return IncidentPage(incident, [entry for _, entry in rows], rows[-1][0] if rows else 0)
 
 
@@ -87,7 +86,7 @@ class FeedUpdate:
 async def feed_since(ctx: Context, number: int, after: int, version: int) -> FeedUpdate:
     """Timeline rows after id ``after``; the incident too when its version is not ``version``."""
     async with ctx.uow(read_only=True) as uow:
-        reads = ReadRepository(uow.connection)
+        reads = uow.reads
         current = await reads.incident_version(number)
         incident = None
         if current is not None and current != version:
@@ -110,7 +109,7 @@ async def audit_entries(
     """The newest audit entries (before ``seq`` ``before``); admins only."""
     require_admin(ctx, principal, "read the audit log")
     async with ctx.uow(read_only=True) as uow:
-        return await ReadRepository(uow.connection).audit_page(limit=_clamp(limit), before=before)
+        return await uow.reads.audit_page(limit=_clamp(limit), before=before)
 
 
 async def deliveries(
@@ -125,7 +124,5 @@ async def deliveries(
     require_admin(ctx, principal, "see the delivery queue")
     limit, offset = _clamp(limit), max(0, offset)
     async with ctx.uow(read_only=True) as uow:
-        rows, total = await ReadRepository(uow.connection).deliveries(
-            state=state, limit=limit, offset=offset
-        )
+        rows, total = await uow.reads.deliveries(state=state, limit=limit, offset=offset)
     return Page(rows, total, limit, offset)

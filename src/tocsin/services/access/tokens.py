@@ -17,7 +17,7 @@ from tocsin.domain.model import Actor
 from tocsin.services.access.principal import SCOPES, Principal
 from tocsin.services.context import Context
 from tocsin.services.pipeline import audit_record
-from tocsin.storage.access_repo import TokenRepository, TokenRow
+from tocsin.storage.access import TokenRow
 
 TOKEN_PREFIX = "tocsin_"  # noqa: S105 - a public marker, not a secret
 SHOWN_CHARACTERS = 12
@@ -55,7 +55,7 @@ async def create_token(ctx: Context, actor: Actor, name: str, scope: str) -> tup
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with ctx.uow() as uow:
         now = ctx.clock()
-        tokens = TokenRepository(uow.connection)
+        tokens = uow.tokens
         existing = await tokens.by_name(name)
         if existing is not None and existing.revoked_at is None:
             raise InvalidTransition(f'A token named "{name}" already exists; revoke it first.')
@@ -73,7 +73,7 @@ async def create_token(ctx: Context, actor: Actor, name: str, scope: str) -> tup
 async def revoke_token(ctx: Context, actor: Actor, name: str) -> None:
     async with ctx.uow() as uow:
         now = ctx.clock()
-        if not await TokenRepository(uow.connection).revoke(name, now):
+        if not await uow.tokens.revoke(name, now):
             raise NotFound(
                 f'There is no active token named "{name}"; `tocsin token list` shows them.'
             )
@@ -85,7 +85,7 @@ async def revoke_token(ctx: Context, actor: Actor, name: str) -> None:
 
 async def list_tokens(ctx: Context) -> list[TokenRow]:
     async with ctx.uow(read_only=True) as uow:
-        return await TokenRepository(uow.connection).list()
+        return await uow.tokens.list()
 
 
 async def authenticate_token(ctx: Context, secret: str) -> Principal | None:
@@ -94,12 +94,12 @@ async def authenticate_token(ctx: Context, secret: str) -> Principal | None:
         return None
     digest = hash_token(secret)
     async with ctx.uow(read_only=True) as uow:
-        row = await TokenRepository(uow.connection).by_hash(digest)
+        row = await uow.tokens.by_hash(digest)
     if row is None or row.revoked_at is not None:
         return None
     now = ctx.clock()
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
         async with ctx.uow() as uow:
-            await TokenRepository(uow.connection).touch(row.name, now)
+            await uow.tokens.touch(row.name, now)
             await uow.commit()
     return Principal(Actor("api", row.name, row.name), row.scope)

@@ -19,7 +19,7 @@ from tocsin.services.access.principal import ADMIN, WRITE, Principal
 from tocsin.services.access.tokens import check_name
 from tocsin.services.context import Context
 from tocsin.services.pipeline import audit_record
-from tocsin.storage.access_repo import UserRepository, UserRow
+from tocsin.storage.access import UserRow
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
@@ -51,7 +51,7 @@ async def create_user(
     hashed = await asyncio.to_thread(_HASHER.hash, password)
     async with ctx.uow() as uow:
         now = ctx.clock()
-        users = UserRepository(uow.connection)
+        users = uow.users
         if await users.get(username) is not None:
             raise InvalidTransition(f'A user named "{username}" already exists.')
         row = UserRow(username, hashed, admin, now)
@@ -65,7 +65,7 @@ async def create_user(
 async def delete_user(ctx: Context, actor: Actor, username: str) -> None:
     async with ctx.uow() as uow:
         now = ctx.clock()
-        if not await UserRepository(uow.connection).delete(username):
+        if not await uow.users.delete(username):
             raise NotFound(f'There is no user named "{username}"; `tocsin user list` shows them.')
         detail = f"delete {username}"
         await uow.audit.append(audit_record(actor, "user", None, "allowed", "admin", now, detail))
@@ -74,13 +74,13 @@ async def delete_user(ctx: Context, actor: Actor, username: str) -> None:
 
 async def list_users(ctx: Context) -> list[UserRow]:
     async with ctx.uow(read_only=True) as uow:
-        return await UserRepository(uow.connection).list()
+        return await uow.users.list()
 
 
 async def load_user(ctx: Context, username: str) -> Principal | None:
     """The principal of a signed-in session, or None when the user no longer exists."""
     async with ctx.uow(read_only=True) as uow:
-        user = await UserRepository(uow.connection).get(username)
+        user = await uow.users.get(username)
     return user_principal(user) if user is not None else None
 
 
@@ -96,7 +96,7 @@ async def login(ctx: Context, username: str, password: str) -> Principal | None:
     if len(password) > MAX_PASSWORD or len(username) > 64:
         return None
     async with ctx.uow(read_only=True) as uow:
-        user = await UserRepository(uow.connection).get(username)
+        user = await uow.users.get(username)
     stored = user.password_hash if user is not None else _dummy_hash()
     if not await asyncio.to_thread(_verify, stored, password) or user is None:
         return None
@@ -104,6 +104,6 @@ async def login(ctx: Context, username: str, password: str) -> Principal | None:
     if _HASHER.check_needs_rehash(stored):
         upgraded = await asyncio.to_thread(_HASHER.hash, password)
     async with ctx.uow() as uow:
-        await UserRepository(uow.connection).logged_in(username, ctx.clock(), upgraded)
+        await uow.users.logged_in(username, ctx.clock(), upgraded)
         await uow.commit()
     return user_principal(user)

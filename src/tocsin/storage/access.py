@@ -1,6 +1,6 @@
 """Storage for the web and API surface: tokens, users, and the read queries its pages need.
 
-The core repositories (:mod:`tocsin.storage.repositories`) serve the write path; the queries here
+The core repositories (:mod:`tocsin.storage.incidents`) serve the write path; the queries here
 serve the REST API and the dashboard: incidents filtered and counted for paging, timeline rows
 after a known id (the live feed), audit pages and the outbox as operators see it. Each class
 works on the connection of an open :class:`~tocsin.storage.uow.UnitOfWork`.
@@ -69,7 +69,7 @@ def _user(row: Any) -> UserRow:
     )
 
 
-class TokenRepository:
+class TokenStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
@@ -118,7 +118,7 @@ class TokenRepository:
         )
 
 
-class UserRepository:
+class UserStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
@@ -155,7 +155,7 @@ class UserRepository:
         )
 
 
-class ReadRepository:
+class ReadStore:
     """Queries for lists and feeds; they change nothing."""
 
     def __init__(self, conn: AsyncConnection) -> None:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.storage import tables as t
-from tocsin.storage.repositories import _insert
+from tocsin.storage.incidents import _insert
 from tocsin.storage.rows import _utc, utc
 
 PENDING, FIRED, CANCELLED, FAILED = "pending", "fired", "cancelled", "failed"

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tocsin.domain.model import Actor, EntryKind, Incident, Status, TimelineEntry
 from tocsin.domain.status_view import ComponentRecord
 from tocsin.storage import tables as t
-from tocsin.storage.repositories import NEWEST_ENTRY
+from tocsin.storage.incidents import NEWEST_ENTRY
 from tocsin.storage.rows import _utc, incident_from_row, utc
 
 _c = t.status_components

@@ -1,17 +1,19 @@
-"""Repositories: map the domain to rows and back, on one connection inside one transaction."""
+"""The stores of the incident write path (incidents with their action items, the timeline, the
+audit log, request dedup): map the domain to rows and back, on one connection inside one
+transaction. The outbox rows a change queues are written by
+:class:`~tocsin.storage.outbox.OutboxStore`."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.audit import AuditEntry, AuditRecord, chain
-from tocsin.domain.effects import Effect
 from tocsin.domain.errors import ConcurrentUpdate
 from tocsin.domain.model import (
     ActionItem,
@@ -73,21 +75,9 @@ _ADD_ENTRY = _P(t.timeline.insert())
 # Every change to an incident appends to the timeline, so its newest id is the cheap marker
 # that says "some incident changed" (the list cache and the status page cache read it).
 NEWEST_ENTRY = sa.select(sa.func.max(t.timeline.c.id))
-_ADD_OUTBOX: dict[str, direct.Prepared] = {}  # per dialect, built on first use (_dialect_insert)
 
 
-def _add_outbox(dialect: str) -> direct.Prepared:
-    statement = _ADD_OUTBOX.get(dialect)
-    if statement is None:
-        statement = _ADD_OUTBOX[dialect] = _P(
-            _dialect_insert(dialect)(t.outbox)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(t.outbox.c.id)
-        )
-    return statement
-
-
-class IncidentRepository:
+class IncidentStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         # The action items (number -> done) as stored, per incident read or written in this
@@ -191,7 +181,7 @@ class IncidentRepository:
             )
 
 
-class TimelineRepository:
+class TimelineStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
@@ -233,7 +223,7 @@ class TimelineRepository:
         ]
 
 
-class AuditRepository:
+class AuditStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
@@ -245,6 +235,15 @@ class AuditRepository:
         await _ADD_AUDIT.run(self.conn, _audit_row(entry))
         await _MOVE_AUDIT_HEAD.run(self.conn, {"seq": entry.seq, "hash": entry.hash})
         return entry
+
+    async def head(self) -> tuple[int, str]:
+        """The chain head as recorded: the last entry's sequence number and hash (unlocked)."""
+        row = (
+            await self.conn.execute(
+                sa.select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1)
+            )
+        ).one()
+        return int(row.seq), str(row.hash)
 
     async def entries(self, *, batch: int = 1000) -> AsyncIterator[AuditEntry]:
         """Every entry in order, read in batches (the log may be long)."""
@@ -275,40 +274,7 @@ class AuditRepository:
         return [audit_from_row(r) for r in (await self.conn.execute(query)).mappings()]
 
 
-class OutboxRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-
-    async def add(self, effects: Sequence[Effect], now: datetime) -> int:
-        """Queue effects; an effect whose key is already queued is skipped. Returns how many
-        were new."""
-        if not effects:
-            return 0
-        rows = [
-            {
-                "incident": e.incident,
-                "destination": e.destination,
-                "kind": e.kind,
-                "payload": e.payload,
-                "idempotency_key": e.key,
-                "ordering_key": e.order,
-                "state": "pending",
-                "attempts": 0,
-                "next_attempt_at": now + timedelta(seconds=e.delay_seconds),
-                "remote_ids": {},
-                "created_at": now,
-            }
-            for e in effects
-        ]
-        # Executed "many" (one statement, compiled once; on PostgreSQL SQLAlchemy sends one
-        # multi-row INSERT per page of rows), not as a ``.values([...])`` statement, which would
-        # be compiled afresh each time. RETURNING names the rows that were new, so the count
-        # stays exact.
-        statement = _add_outbox(self.conn.dialect.name)
-        return len((await statement.run(self.conn, rows)).rows)
-
-
-class DedupRepository:
+class DedupStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
@@ -322,9 +288,8 @@ class DedupRepository:
 
 
 __all__ = [
-    "AuditRepository",
-    "DedupRepository",
-    "IncidentRepository",
-    "OutboxRepository",
-    "TimelineRepository",
+    "AuditStore",
+    "DedupStore",
+    "IncidentStore",
+    "TimelineStore",
 ]

@@ -1,4 +1,5 @@
-"""The outbox's SQL: claim due rows, record outcomes, remote references, listing and re-queueing.
+"""The outbox's SQL: queue effects, claim due rows, record outcomes, remote references, listing
+and re-queueing.
 
 Every method runs on a connection inside the caller's transaction (a
 :class:`~tocsin.storage.uow.UnitOfWork`). Claiming is one statement: on PostgreSQL the candidate
@@ -13,7 +14,7 @@ with an expired lease) and no earlier row with the same ``ordering_key`` is ``pe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,8 +22,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tocsin.domain.effects import Effect
+from tocsin.storage import direct
 from tocsin.storage import tables as t
-from tocsin.storage.repositories import _insert
+from tocsin.storage.incidents import _dialect_insert, _insert
 from tocsin.storage.rows import _utc, utc
 
 PENDING, IN_FLIGHT, DELIVERED, DEAD = "pending", "in_flight", "delivered", "dead"
@@ -311,3 +314,45 @@ class OutboxStore:
         if count and self.conn.dialect.name == "postgresql":
             await self.conn.execute(sa.select(sa.func.pg_notify("tocsin_wake", "outbox")))
         return count
+
+    async def add(self, effects: Sequence[Effect], now: datetime) -> int:
+        """Queue effects; an effect whose key is already queued is skipped. Returns how many
+        were new."""
+        if not effects:
+            return 0
+        rows = [
+            {
+                "incident": e.incident,
+                "destination": e.destination,
+                "kind": e.kind,
+                "payload": e.payload,
+                "idempotency_key": e.key,
+                "ordering_key": e.order,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now + timedelta(seconds=e.delay_seconds),
+                "remote_ids": {},
+                "created_at": now,
+            }
+            for e in effects
+        ]
+        # Executed "many" (one statement, compiled once; on PostgreSQL SQLAlchemy sends one
+        # multi-row INSERT per page of rows), not as a ``.values([...])`` statement, which would
+        # be compiled afresh each time. RETURNING names the rows that were new, so the count
+        # stays exact.
+        statement = _add_outbox(self.conn.dialect.name)
+        return len((await statement.run(self.conn, rows)).rows)
+
+
+_ADD_OUTBOX: dict[str, direct.Prepared] = {}  # per dialect, built on first use (_dialect_insert)
+
+
+def _add_outbox(dialect: str) -> direct.Prepared:
+    statement = _ADD_OUTBOX.get(dialect)
+    if statement is None:
+        statement = _ADD_OUTBOX[dialect] = direct.Prepared(
+            _dialect_insert(dialect)(t.outbox)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(t.outbox.c.id)
+        )
+    return statement

@@ -1,5 +1,5 @@
 """On-call overrides: the rows behind :class:`tocsin.domain.oncall.Override`, on the caller's
-transaction (``OverrideRepository(uow.connection)``)."""
+transaction (``uow.overrides``)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _override(row: Any) -> Override:
     )
 
 
-class OverrideRepository:
+class OverrideStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 

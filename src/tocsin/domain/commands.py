@@ -11,6 +11,8 @@ Decisions (the README's command reference repeats them):
 * ``INC-n`` (any case, dash optional) names an incident. In texts (update, note, action, resolve)
   only a reference right after the subcommand counts. show, join, ack, reopen and postmortem also
   take ``12`` or ``#12``. No reference is not an error (the channel implies it): ``incident=None``.
+  Every ``INC-<digits>`` is a reference: one outside 1..:data:`MAX_INCIDENT` (``INC-0``, twenty
+  digits) is refused here as no incident, never taken as text, and never reaches storage.
 * Severity: ``P1``, ``p1``, ``sev1``, ``sev-1``, ``sev:P1``, ``severity=P1``; the ``severity``
   subcommand also takes a bare ``1``..``4``. ``declare`` without one leaves ``severity=None`` and
   the service applies the policy's default.
@@ -44,6 +46,7 @@ from tocsin.domain.model import Role, Severity, Status
 MAX_INPUT = 8000
 MAX_TITLE = 200
 MAX_TEXT = 4000
+MAX_INCIDENT = 2**31 - 1  # incident numbers run from 1 to this: what a SQL INTEGER column holds
 
 _TOKEN_RE = re.compile(
     r'"(?P<dq>[^"]*+)"(?=\s|\Z)'
@@ -53,8 +56,8 @@ _TOKEN_RE = re.compile(
     r"|<@[^<>\r\n]*+>(?=\s|\Z)"  # a mention, even with spaces in the display name
     r"|\S+"
 )
-_REF_RE = re.compile(r"inc-?([1-9][0-9]{0,8})", re.IGNORECASE)
-_LOOSE_REF_RE = re.compile(r"(?:inc-?|#)?([1-9][0-9]{0,8})", re.IGNORECASE)
+_REF_RE = re.compile(r"inc-?([0-9]+)", re.IGNORECASE)
+_LOOSE_REF_RE = re.compile(r"(?:inc-?|#)?([0-9]+)", re.IGNORECASE)
 _SEVERITY_RE = re.compile(r"(?:sev(?:erity)?[:=-]?p?|p)([1-4])", re.IGNORECASE)
 _MENTION_RE = re.compile(r"<@!?([A-Za-z0-9]+)(?:\|([^<>|]*))?>|@((?:[a-z]+:)?\w(?:[\w.\-]*\w)?)")
 _SPACE_RE = re.compile(r"\s+")
@@ -118,13 +121,24 @@ class Subcommand:
 
 
 def parse_incident_ref(text: str) -> int | None:
-    """``INC-12``, ``inc-12``, ``INC12``, ``#12`` or ``12`` -> 12; anything else -> ``None``.
+    """``INC-12``, ``inc-12``, ``INC12``, ``#12`` or ``12`` -> 12; anything else -> ``None``,
+    and so is a number outside 1..:data:`MAX_INCIDENT` (no incident has it).
 
     Bare numbers are accepted here because callers (CLI arguments, URL paths) already know the
     value is a reference. Inside free command text only the ``INC-n`` form counts.
     """
     match = _LOOSE_REF_RE.fullmatch(text.strip())
-    return int(match[1]) if match else None
+    return _bounded(match[1]) if match else None
+
+
+def _bounded(digits: str) -> int | None:
+    """``digits`` as an incident number, or None outside 1..:data:`MAX_INCIDENT` (checked on
+    the length first: ``int()`` refuses thousands of digits)."""
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > len(str(MAX_INCIDENT)):
+        return None
+    number = int(significant)
+    return number if 0 < number <= MAX_INCIDENT else None
 
 
 def parse(text: str) -> Command:
@@ -176,9 +190,18 @@ def _word(token: _Token) -> str:
     return token[0] if group is None else token[group]
 
 
-def _ref(token: _Token) -> int | None:
+def _ref(sub: Subcommand, token: _Token) -> int | None:
+    """The incident an ``INC-n`` token names; fails for a number no incident can have."""
     match = None if token.lastgroup else _REF_RE.fullmatch(token[0])
-    return int(match[1]) if match else None
+    return None if match is None else _existing(sub, token[0], match[1])
+
+
+def _existing(sub: Subcommand, word: str, digits: str) -> int:
+    number = _bounded(digits)
+    if number is None:
+        shown = _show(word)[1:-1]
+        _fail(sub, f"There is no {shown}: incident numbers run from 1 to {MAX_INCIDENT}.")
+    return number
 
 
 def _severity(token: _Token, bare: bool = False) -> Severity | None:
@@ -265,7 +288,7 @@ def _build_declare(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
 
 def _build_text(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
     """update, note, action and resolve: ``[INC-n] <text>`` (action: ``[@owner]`` at the end)."""
-    incident = _ref(tokens[0]) if tokens else None
+    incident = _ref(sub, tokens[0]) if tokens else None
     if incident is not None:
         tokens = tokens[1:]
     owner = None
@@ -283,7 +306,8 @@ def _build_ref_only(sub: Subcommand, text: str, tokens: list[_Token]) -> Command
     """show, join, ack, reopen, postmortem: ``[INC-n]``."""
     if not tokens:
         return Command(sub.name)
-    number = parse_incident_ref(tokens[0][0]) if len(tokens) == 1 else None
+    match = _LOOSE_REF_RE.fullmatch(tokens[0][0]) if len(tokens) == 1 else None
+    number = None if match is None else _existing(sub, tokens[0][0], match[1])
     if number is None:
         shown = _show(_join(text, tokens))
         _fail(sub, f"{sub.name} takes only an incident reference such as INC-12, not {shown}.")
@@ -298,7 +322,7 @@ def _scan(
     person: Mention | None = None
     rest = []
     for token in tokens:
-        number, who = _ref(token), _mention(token)
+        number, who = _ref(sub, token), _mention(token)
         if number is not None:
             if incident is not None:
                 _fail(sub, f"Name one incident, not two (INC-{incident} and INC-{number}).")

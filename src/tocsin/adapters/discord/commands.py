@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tocsin.chat.payloads import obj
 from tocsin.domain.commands import (
     MAX_TEXT,
     MAX_TITLE,
@@ -163,8 +164,8 @@ def command_definitions() -> list[dict[str, Any]]:
 # --- reading an interaction back ------------------------------------------------------------
 def display_name(user_id: str, resolved: Mapping[str, Any]) -> str:
     """The name Discord shows for ``user_id`` (server nickname, display name, username)."""
-    member = (resolved.get("members") or {}).get(user_id) or {}
-    user = (resolved.get("users") or {}).get(user_id) or {}
+    member = obj(obj(resolved, "members"), user_id)
+    user = obj(obj(resolved, "users"), user_id)
     return str(member.get("nick") or user.get("global_name") or user.get("username") or "")
 
 
@@ -217,8 +218,9 @@ def _person(values: Mapping[str, Any], resolved: Mapping[str, Any]) -> Mention |
 
 def command_from(data: Mapping[str, Any]) -> Command:
     """The command an ``/incident <subcommand>`` interaction asks for."""
-    options = data.get("options") or []
-    first = options[0] if options and isinstance(options[0], Mapping) else {}
+    options = data.get("options")
+    first = options[0] if isinstance(options, list) and options else {}
+    first = first if isinstance(first, Mapping) else {}
     sub = SUBCOMMANDS.get(str(first.get("name") or ""))
     if sub is None or first.get("type") != SUB_COMMAND:
         raise ParseError('Pick a subcommand, for example "/incident help".', "help [subcommand]")
@@ -240,7 +242,15 @@ def command_from(data: Mapping[str, Any]) -> Command:
         role=_choice(sub, Role, role, "role")
         if role
         else (Role.COMMANDER if sub.name == "commander" else None),
-        person=_person(values, data.get("resolved") or {}),
+        person=_person(values, obj(data, "resolved")),
         scope=str(values.get("scope") or "open"),
-        topic=str(values.get("subcommand") or ""),
+        topic=_topic(sub, values.get("subcommand")),
     )
+
+
+def _topic(sub: Subcommand, value: Any) -> str:
+    """``help``'s subcommand option: one of the choices offered, or a ParseError."""
+    topic = str(value or "")
+    if topic and topic not in SUBCOMMANDS:
+        raise ParseError(f'"{topic[:40]}" is not a subcommand.', sub.usage)
+    return topic

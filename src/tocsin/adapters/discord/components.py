@@ -45,7 +45,8 @@ from tocsin.adapters.discord.render import (
 from tocsin.chat import texts
 from tocsin.chat.commands import perform, preview
 from tocsin.chat.messages import ACK, JOIN, RESOLVE, Reply
-from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Command
+from tocsin.chat.payloads import obj
+from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Command, parse_incident_ref
 from tocsin.domain.errors import DomainError, PermissionDenied
 from tocsin.domain.model import Actor, incident_ref
 from tocsin.services.declare import declare
@@ -110,9 +111,9 @@ class Components:
         if parsed is None:
             return private("That button does not belong to tocsin.")
         action, value, suffix = parsed
-        if not value.isdigit():
+        number = parse_incident_ref(value)
+        if number is None:
             return private("That button lost track of its incident; use /incident instead.")
-        number = int(value)
         if action == CANCEL:
             return {
                 "type": UPDATE_MESSAGE,
@@ -161,21 +162,22 @@ class Components:
         parsed = parse_custom_id(str(data.get("custom_id") or ""))
         if parsed is not None and parsed[0] == DECLARE:
             return await self._declare(interaction, actor, data)
-        if parsed is not None and parsed[0] == UPDATE and parsed[1].isdigit():
+        number = parse_incident_ref(parsed[1]) if parsed is not None else None
+        if parsed is not None and parsed[0] == UPDATE and number is not None:
             text = read_update(data)
             if not text:
                 return private("⚠️ Write the update first.")
             if not await self.app.first_time(interaction):
                 return private(ALREADY)
-            command = Command("update", incident=int(parsed[1]), text=text[:MAX_TEXT])
+            command = Command("update", incident=number, text=text[:MAX_TEXT])
             return reply_response(await perform(self.ctx, actor, command, STYLE))
         return private("That form does not belong to tocsin.")
 
     async def _declare(
         self, interaction: Mapping[str, Any], actor: Actor, data: Mapping[str, Any]
     ) -> Response:
-        resolved = data.get("resolved") or {}
-        names = {uid: display_name(uid, resolved) for uid in resolved.get("users") or {}}
+        resolved = obj(data, "resolved")
+        names = {str(uid): display_name(str(uid), resolved) for uid in obj(resolved, "users")}
         found = read_declare(data, names)
         if isinstance(found, list):
             return private("⚠️ " + " ".join(found) + " Nothing was declared; please try again.")
@@ -197,8 +199,7 @@ class Components:
     async def message_command(self, interaction: Mapping[str, Any], actor: Actor) -> Response:
         data = interaction["data"]
         name = str(data.get("name") or "")
-        messages = (data.get("resolved") or {}).get("messages") or {}
-        message = messages.get(str(data.get("target_id") or "")) or {}
+        message = obj(obj(obj(data, "resolved"), "messages"), str(data.get("target_id") or ""))
         content = str(message.get("content") or "")
         if name == DECLARE_FROM_MESSAGE:
             first_line = content.strip().splitlines()[0] if content.strip() else ""
@@ -211,7 +212,7 @@ class Components:
             return private(f"I don't know the command {name!r}. Try /incident help.")
         if not await self.app.first_time(interaction):
             return private(ALREADY)
-        author = (message.get("author") or {}).get("username")
+        author = obj(message, "author").get("username")
         note = texts.pinned_note(content, f"@{author}" if author else "")[:MAX_TEXT]
         channel = str(interaction.get("channel_id") or "")
         reply = await perform(

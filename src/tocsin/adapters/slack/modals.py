@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from tocsin.chat.messages import DeclareForm
-from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
+from tocsin.chat.payloads import Malformed, json_value, obj, string
+from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention, parse_incident_ref
 from tocsin.domain.model import Severity
 
 DECLARE = "tocsin_declare"
@@ -114,18 +116,21 @@ def update_view(number: int, ref: str) -> dict[str, Any]:
     }
 
 
-def _values(view: dict[str, Any]) -> dict[str, Any]:
-    state = view.get("state") or {}
-    return {
-        block: (actions or {}).get(VALUE) or {}
-        for block, actions in (state.get("values") or {}).items()
-    }
+View = Mapping[str, Any]
 
 
-def metadata(view: dict[str, Any]) -> dict[str, Any]:
+def _values(view: View) -> dict[str, Mapping[str, Any]]:
+    """block_id -> the state of its input (``state.values.<block>.value``), each an object."""
+    values = obj(obj(view, "state"), "values")
+    return {str(block): obj(obj(values, block), VALUE) for block in values}
+
+
+def metadata(view: View) -> dict[str, Any]:
+    """The JSON object our modals keep in ``private_metadata`` ({} for any other text)."""
+    raw = string(view, "private_metadata")  # Malformed when not a string: Slack never sends that
     try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+        data = json_value(raw or "{}")
+    except Malformed:
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -140,7 +145,7 @@ class Declared:
     commander: Mention | None
 
 
-def read_declare(view: dict[str, Any]) -> Declared | dict[str, str]:
+def read_declare(view: View) -> Declared | dict[str, str]:
     """The submitted values, or errors by block_id."""
     values = _values(view)
     title = " ".join(str(values.get("title", {}).get("value") or "").split())
@@ -149,28 +154,29 @@ def read_declare(view: dict[str, Any]) -> Declared | dict[str, str]:
         errors["title"] = "Give the incident a title, for example: Checkout is down."
     elif len(title) > MAX_TITLE:
         errors["title"] = f"Keep the title to {MAX_TITLE} characters or fewer."
-    chosen = str((values.get("severity", {}).get("selected_option") or {}).get("value"))
+    chosen = str(obj(values.get("severity", {}), "selected_option").get("value"))
     if chosen not in {s.value for s in Severity}:
         errors["severity"] = "Choose a severity from P1 (critical) to P4 (low)."
     if errors:
         return errors
     description = str(values.get("description", {}).get("value") or "").strip()
-    user = values.get("commander", {}).get("selected_user")
+    user = string(values.get("commander", {}), "selected_user")
     return Declared(title, Severity(chosen), description, Mention(user) if user else None)
 
 
-def read_update(view: dict[str, Any]) -> tuple[int, str] | dict[str, str]:
+def read_update(view: View) -> tuple[int, str] | dict[str, str]:
     """``(incident, text)``, or errors by block_id."""
-    text = str(_values(view).get("text", {}).get("value") or "").strip()
-    number = metadata(view).get("incident")
-    if not isinstance(number, int):
+    written = str(_values(view).get("text", {}).get("value") or "").strip()
+    found = metadata(view).get("incident")
+    number = parse_incident_ref(str(found)) if type(found) is int else None
+    if number is None:
         return {"text": "This form lost track of its incident; open it again from the message."}
-    if not text:
+    if not written:
         return {"text": "Write the update first."}
-    return number, text
+    return number, written
 
 
-def submission_key(view: dict[str, Any]) -> str:
+def submission_key(view: View) -> str:
     """A dedup key for one submission: the view, and what was in it (a corrected resubmission
     after errors differs, a double click does not)."""
     values = json.dumps(_values(view), sort_keys=True, default=str)

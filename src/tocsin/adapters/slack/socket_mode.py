@@ -22,7 +22,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tocsin.adapters.slack.app import SlackApp
-from tocsin.adapters.slack.common import BadRequest
+from tocsin.chat.payloads import Malformed
 
 log = structlog.get_logger("tocsin.slack.socket")
 
@@ -40,7 +40,7 @@ async def dispatch(app: SlackApp, request: SocketModeRequest) -> dict[str, Any] 
             return await app.handle_interaction(payload)
         if request.type == "events_api":
             return await app.handle_event(payload, retry_num=request.retry_attempt)
-    except BadRequest as exc:
+    except Malformed as exc:
         log.warning("malformed Socket Mode envelope", kind=request.type, error=str(exc))
     return None
 

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from fakes.chat_logs import captured, tracebacks, warnings
-from fakes.discord_harness import DiscordClient, content, discord_context
+from fakes.discord_harness import DiscordClient, content, discord_context, slash_data
 from fakes.discord_harness import interaction as discord_interaction
 from fakes.discord_harness import open_client as open_discord
 from fakes.slack_api import FakeSlack, signed_headers
@@ -102,6 +102,25 @@ async def test_json_just_inside_the_depth_limit_is_read(slack_client: SlackClien
     raw = f'{{"type": "event_callback", "event": {{"type": "x", "item": {deep(58)}}}}}'
     response = await slack_client.post("/slack/events", raw.encode(), "application/json")
     assert response.status_code == 200, response.text
+
+
+async def test_nul_characters_are_400(
+    slack_client: SlackClient, discord_client: DiscordClient
+) -> None:
+    """A NUL in a slash command's text, an event or a Discord option (PostgreSQL cannot store
+    one in text) is a 400 naming it, not a failed command with a traceback."""
+    before = await slack_client.counts()
+    with captured() as logs:
+        command = await slack_client.command("note INC-1 a\x00b", channel=INC_CHANNEL)
+        event = await slack_client.event({"type": "event_callback", "event": {"text": "\x00"}})
+        data = slash_data("note", incident="INC-1", text="a\x00b")
+        discord = await discord_client.post(json.dumps(discord_interaction(2, data)).encode())
+    assert [r.status_code for r in (command, event, discord)] == [400, 400, 400]
+    assert "'text' contains a NUL character" in command.json()["error"]
+    assert "NUL" in event.json()["error"]
+    assert "NUL" in discord.json()["error"]
+    assert tracebacks(logs) == []
+    assert await slack_client.counts() == before
 
 
 # --- header and field numbers -------------------------------------------------------------------

@@ -54,3 +54,12 @@ def test_fields_of_the_wrong_type_name_the_field() -> None:
         items(payload, "actions")
     with pytest.raises(Malformed, match=r"^id must be a string$"):
         string(payload["user"], "id")
+
+
+def test_a_nul_anywhere_in_a_string_is_refused() -> None:
+    """PostgreSQL cannot store NUL in text: an escaped NUL in any key or value is Malformed;
+    the text "\\u0000" (an escaped backslash) is not a NUL and is read."""
+    for raw in ('"a\\u0000"', '{"a\\u0000": 1}', '{"a": [{"b": "x\\u0000y"}]}'):
+        with pytest.raises(Malformed, match="NUL"):
+            json_value(raw)
+    assert json_value('{"a": "\\\\u0000"}') == {"a": "\\u0000"}

@@ -4,7 +4,8 @@ A signed request can still be malformed. These helpers turn every malformed shap
 :class:`Malformed` naming the field, which the adapters answer with HTTP 400 and one warning log
 line (no traceback): JSON that does not parse or is nested deeper than :data:`MAX_DEPTH` (real
 payloads are about ten levels deep; a thousand would exhaust Python's recursion limit in whatever
-reads it next), an object where a list belongs and the other way round.
+reads it next), a NUL character (PostgreSQL cannot store one in text), an object where a list
+belongs and the other way round.
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ class Malformed(ValueError):
 
 
 def json_value(raw: str | bytes) -> Any:
-    """``raw`` parsed, refusing invalid UTF-8, lone surrogates and NaN (orjson's rules) and
-    anything nested deeper than :data:`MAX_DEPTH`."""
+    """``raw`` parsed, refusing invalid UTF-8, lone surrogates and NaN (orjson's rules),
+    anything nested deeper than :data:`MAX_DEPTH` and strings with a NUL character."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise Malformed(f"the body is not valid JSON ({exc.msg})") from None
-    if _deeper_than(data, MAX_DEPTH):
-        raise Malformed(f"the JSON is nested deeper than {MAX_DEPTH} levels")
+    escaped_nul = "\\u0000" in raw if isinstance(raw, str) else b"\\u0000" in raw
+    _check(data, nul=escaped_nul)  # a NUL can only arrive escaped: JSON forbids a raw one
     return data
 
 
@@ -42,16 +43,25 @@ def json_object(raw: str | bytes) -> dict[str, Any]:
     return data
 
 
-def _deeper_than(data: Any, limit: int) -> bool:
-    """Whether ``data`` nests more than ``limit`` objects and lists (iteratively: no recursion)."""
+def _check(data: Any, *, nul: bool) -> None:
+    """Refuse nesting past :data:`MAX_DEPTH` and (when ``nul``) strings holding a NUL, walking
+    iteratively: no recursion, whatever the depth."""
+    if nul and _has_nul(data):
+        raise Malformed("a string in the JSON contains a NUL character")
     stack = [(data, 1)] if isinstance(data, dict | list) else []
     while stack:
         value, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = value.values() if isinstance(value, dict) else value
+        if depth > MAX_DEPTH:
+            raise Malformed(f"the JSON is nested deeper than {MAX_DEPTH} levels")
+        children = list(value.values()) if isinstance(value, dict) else value
+        keys = list(value) if isinstance(value, dict) else []
+        if nul and any(_has_nul(item) for item in (*keys, *children)):
+            raise Malformed("a string in the JSON contains a NUL character")
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
+
+
+def _has_nul(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" in value
 
 
 def obj(parent: Mapping[str, Any], name: str) -> Mapping[str, Any]:

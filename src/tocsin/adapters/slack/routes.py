@@ -48,9 +48,13 @@ def _form(body: bytes) -> dict[str, str]:
             if not sep:
                 raise ValueError(pair)
             fields[_unquote(name)] = _unquote(value)
-        return fields
     except (UnicodeDecodeError, ValueError):
         raise BadRequest("the body is not a valid form") from None
+    if b"%00" in body or b"\x00" in body:
+        found = next((name for name, value in fields.items() if "\x00" in name + value), None)
+        if found is not None:
+            raise BadRequest(f"the form field {found[:40]!r} contains a NUL character")
+    return fields
 
 
 def _unquote(text: str) -> str:

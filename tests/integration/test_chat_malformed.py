@@ -311,6 +311,18 @@ async def test_every_leading_incident_ref_is_a_ref(slack_client: SlackClient, re
     assert tracebacks(logs) == []
 
 
+@pytest.mark.parametrize("ref", ["INC-0", "INC-99999999999999999999"])
+async def test_discord_incident_option_no_incident_has(
+    discord_client: DiscordClient, ref: str
+) -> None:
+    """/incident note incident:INC-0 (or twenty digits) says there is no such incident, in the
+    same words as typed chat, and stores nothing."""
+    notes_before = len(await discord_client.rows(t.timeline))
+    answer = await discord_client.command("note", incident=ref, text="x")
+    assert f"There is no {ref}" in content(answer)
+    assert len(await discord_client.rows(t.timeline)) == notes_before
+
+
 def test_cli_show_of_twenty_digits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`tocsin incident show INC-99999999999999999999` says there is no such incident (exit 1),
     without a traceback and without asking the database."""

@@ -193,14 +193,24 @@ def _word(token: _Token) -> str:
 def _ref(sub: Subcommand, token: _Token) -> int | None:
     """The incident an ``INC-n`` token names; fails for a number no incident can have."""
     match = None if token.lastgroup else _REF_RE.fullmatch(token[0])
-    return None if match is None else _existing(sub, token[0], match[1])
+    return None if match is None else incident_reference(token[0], sub.usage, match[1])
 
 
-def _existing(sub: Subcommand, word: str, digits: str) -> int:
+def incident_reference(word: str, usage: str = "", digits: str = "") -> int:
+    """The incident a reference (``INC-12``, ``#12``, ``12``) names, or a :class:`ParseError`:
+    saying there is no such incident for a number outside 1..:data:`MAX_INCIDENT`, and how to
+    write one for anything else. For values that must be a reference (a Discord option)."""
+    if not digits:
+        match = _LOOSE_REF_RE.fullmatch(word.strip())
+        if match is None:
+            raise ParseError(f"{_show(word)} is not an incident; write it like INC-12.", usage)
+        digits = match[1]
     number = _bounded(digits)
     if number is None:
-        shown = _show(word)[1:-1]
-        _fail(sub, f"There is no {shown}: incident numbers run from 1 to {MAX_INCIDENT}.")
+        shown = _show(word.strip())[1:-1]
+        raise ParseError(
+            f"There is no {shown}: incident numbers run from 1 to {MAX_INCIDENT}.", usage
+        )
     return number
 
 
@@ -307,7 +317,7 @@ def _build_ref_only(sub: Subcommand, text: str, tokens: list[_Token]) -> Command
     if not tokens:
         return Command(sub.name)
     match = _LOOSE_REF_RE.fullmatch(tokens[0][0]) if len(tokens) == 1 else None
-    number = None if match is None else _existing(sub, tokens[0][0], match[1])
+    number = None if match is None else incident_reference(tokens[0][0], sub.usage, match[1])
     if number is None:
         shown = _show(_join(text, tokens))
         _fail(sub, f"{sub.name} takes only an incident reference such as INC-12, not {shown}.")

@@ -37,7 +37,7 @@ from tocsin.domain.commands import (
     Command,
     Mention,
     Subcommand,
-    parse_incident_ref,
+    incident_reference,
 )
 from tocsin.domain.errors import ParseError
 from tocsin.domain.model import Role, Severity, Status
@@ -200,12 +200,7 @@ def _text(sub: Subcommand, values: Mapping[str, Any]) -> str:
 def _incident(sub: Subcommand, value: Any) -> int | None:
     if value is None or not str(value).strip():
         return None
-    number = parse_incident_ref(str(value))
-    if number is None:
-        raise ParseError(
-            f'"{str(value)[:40]}" is not an incident; write it like INC-12.', sub.usage
-        )
-    return number
+    return incident_reference(str(value), sub.usage)
 
 
 def _person(values: Mapping[str, Any], resolved: Mapping[str, Any]) -> Mention | None:

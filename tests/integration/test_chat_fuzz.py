@@ -43,7 +43,7 @@ from tocsin.services.context import Context
 from tocsin.storage.db import Database
 
 FUZZ = settings(
-    max_examples=200,
+    max_examples=150,
     derandomize=True,
     deadline=None,
     database=None,

@@ -11,8 +11,8 @@ Decisions (the README's command reference repeats them):
 * ``INC-n`` (any case, dash optional) names an incident. In texts (update, note, action, resolve)
   only a reference right after the subcommand counts. show, join, ack, reopen and postmortem also
   take ``12`` or ``#12``. No reference is not an error (the channel implies it): ``incident=None``.
-  Every ``INC-<digits>`` is a reference: one outside 1..:data:`MAX_INCIDENT` (``INC-0``, twenty
-  digits) is refused here as no incident, never taken as text, and never reaches storage.
+  Every ``INC-<digits>`` is a reference: one no incident can have (``INC-0``, twenty digits) is
+  refused as such (:mod:`tocsin.domain.references`), never taken as text.
 * Severity: ``P1``, ``p1``, ``sev1``, ``sev-1``, ``sev:P1``, ``severity=P1``; the ``severity``
   subcommand also takes a bare ``1``..``4``. ``declare`` without one leaves ``severity=None`` and
   the service applies the policy's default.
@@ -42,11 +42,13 @@ from typing import NoReturn
 
 from tocsin.domain.errors import ParseError
 from tocsin.domain.model import Role, Severity, Status
+from tocsin.domain.references import parse_incident_ref as parse_incident_ref  # re-exported
+from tocsin.domain.references import quoted as _show
+from tocsin.domain.references import reference_in
 
 MAX_INPUT = 8000
 MAX_TITLE = 200
 MAX_TEXT = 4000
-MAX_INCIDENT = 2**31 - 1  # incident numbers run from 1 to this: what a SQL INTEGER column holds
 
 _TOKEN_RE = re.compile(
     r'"(?P<dq>[^"]*+)"(?=\s|\Z)'
@@ -56,8 +58,6 @@ _TOKEN_RE = re.compile(
     r"|<@[^<>\r\n]*+>(?=\s|\Z)"  # a mention, even with spaces in the display name
     r"|\S+"
 )
-_REF_RE = re.compile(r"inc-?([0-9]+)", re.IGNORECASE)
-_LOOSE_REF_RE = re.compile(r"(?:inc-?|#)?([0-9]+)", re.IGNORECASE)
 _SEVERITY_RE = re.compile(r"(?:sev(?:erity)?[:=-]?p?|p)([1-4])", re.IGNORECASE)
 _MENTION_RE = re.compile(r"<@!?([A-Za-z0-9]+)(?:\|([^<>|]*))?>|@((?:[a-z]+:)?\w(?:[\w.\-]*\w)?)")
 _SPACE_RE = re.compile(r"\s+")
@@ -120,27 +120,6 @@ class Subcommand:
     needs: str = ""  # what to say when the required part is missing ("" = nothing required)
 
 
-def parse_incident_ref(text: str) -> int | None:
-    """``INC-12``, ``inc-12``, ``INC12``, ``#12`` or ``12`` -> 12; anything else -> ``None``,
-    and so is a number outside 1..:data:`MAX_INCIDENT` (no incident has it).
-
-    Bare numbers are accepted here because callers (CLI arguments, URL paths) already know the
-    value is a reference. Inside free command text only the ``INC-n`` form counts.
-    """
-    match = _LOOSE_REF_RE.fullmatch(text.strip())
-    return _bounded(match[1]) if match else None
-
-
-def _bounded(digits: str) -> int | None:
-    """``digits`` as an incident number, or None outside 1..:data:`MAX_INCIDENT` (checked on
-    the length first: ``int()`` refuses thousands of digits)."""
-    significant = digits.lstrip("0") or "0"
-    if len(significant) > len(str(MAX_INCIDENT)):
-        return None
-    number = int(significant)
-    return number if 0 < number <= MAX_INCIDENT else None
-
-
 def parse(text: str) -> Command:
     """Parse the text typed after ``/incident``; raises :class:`ParseError` on bad input."""
     if len(text) > MAX_INPUT:
@@ -192,26 +171,7 @@ def _word(token: _Token) -> str:
 
 def _ref(sub: Subcommand, token: _Token) -> int | None:
     """The incident an ``INC-n`` token names; fails for a number no incident can have."""
-    match = None if token.lastgroup else _REF_RE.fullmatch(token[0])
-    return None if match is None else incident_reference(token[0], sub.usage, match[1])
-
-
-def incident_reference(word: str, usage: str = "", digits: str = "") -> int:
-    """The incident a reference (``INC-12``, ``#12``, ``12``) names, or a :class:`ParseError`:
-    saying there is no such incident for a number outside 1..:data:`MAX_INCIDENT`, and how to
-    write one for anything else. For values that must be a reference (a Discord option)."""
-    if not digits:
-        match = _LOOSE_REF_RE.fullmatch(word.strip())
-        if match is None:
-            raise ParseError(f"{_show(word)} is not an incident; write it like INC-12.", usage)
-        digits = match[1]
-    number = _bounded(digits)
-    if number is None:
-        shown = _show(word.strip())[1:-1]
-        raise ParseError(
-            f"There is no {shown}: incident numbers run from 1 to {MAX_INCIDENT}.", usage
-        )
-    return number
+    return None if token.lastgroup else reference_in(token[0], sub.usage)
 
 
 def _severity(token: _Token, bare: bool = False) -> Severity | None:
@@ -241,11 +201,6 @@ def _join(text: str, tokens: list[_Token]) -> str:
     if len(tokens) == 1 and tokens[0].lastgroup:
         return _word(tokens[0]).strip()
     return text[tokens[0].start() : tokens[-1].end()].strip()
-
-
-def _show(word: str) -> str:
-    word = _SPACE_RE.sub(" ", word)
-    return f'"{word[:40]}…"' if len(word) > 40 else f'"{word}"'
 
 
 def _fail(sub: Subcommand, message: str) -> NoReturn:
@@ -316,8 +271,7 @@ def _build_ref_only(sub: Subcommand, text: str, tokens: list[_Token]) -> Command
     """show, join, ack, reopen, postmortem: ``[INC-n]``."""
     if not tokens:
         return Command(sub.name)
-    match = _LOOSE_REF_RE.fullmatch(tokens[0][0]) if len(tokens) == 1 else None
-    number = None if match is None else incident_reference(tokens[0][0], sub.usage, match[1])
+    number = reference_in(tokens[0][0], sub.usage, loose=True) if len(tokens) == 1 else None
     if number is None:
         shown = _show(_join(text, tokens))
         _fail(sub, f"{sub.name} takes only an incident reference such as INC-12, not {shown}.")

@@ -37,10 +37,10 @@ from tocsin.domain.commands import (
     Command,
     Mention,
     Subcommand,
-    incident_reference,
 )
 from tocsin.domain.errors import ParseError
 from tocsin.domain.model import Role, Severity, Status
+from tocsin.domain.references import incident_reference
 
 COMMAND_NAMES = ("incident", "inc")
 DECLARE_FROM_MESSAGE = "Declare incident"

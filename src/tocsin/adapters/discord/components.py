@@ -46,9 +46,10 @@ from tocsin.chat import texts
 from tocsin.chat.commands import perform, preview
 from tocsin.chat.messages import ACK, JOIN, RESOLVE, Reply
 from tocsin.chat.payloads import obj
-from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Command, parse_incident_ref
+from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Command
 from tocsin.domain.errors import DomainError, PermissionDenied
 from tocsin.domain.model import Actor, incident_ref
+from tocsin.domain.references import parse_incident_ref
 from tocsin.services.declare import declare
 
 if TYPE_CHECKING:

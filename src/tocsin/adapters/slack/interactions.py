@@ -26,10 +26,11 @@ from tocsin.chat import texts
 from tocsin.chat.commands import first_time, notify, perform, preview
 from tocsin.chat.messages import ACK, JOIN, RESOLVE, DeclareForm
 from tocsin.chat.payloads import items, obj, string
-from tocsin.domain.commands import MAX_TEXT, Command, parse_incident_ref
+from tocsin.domain.commands import MAX_TEXT, Command
 from tocsin.domain.effects import Effect
 from tocsin.domain.errors import DomainError
 from tocsin.domain.model import Actor, incident_ref
+from tocsin.domain.references import parse_incident_ref
 from tocsin.services.declare import declare
 
 if TYPE_CHECKING:

@@ -16,8 +16,9 @@ from typing import Any
 
 from tocsin.chat.messages import DeclareForm
 from tocsin.chat.payloads import Malformed, json_value, obj, string
-from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention, parse_incident_ref
+from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
 from tocsin.domain.model import Severity
+from tocsin.domain.references import parse_incident_ref
 
 DECLARE = "tocsin_declare"
 UPDATE = "tocsin_update"

@@ -206,6 +206,17 @@ SLACK_SHAPES = {
     "private_metadata an object": lambda p: _view(
         p, callback_id="tocsin_update", private_metadata={"incident": 1}
     ),
+    "a declare's private_metadata a number": lambda p: _view(
+        p,
+        callback_id="tocsin_declare",
+        private_metadata=7,
+        state={
+            "values": {
+                "title": {"value": {"value": "Down"}},
+                "severity": {"value": {"selected_option": {"value": "P1"}}},
+            }
+        },
+    ),
     "selected_option a string": lambda p: _view(
         p,
         callback_id="tocsin_declare",
@@ -238,6 +249,24 @@ async def test_malformed_slack_submissions_are_400(
 
 
 @SQLITE_ONLY
+async def test_a_button_in_a_malformed_channel_changes_nothing(
+    slack_client: SlackClient, fixtures_dir: Path
+) -> None:
+    """An otherwise valid "join INC-1" click whose channel id is a number: 400, and nobody
+    joined (the shape is checked before the button runs)."""
+    await slack_client.command("declare Checkout is down P1")
+    before = await slack_client.counts()
+    payload = bolt(fixtures_dir, "block_actions.json")
+    payload["channel"] = {"id": 5}
+    payload["actions"] = [{"action_id": "tocsin:join", "value": "1", "type": "button"}]
+    with captured() as logs:
+        response = await slack_client.interact(payload)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "id must be a string"
+    assert tracebacks(logs) == []
+    assert await slack_client.counts() == before
+
+
 @pytest.mark.parametrize("actions", ["join", [1], {"a": 1}])
 async def test_malformed_slack_actions_are_400(
     slack_client: SlackClient, fixtures_dir: Path, actions: Any

@@ -90,6 +90,7 @@ class Interactions:
     # --- buttons ---------------------------------------------------------------------------
     async def _actions(self, payload: Payload) -> None:
         actor = actor_of(payload.get("user"))
+        _channel_of(payload)  # a malformed channel is refused before a button changes anything
         for action in items(payload, "actions"):
             action_id = str(action.get("action_id") or "")
             if not action_id.startswith(ACTION_PREFIX):
@@ -141,6 +142,7 @@ class Interactions:
         if isinstance(found, dict):
             return _errors(found)
         actor = actor_of(payload.get("user"))
+        channel = str(metadata(view).get("channel") or "")  # read (and checked) before any change
         if not await first_time(self.ctx, submission_key(view)):
             return None  # the same submission again: it was declared once already
         command = Command(
@@ -150,7 +152,6 @@ class Interactions:
             outcome = await declare(self.ctx, actor, command, description=found.description)
         except DomainError as exc:
             return _errors({"title": exc.message})
-        channel = str(metadata(view).get("channel") or "")
         if channel:
             text = texts.answer(outcome.message, STYLE).text
             await self.tell_in(channel, actor, text, f"declared:{view.get('id')}")

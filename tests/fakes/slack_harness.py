@@ -67,13 +67,12 @@ class SlackClient:
         body: bytes,
         content_type: str,
         *,
-        extra: dict[str, str] | None = None,
+        extra: dict[str, str | bytes] | None = None,
         signed: bool = True,
     ) -> httpx.Response:
+        headers: dict[str, str | bytes] = {"content-type": content_type}
         if signed:
-            headers = signed_headers(self.secret, body, self.timestamp, content_type)
-        else:
-            headers = {"content-type": content_type}
+            headers = {**signed_headers(self.secret, body, self.timestamp, content_type)}
         return await self.http.post(path, content=body, headers={**headers, **(extra or {})})
 
     async def command(
@@ -104,7 +103,10 @@ class SlackClient:
         return await self.post("/slack/interactions", body, FORM)
 
     async def event(self, envelope: dict[str, Any], retry: int | None = None) -> httpx.Response:
-        extra = {"x-slack-retry-num": str(retry), "x-slack-retry-reason": "http_timeout"}
+        extra: dict[str, str | bytes] = {
+            "x-slack-retry-num": str(retry),
+            "x-slack-retry-reason": "http_timeout",
+        }
         body = json.dumps(envelope).encode()
         return await self.post(
             "/slack/events", body, "application/json", extra=extra if retry else None

@@ -49,6 +49,15 @@ def test_mentions_by_platform() -> None:
     assert STYLE.mention(None) == "nobody"
 
 
+def test_only_ascii_digits_are_discord_ids() -> None:
+    """A "user id" of digits str.isdigit() takes but Discord never issues ("²") is shown by
+    name, not as a <@²> mention, nor offered as the declare form's commander."""
+    assert STYLE.mention({"platform": "discord", "user_id": "²", "display_name": "x"}) == "x"
+    form = declare_modal(Severity.P3, commander=Mention("²"))
+    fields = {c["label"]: c["component"] for c in form["data"]["components"]}
+    assert "default_values" not in fields["Commander"]
+
+
 def test_code_shows_usage_without_backslashes() -> None:
     """Inline code renders literally, so escapes are undone inside it (help reads cleanly)."""
     assert STYLE.code(STYLE.escape("declare <title> [P1..P4]")) == "`declare <title> [P1..P4]`"

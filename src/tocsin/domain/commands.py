@@ -11,6 +11,8 @@ Decisions (the README's command reference repeats them):
 * ``INC-n`` (any case, dash optional) names an incident. In texts (update, note, action, resolve)
   only a reference right after the subcommand counts. show, join, ack, reopen and postmortem also
   take ``12`` or ``#12``. No reference is not an error (the channel implies it): ``incident=None``.
+  Every ``INC-<digits>`` is a reference: one no incident can have (``INC-0``, twenty digits) is
+  refused as such (:mod:`tocsin.domain.references`), never taken as text.
 * Severity: ``P1``, ``p1``, ``sev1``, ``sev-1``, ``sev:P1``, ``severity=P1``; the ``severity``
   subcommand also takes a bare ``1``..``4``. ``declare`` without one leaves ``severity=None`` and
   the service applies the policy's default.
@@ -40,6 +42,9 @@ from typing import NoReturn
 
 from tocsin.domain.errors import ParseError
 from tocsin.domain.model import Role, Severity, Status
+from tocsin.domain.references import parse_incident_ref as parse_incident_ref  # re-exported
+from tocsin.domain.references import quoted as _show
+from tocsin.domain.references import reference_in
 
 MAX_INPUT = 8000
 MAX_TITLE = 200
@@ -53,8 +58,6 @@ _TOKEN_RE = re.compile(
     r"|<@[^<>\r\n]*+>(?=\s|\Z)"  # a mention, even with spaces in the display name
     r"|\S+"
 )
-_REF_RE = re.compile(r"inc-?([1-9][0-9]{0,8})", re.IGNORECASE)
-_LOOSE_REF_RE = re.compile(r"(?:inc-?|#)?([1-9][0-9]{0,8})", re.IGNORECASE)
 _SEVERITY_RE = re.compile(r"(?:sev(?:erity)?[:=-]?p?|p)([1-4])", re.IGNORECASE)
 _MENTION_RE = re.compile(r"<@!?([A-Za-z0-9]+)(?:\|([^<>|]*))?>|@((?:[a-z]+:)?\w(?:[\w.\-]*\w)?)")
 _SPACE_RE = re.compile(r"\s+")
@@ -117,16 +120,6 @@ class Subcommand:
     needs: str = ""  # what to say when the required part is missing ("" = nothing required)
 
 
-def parse_incident_ref(text: str) -> int | None:
-    """``INC-12``, ``inc-12``, ``INC12``, ``#12`` or ``12`` -> 12; anything else -> ``None``.
-
-    Bare numbers are accepted here because callers (CLI arguments, URL paths) already know the
-    value is a reference. Inside free command text only the ``INC-n`` form counts.
-    """
-    match = _LOOSE_REF_RE.fullmatch(text.strip())
-    return int(match[1]) if match else None
-
-
 def parse(text: str) -> Command:
     """Parse the text typed after ``/incident``; raises :class:`ParseError` on bad input."""
     if len(text) > MAX_INPUT:
@@ -176,9 +169,9 @@ def _word(token: _Token) -> str:
     return token[0] if group is None else token[group]
 
 
-def _ref(token: _Token) -> int | None:
-    match = None if token.lastgroup else _REF_RE.fullmatch(token[0])
-    return int(match[1]) if match else None
+def _ref(sub: Subcommand, token: _Token) -> int | None:
+    """The incident an ``INC-n`` token names; fails for a number no incident can have."""
+    return None if token.lastgroup else reference_in(token[0], sub.usage)
 
 
 def _severity(token: _Token, bare: bool = False) -> Severity | None:
@@ -208,11 +201,6 @@ def _join(text: str, tokens: list[_Token]) -> str:
     if len(tokens) == 1 and tokens[0].lastgroup:
         return _word(tokens[0]).strip()
     return text[tokens[0].start() : tokens[-1].end()].strip()
-
-
-def _show(word: str) -> str:
-    word = _SPACE_RE.sub(" ", word)
-    return f'"{word[:40]}…"' if len(word) > 40 else f'"{word}"'
 
 
 def _fail(sub: Subcommand, message: str) -> NoReturn:
@@ -265,7 +253,7 @@ def _build_declare(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
 
 def _build_text(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
     """update, note, action and resolve: ``[INC-n] <text>`` (action: ``[@owner]`` at the end)."""
-    incident = _ref(tokens[0]) if tokens else None
+    incident = _ref(sub, tokens[0]) if tokens else None
     if incident is not None:
         tokens = tokens[1:]
     owner = None
@@ -283,7 +271,7 @@ def _build_ref_only(sub: Subcommand, text: str, tokens: list[_Token]) -> Command
     """show, join, ack, reopen, postmortem: ``[INC-n]``."""
     if not tokens:
         return Command(sub.name)
-    number = parse_incident_ref(tokens[0][0]) if len(tokens) == 1 else None
+    number = reference_in(tokens[0][0], sub.usage, loose=True) if len(tokens) == 1 else None
     if number is None:
         shown = _show(_join(text, tokens))
         _fail(sub, f"{sub.name} takes only an incident reference such as INC-12, not {shown}.")
@@ -298,7 +286,7 @@ def _scan(
     person: Mention | None = None
     rest = []
     for token in tokens:
-        number, who = _ref(token), _mention(token)
+        number, who = _ref(sub, token), _mention(token)
         if number is not None:
             if incident is not None:
                 _fail(sub, f"Name one incident, not two (INC-{incident} and INC-{number}).")

@@ -8,7 +8,7 @@ within ``budget`` seconds is answered with a deferred response (type 5, ephemera
 is queued through the outbox as an edit of ``@original`` (the interaction token lasts 15
 minutes), so nothing slow happens inside the request and nothing acknowledged is forgotten.
 Anything unexpected is logged and answered politely; only a malformed interaction raises
-:class:`BadRequest` (HTTP 400).
+:class:`~tocsin.chat.payloads.Malformed` (HTTP 400; a late one is logged as a warning).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import structlog
 from tocsin.chat import texts
 from tocsin.chat.commands import first_time, notify, perform
 from tocsin.chat.messages import Reply
+from tocsin.chat.payloads import Malformed
 from tocsin.domain.effects import Effect
 from tocsin.domain.errors import ParseError
 from tocsin.domain.model import Actor
@@ -54,7 +55,7 @@ READ_ONLY = frozenset({"list", "show", "help"})
 Response = dict[str, Any]
 
 
-class BadRequest(Exception):
+class BadRequest(Malformed):
     """What Discord sent cannot be understood (HTTP 400)."""
 
 
@@ -96,7 +97,7 @@ class DiscordApp:
         if kind == AUTOCOMPLETE:
             return {"type": AUTOCOMPLETE_RESULT, "data": {"choices": []}}
         if kind not in (APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT):
-            raise BadRequest(f"unknown interaction type {kind!r}")
+            raise BadRequest(f"unknown interaction type {str(kind)[:40]!r}")
         if not interaction.get("id") or not isinstance(interaction.get("data"), Mapping):
             raise BadRequest("an interaction needs an id and data")
         actor = actor_of(interaction)
@@ -112,6 +113,8 @@ class DiscordApp:
     async def _safely(self, work: Coroutine[Any, Any, Response], interaction: Any) -> Response:
         try:
             return await work
+        except Malformed:
+            raise  # the route answers 400
         except Exception:  # logged; Discord gets a polite answer, never a 500
             log.exception("interaction failed", kind=interaction.get("type"))
             return private(texts.failure(STYLE).text)
@@ -131,7 +134,11 @@ class DiscordApp:
 
     async def _follow_up(self, task: asyncio.Task[Response], interaction: Any) -> None:
         """Queue the late answer as an edit of the deferred message, through the outbox."""
-        response = await task
+        try:
+            response = await task
+        except Malformed as exc:  # too late for a 400: the deferred message stays as it is
+            log.warning("malformed interaction", interaction=interaction["id"], error=str(exc))
+            return
         data = dict(response.get("data") or {})
         if response.get("type") == MODAL:  # a form cannot open after a deferral
             data = private_data(texts.FORM_TOO_LATE)

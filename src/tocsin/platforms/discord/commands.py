@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tocsin.chat.payloads import obj
 from tocsin.domain.commands import (
     MAX_TEXT,
     MAX_TITLE,
@@ -36,10 +37,10 @@ from tocsin.domain.commands import (
     Command,
     Mention,
     Subcommand,
-    parse_incident_ref,
 )
 from tocsin.domain.errors import ParseError
 from tocsin.domain.model import Role, Severity, Status
+from tocsin.domain.references import incident_reference
 
 COMMAND_NAMES = ("incident", "inc")
 DECLARE_FROM_MESSAGE = "Declare incident"
@@ -163,8 +164,8 @@ def command_definitions() -> list[dict[str, Any]]:
 # --- reading an interaction back ------------------------------------------------------------
 def display_name(user_id: str, resolved: Mapping[str, Any]) -> str:
     """The name Discord shows for ``user_id`` (server nickname, display name, username)."""
-    member = (resolved.get("members") or {}).get(user_id) or {}
-    user = (resolved.get("users") or {}).get(user_id) or {}
+    member = obj(obj(resolved, "members"), user_id)
+    user = obj(obj(resolved, "users"), user_id)
     return str(member.get("nick") or user.get("global_name") or user.get("username") or "")
 
 
@@ -199,12 +200,7 @@ def _text(sub: Subcommand, values: Mapping[str, Any]) -> str:
 def _incident(sub: Subcommand, value: Any) -> int | None:
     if value is None or not str(value).strip():
         return None
-    number = parse_incident_ref(str(value))
-    if number is None:
-        raise ParseError(
-            f'"{str(value)[:40]}" is not an incident; write it like INC-12.', sub.usage
-        )
-    return number
+    return incident_reference(str(value), sub.usage)
 
 
 def _person(values: Mapping[str, Any], resolved: Mapping[str, Any]) -> Mention | None:
@@ -217,8 +213,9 @@ def _person(values: Mapping[str, Any], resolved: Mapping[str, Any]) -> Mention |
 
 def command_from(data: Mapping[str, Any]) -> Command:
     """The command an ``/incident <subcommand>`` interaction asks for."""
-    options = data.get("options") or []
-    first = options[0] if options and isinstance(options[0], Mapping) else {}
+    options = data.get("options")
+    first = options[0] if isinstance(options, list) and options else {}
+    first = first if isinstance(first, Mapping) else {}
     sub = SUBCOMMANDS.get(str(first.get("name") or ""))
     if sub is None or first.get("type") != SUB_COMMAND:
         raise ParseError('Pick a subcommand, for example "/incident help".', "help [subcommand]")
@@ -240,7 +237,15 @@ def command_from(data: Mapping[str, Any]) -> Command:
         role=_choice(sub, Role, role, "role")
         if role
         else (Role.COMMANDER if sub.name == "commander" else None),
-        person=_person(values, data.get("resolved") or {}),
+        person=_person(values, obj(data, "resolved")),
         scope=str(values.get("scope") or "open"),
-        topic=str(values.get("subcommand") or ""),
+        topic=_topic(sub, values.get("subcommand")),
     )
+
+
+def _topic(sub: Subcommand, value: Any) -> str:
+    """``help``'s subcommand option: one of the choices offered, or a ParseError."""
+    topic = str(value or "")
+    if topic and topic not in SUBCOMMANDS:
+        raise ParseError(f'"{topic[:40]}" is not a subcommand.', sub.usage)
+    return topic

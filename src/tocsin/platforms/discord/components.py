@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 from tocsin.chat import texts
 from tocsin.chat.commands import perform, preview
 from tocsin.chat.messages import ACK, JOIN, RESOLVE, Reply
+from tocsin.chat.payloads import obj
 from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Command
 from tocsin.domain.errors import DomainError, PermissionDenied
 from tocsin.domain.model import Actor, incident_ref
+from tocsin.domain.references import parse_incident_ref
 from tocsin.platforms.discord.commands import (
     DECLARE_FROM_MESSAGE,
     NOTE_FROM_MESSAGE,
@@ -110,9 +112,9 @@ class Components:
         if parsed is None:
             return private(texts.BUTTON_NOT_OURS)
         action, value, suffix = parsed
-        if not value.isdigit():
+        number = parse_incident_ref(value)
+        if number is None:
             return private(texts.BUTTON_LOST_INCIDENT)
-        number = int(value)
         if action == CANCEL:
             return {
                 "type": UPDATE_MESSAGE,
@@ -161,21 +163,22 @@ class Components:
         parsed = parse_custom_id(str(data.get("custom_id") or ""))
         if parsed is not None and parsed[0] == DECLARE:
             return await self._declare(interaction, actor, data)
-        if parsed is not None and parsed[0] == UPDATE and parsed[1].isdigit():
+        number = parse_incident_ref(parsed[1]) if parsed is not None else None
+        if parsed is not None and parsed[0] == UPDATE and number is not None:
             text = read_update(data)
             if not text:
                 return private(f"⚠️ {texts.WRITE_UPDATE_FIRST}")
             if not await self.app.first_time(interaction):
                 return private(ALREADY)
-            command = Command("update", incident=int(parsed[1]), text=text[:MAX_TEXT])
+            command = Command("update", incident=number, text=text[:MAX_TEXT])
             return reply_response(await perform(self.ctx, actor, command, STYLE))
         return private(texts.FORM_NOT_OURS)
 
     async def _declare(
         self, interaction: Mapping[str, Any], actor: Actor, data: Mapping[str, Any]
     ) -> Response:
-        resolved = data.get("resolved") or {}
-        names = {uid: display_name(uid, resolved) for uid in resolved.get("users") or {}}
+        resolved = obj(data, "resolved")
+        names = {str(uid): display_name(str(uid), resolved) for uid in obj(resolved, "users")}
         found = read_declare(data, names)
         if isinstance(found, list):
             return private(texts.declare_refused(found))
@@ -194,8 +197,7 @@ class Components:
     async def message_command(self, interaction: Mapping[str, Any], actor: Actor) -> Response:
         data = interaction["data"]
         name = str(data.get("name") or "")
-        messages = (data.get("resolved") or {}).get("messages") or {}
-        message = messages.get(str(data.get("target_id") or "")) or {}
+        message = obj(obj(obj(data, "resolved"), "messages"), str(data.get("target_id") or ""))
         content = str(message.get("content") or "")
         if name == DECLARE_FROM_MESSAGE:
             first_line = content.strip().splitlines()[0] if content.strip() else ""
@@ -208,7 +210,7 @@ class Components:
             return private(texts.unknown_command(name))
         if not await self.app.first_time(interaction):
             return private(ALREADY)
-        author = (message.get("author") or {}).get("username")
+        author = obj(message, "author").get("username")
         note = texts.pinned_note(content, f"@{author}" if author else "")[:MAX_TEXT]
         channel = str(interaction.get("channel_id") or "")
         reply = await perform(

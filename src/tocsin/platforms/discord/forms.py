@@ -64,7 +64,7 @@ def _user_select(commander: Mention | None) -> dict[str, Any]:
         "min_values": 0,
         "max_values": 1,
     }
-    if commander is not None and commander.user_id.isdigit():
+    if commander is not None and commander.user_id.isascii() and commander.user_id.isdigit():
         users["default_values"] = [{"type": "user", "id": commander.user_id}]
     return users
 

@@ -52,7 +52,7 @@ class DiscordStyle:
         if not person:
             return "nobody"
         user_id = str(person.get("user_id") or "")
-        if person.get("platform") == "discord" and user_id.isdigit():
+        if person.get("platform") == "discord" and user_id.isascii() and user_id.isdigit():
             return f"<@{user_id}>"
         return self.escape(str(person.get("display_name") or user_id or "someone"))
 

@@ -8,16 +8,17 @@ as JSON.
 
 from __future__ import annotations
 
-import json
-
+import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tocsin.platforms.discord.app import BadRequest, DiscordApp
+from tocsin.chat.payloads import Malformed, json_value
+from tocsin.platforms.discord.app import DiscordApp
 from tocsin.platforms.discord.verify import DiscordVerifier
 from tocsin.responses import JSONResponse
 
+log = structlog.get_logger("tocsin.discord")
 PATH = "/discord/interactions"
 
 
@@ -33,12 +34,9 @@ def discord_routes(app: DiscordApp, verifier: DiscordVerifier) -> list[Route]:
         if not verifier.verify(body, request.headers):
             return _error(401, "invalid request signature")
         try:
-            interaction = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
-            return _error(400, "the body is not valid JSON")
-        try:
-            answer = await app.handle(interaction)
-        except BadRequest as exc:
+            answer = await app.handle(json_value(body))
+        except Malformed as exc:
+            log.warning("malformed Discord interaction", error=str(exc))
             return _error(400, str(exc))
         return JSONResponse(answer)
 

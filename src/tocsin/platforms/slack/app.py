@@ -2,8 +2,8 @@
 
 Each ``handle_*`` method takes what Slack sent (a slash command's form fields, an interaction
 payload, an Events API envelope) and returns the body to answer with, or None for an empty 200.
-They never raise except :class:`BadRequest` (HTTP 400): anything unexpected is logged and
-answered politely, so Slack never sees a 500.
+They never raise except :class:`~tocsin.chat.payloads.Malformed` (HTTP 400, a malformed shape):
+anything unexpected is logged and answered politely, so Slack never sees a 500.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import structlog
 from tocsin.chat import texts
 from tocsin.chat.commands import Incoming, run_command
 from tocsin.chat.messages import DeclareForm
+from tocsin.chat.payloads import Malformed
 from tocsin.domain.model import Actor
 from tocsin.observability.metrics import Metrics
 from tocsin.platforms.slack.blocks import STYLE, reply_body
@@ -63,7 +64,7 @@ class SlackApp:
             raise BadRequest("an interaction payload needs a type")
         try:
             return await self.interactions.handle(payload)
-        except BadRequest:
+        except Malformed:
             raise
         except Exception:  # logged; an empty 200 closes a modal quietly
             log.exception("interaction failed", kind=payload.get("type"))
@@ -76,6 +77,8 @@ class SlackApp:
             raise BadRequest("an Events API body needs a type")
         try:
             return await self.events.handle(envelope, retry_num=retry_num)
+        except Malformed:
+            raise
         except Exception:  # logged; answering 200 stops Slack's redelivery
             log.exception("event failed", event_id=envelope.get("event_id"))
             return None

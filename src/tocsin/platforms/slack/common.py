@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tocsin.chat.payloads import Malformed
 from tocsin.domain.model import Actor
 
 PLATFORM = "slack"
 
 
-class BadRequest(Exception):
+class BadRequest(Malformed):
     """What Slack sent cannot be understood (HTTP 400)."""
 
 

@@ -17,6 +17,7 @@ import structlog
 
 from tocsin.chat import texts
 from tocsin.chat.commands import first_time, perform
+from tocsin.chat.payloads import items, obj
 from tocsin.domain.commands import MAX_TEXT, Command
 from tocsin.domain.model import Actor
 from tocsin.platforms.slack.blocks import STYLE, plain
@@ -69,19 +70,16 @@ class Events:
     def _wanted(event: Mapping[str, Any]) -> bool:
         kind = event.get("type")
         if kind == "reaction_added":
-            item = event.get("item") or {}
-            return event.get("reaction") in PIN_REACTIONS and item.get("type") == "message"
+            item = obj(event, "item")
+            reaction = str(event.get("reaction") or "")
+            return reaction in PIN_REACTIONS and item.get("type") == "message"
         return kind in ("pin_added", "member_joined_channel")
 
     def _ours(self, envelope: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
         """Made by tocsin's own bot user (it joins the channels it creates, pins its summary)."""
         if event.get("bot_id"):
             return True
-        bots = {
-            str(a.get("user_id"))
-            for a in envelope.get("authorizations") or []
-            if isinstance(a, Mapping) and a.get("is_bot")
-        }
+        bots = {str(a.get("user_id")) for a in items(envelope, "authorizations") if a.get("is_bot")}
         if self.app.bot_user_id:
             bots.add(self.app.bot_user_id)
         return str(event.get("user") or "") in bots

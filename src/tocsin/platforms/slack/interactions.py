@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from tocsin.chat import texts
 from tocsin.chat.commands import first_time, notify, perform, preview
 from tocsin.chat.messages import ACK, JOIN, RESOLVE, DeclareForm
+from tocsin.chat.payloads import items, obj, string
 from tocsin.domain.commands import MAX_TEXT, Command
 from tocsin.domain.effects import Effect
 from tocsin.domain.errors import DomainError
 from tocsin.domain.model import Actor, incident_ref
+from tocsin.domain.references import parse_incident_ref
 from tocsin.platforms.slack.blocks import ACTION_PREFIX, STYLE, plain
 from tocsin.platforms.slack.common import PLATFORM, actor_of
 from tocsin.platforms.slack.modals import (
@@ -42,9 +44,7 @@ Payload = Mapping[str, Any]
 
 
 def _channel_of(payload: Payload) -> str:
-    channel = payload.get("channel") or {}
-    container = payload.get("container") or {}
-    return str(channel.get("id") or container.get("channel_id") or "")
+    return string(obj(payload, "channel"), "id") or string(obj(payload, "container"), "channel_id")
 
 
 def _errors(errors: dict[str, str]) -> dict[str, Any]:
@@ -90,14 +90,14 @@ class Interactions:
     # --- buttons ---------------------------------------------------------------------------
     async def _actions(self, payload: Payload) -> None:
         actor = actor_of(payload.get("user"))
-        for action in payload.get("actions") or []:
+        _channel_of(payload)  # a malformed channel is refused before a button changes anything
+        for action in items(payload, "actions"):
             action_id = str(action.get("action_id") or "")
             if not action_id.startswith(ACTION_PREFIX):
                 continue  # not one of ours
             name = action_id.removeprefix(ACTION_PREFIX)
-            try:
-                number = int(str(action.get("value")))
-            except ValueError:
+            number = parse_incident_ref(str(action.get("value")))
+            if number is None:
                 continue
             if name == "update":
                 await self._open_update(payload, actor, number)
@@ -127,7 +127,7 @@ class Interactions:
 
     # --- modals ----------------------------------------------------------------------------
     async def _submission(self, payload: Payload) -> dict[str, Any] | None:
-        view = payload.get("view") or {}
+        view = obj(payload, "view")
         callback = view.get("callback_id")
         if callback == DECLARE:
             return await self._declare(payload, view)
@@ -135,24 +135,24 @@ class Interactions:
             return await self._update(payload, view)
         return None
 
-    async def _declare(self, payload: Payload, view: dict[str, Any]) -> dict[str, Any] | None:
+    async def _declare(self, payload: Payload, view: Payload) -> dict[str, Any] | None:
         found = read_declare(view)
         if isinstance(found, dict):
             return _errors(found)
         actor = actor_of(payload.get("user"))
+        channel = str(metadata(view).get("channel") or "")  # read (and checked) before any change
         if not await first_time(self.ctx, submission_key(view)):
             return None  # the same submission again: it was declared once already
         try:
             outcome = await declare(self.ctx, actor, found.command(), description=found.description)
         except DomainError as exc:
             return _errors({"title": exc.message})
-        channel = str(metadata(view).get("channel") or "")
         if channel:
             text = texts.answer(outcome.message, STYLE).text
             await self.tell_in(channel, actor, text, f"declared:{view.get('id')}")
         return None
 
-    async def _update(self, payload: Payload, view: dict[str, Any]) -> dict[str, Any] | None:
+    async def _update(self, payload: Payload, view: Payload) -> dict[str, Any] | None:
         found = read_update(view)
         if isinstance(found, dict):
             return _errors(found)
@@ -168,10 +168,10 @@ class Interactions:
     # --- shortcuts -------------------------------------------------------------------------
     async def _note_from_message(self, payload: Payload) -> None:
         actor = actor_of(payload.get("user"))
-        message = payload.get("message") or {}
+        message = obj(payload, "message")
         author = message.get("user")
-        text = plain(str(message.get("text") or ""))
-        note = texts.pinned_note(text, f"@{author}" if author else "")[:MAX_TEXT]
+        said = plain(str(message.get("text") or ""))
+        note = texts.pinned_note(said, f"@{author}" if author else "")[:MAX_TEXT]
         reply = await perform(
             self.ctx, actor, Command("note", text=note), STYLE, channel_id=_channel_of(payload)
         )

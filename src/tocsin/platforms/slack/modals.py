@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from tocsin.chat import texts
 from tocsin.chat.messages import DeclareForm
+from tocsin.chat.payloads import Malformed, json_value, obj, string
 from tocsin.domain.commands import MAX_TEXT, MAX_TITLE
 from tocsin.domain.model import Severity
+from tocsin.domain.references import parse_incident_ref
 from tocsin.domain.validation import Declaration, Invalid, check_declare
 
 DECLARE = "tocsin_declare"
@@ -107,46 +110,50 @@ def update_view(number: int, ref: str) -> dict[str, Any]:
     }
 
 
-def _values(view: dict[str, Any]) -> dict[str, Any]:
-    state = view.get("state") or {}
-    return {
-        block: (actions or {}).get(VALUE) or {}
-        for block, actions in (state.get("values") or {}).items()
-    }
+View = Mapping[str, Any]
 
 
-def metadata(view: dict[str, Any]) -> dict[str, Any]:
+def _values(view: View) -> dict[str, Mapping[str, Any]]:
+    """block_id -> the state of its input (``state.values.<block>.value``), each an object."""
+    values = obj(obj(view, "state"), "values")
+    return {str(block): obj(obj(values, block), VALUE) for block in values}
+
+
+def metadata(view: View) -> dict[str, Any]:
+    """The JSON object our modals keep in ``private_metadata`` ({} for any other text)."""
+    raw = string(view, "private_metadata")  # Malformed when not a string: Slack never sends that
     try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+        data = json_value(raw or "{}")
+    except Malformed:
         return {}
     return data if isinstance(data, dict) else {}
 
 
-def read_declare(view: dict[str, Any]) -> Declaration | dict[str, str]:
+def read_declare(view: View) -> Declaration | dict[str, str]:
     """The submitted values, or errors by block_id (the block ids are the field names)."""
     values = _values(view)
     found = check_declare(
         title=values.get("title", {}).get("value"),
-        severity=(values.get("severity", {}).get("selected_option") or {}).get("value"),
+        severity=obj(values.get("severity", {}), "selected_option").get("value"),
         description=values.get("description", {}).get("value"),
-        commander=values.get("commander", {}).get("selected_user"),
+        commander=string(values.get("commander", {}), "selected_user") or None,
     )
     return dict(found.errors) if isinstance(found, Invalid) else found
 
 
-def read_update(view: dict[str, Any]) -> tuple[int, str] | dict[str, str]:
+def read_update(view: View) -> tuple[int, str] | dict[str, str]:
     """``(incident, text)``, or errors by block_id."""
     text = str(_values(view).get("text", {}).get("value") or "").strip()
-    number = metadata(view).get("incident")
-    if not isinstance(number, int):
+    found = metadata(view).get("incident")
+    number = parse_incident_ref(str(found)) if type(found) is int else None
+    if number is None:
         return {"text": texts.FORM_LOST_INCIDENT}
     if not text:
         return {"text": texts.WRITE_UPDATE_FIRST}
     return number, text
 
 
-def submission_key(view: dict[str, Any]) -> str:
+def submission_key(view: View) -> str:
     """A dedup key for one submission: the view, and what was in it (a corrected resubmission
     after errors differs, a double click does not)."""
     values = json.dumps(_values(view), sort_keys=True, default=str)

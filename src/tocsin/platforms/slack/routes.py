@@ -12,20 +12,22 @@ acknowledged interactions and events.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
+import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tocsin.chat.payloads import Malformed, json_object
 from tocsin.platforms.slack.app import SlackApp
 from tocsin.platforms.slack.common import BadRequest
 from tocsin.platforms.slack.verify import SlackVerifier
 from tocsin.responses import JSONResponse
 
+log = structlog.get_logger("tocsin.slack")
 Handler = Callable[[bytes, Request], Awaitable[dict[str, Any] | None]]
 
 
@@ -46,23 +48,17 @@ def _form(body: bytes) -> dict[str, str]:
             if not sep:
                 raise ValueError(pair)
             fields[_unquote(name)] = _unquote(value)
-        return fields
     except (UnicodeDecodeError, ValueError):
         raise BadRequest("the body is not a valid form") from None
+    if b"%00" in body or b"\x00" in body:
+        found = next((name for name, value in fields.items() if "\x00" in name + value), None)
+        if found is not None:
+            raise BadRequest(f"the form field {found[:40]!r} contains a NUL character")
+    return fields
 
 
 def _unquote(text: str) -> str:
     return unquote_plus(text) if "%" in text or "+" in text else text
-
-
-def _json(raw: str | bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequest("the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise BadRequest("the JSON body is not an object")
-    return data
 
 
 def _is_ssl_check(body: bytes) -> bool:
@@ -75,8 +71,9 @@ def _is_ssl_check(body: bytes) -> bool:
 
 
 def _retry_num(request: Request) -> int | None:
+    """The redelivery count Slack sends (ASCII digits only: ``str.isdigit`` also takes "²")."""
     value = request.headers.get("x-slack-retry-num", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 def slack_routes(app: SlackApp, verifier: SlackVerifier) -> list[Route]:
@@ -91,10 +88,10 @@ def slack_routes(app: SlackApp, verifier: SlackVerifier) -> list[Route]:
         raw = _form(body).get("payload")
         if raw is None:
             raise BadRequest("an interaction needs a payload field")
-        return await app.handle_interaction(_json(raw))
+        return await app.handle_interaction(json_object(raw))
 
     async def events(body: bytes, request: Request) -> dict[str, Any] | None:
-        return await app.handle_event(_json(body), retry_num=_retry_num(request))
+        return await app.handle_event(json_object(body), retry_num=_retry_num(request))
 
     def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
@@ -105,7 +102,8 @@ def slack_routes(app: SlackApp, verifier: SlackVerifier) -> list[Route]:
                 return _error(401, "invalid or missing Slack signature")
             try:
                 result = await handler(body, request)
-            except BadRequest as exc:
+            except Malformed as exc:
+                log.warning("malformed Slack request", path=request.url.path, error=str(exc))
                 return _error(400, str(exc))
             return JSONResponse(result) if result is not None else Response(status_code=200)
 

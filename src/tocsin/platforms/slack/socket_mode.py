@@ -21,8 +21,8 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from tocsin.chat.payloads import Malformed
 from tocsin.platforms.slack.app import SlackApp
-from tocsin.platforms.slack.common import BadRequest
 
 log = structlog.get_logger("tocsin.slack.socket")
 
@@ -40,7 +40,7 @@ async def dispatch(app: SlackApp, request: SocketModeRequest) -> dict[str, Any] 
             return await app.handle_interaction(payload)
         if request.type == "events_api":
             return await app.handle_event(payload, retry_num=request.retry_attempt)
-    except BadRequest as exc:
+    except Malformed as exc:
         log.warning("malformed Socket Mode envelope", kind=request.type, error=str(exc))
     return None
 

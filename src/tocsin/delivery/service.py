@@ -4,6 +4,12 @@ the queue metrics, started and stopped together.
 The same code runs inside ``tocsin serve`` (as a lifespan starter) and alone as ``tocsin worker``
 (:func:`run_worker`). Stopping stops claiming, lets in-flight deliveries finish within
 TOCSIN_SHUTDOWN_TIMEOUT and hands the rest back to pending.
+
+After a crash nothing waits for a lease: every ``heartbeat`` seconds the service renews the
+claims its workers hold (see :mod:`tocsin.delivery.worker`), so a dead process's claims run out
+after three missed beats and the surviving or restarted workers take them; on SQLite, where one
+process delivers, starting takes back every row left in flight at once. Either way the rows come
+back marked ``maybe_sent``, so senders look up what the dead process may have done first.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -49,6 +55,7 @@ def default_worker_id() -> str:
 class DeliveryConfig:
     worker_id: str = field(default_factory=default_worker_id)
     lease: float = 60.0
+    heartbeat: float = 5.0
     concurrency: int = 8
     poll: float = 0.5
     send_timeout: float = 30.0
@@ -66,6 +73,7 @@ class DeliveryConfig:
         only polls every 2 s as a safety net."""
         return cls(
             lease=settings.delivery_lease,
+            heartbeat=settings.delivery_heartbeat,
             send_timeout=min(30.0, settings.delivery_lease / 2),
             shutdown_timeout=settings.shutdown_timeout,
             poll=0.5 if db.is_sqlite else 2.0,
@@ -78,6 +86,7 @@ class DeliveryConfig:
         return WorkerConfig(
             worker_id=self.worker_id,
             lease=self.lease,
+            heartbeat=self.heartbeat,
             concurrency=self.concurrency,
             poll=self.poll,
             send_timeout=self.send_timeout,
@@ -134,6 +143,7 @@ class DeliveryService:
         )
         self.listener = PostgresListener(db.url, self.wakeup) if not db.is_sqlite else None
         self._stats_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self._seen: set[str] = set()
 
     def wake(self) -> None:
@@ -144,11 +154,14 @@ class DeliveryService:
         """Start everything; returns :meth:`stop` (the shape of a web app starter)."""
         for name in self.senders:
             self._breaker_changed(name, "closed")
+        if self.db.is_sqlite:
+            await self._take_back_orphans()
         if self.listener is not None:
             self.listener.start()
         for worker in self.workers.values():
             worker.start()
         self.timers.start()
+        self._heartbeat_task = asyncio.create_task(self._heartbeat_loop(), name="tocsin-beat")
         if self.metrics is not None:
             self._stats_task = asyncio.create_task(self._stats_loop(), name="tocsin-outbox-stats")
         log.info(
@@ -165,7 +178,7 @@ class DeliveryService:
         released = await asyncio.gather(
             *(w.stop(timeout) for w in self.workers.values()), self.timers.stop()
         )
-        for task in (self._stats_task,):
+        for task in (self._stats_task, self._heartbeat_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -176,6 +189,37 @@ class DeliveryService:
             with contextlib.suppress(Exception):
                 await sender.aclose()
         log.info("delivery workers stopped", released=sum(r or 0 for r in released))
+
+    async def _take_back_orphans(self) -> None:
+        """SQLite has one delivering process: rows in flight now were held by one that died."""
+        try:
+            async with UnitOfWork(self.db) as uow:
+                count = await OutboxStore(uow.connection).release_orphans()
+                await uow.commit()
+        except Exception as exc:  # noqa: BLE001 - not migrated yet: their claims run out soon
+            log.warning("could not take back deliveries left in flight", error=str(exc))
+            return
+        if count:
+            log.warning("took back deliveries a stopped process held", count=count)
+
+    async def heartbeat(self) -> int:
+        """Renew the claims of the rows the workers are working on; how many were renewed."""
+        held = [row_id for worker in self.workers.values() for row_id in worker.held()]
+        if not held:
+            return 0
+        until = self.config.clock() + timedelta(seconds=self.config.worker().claim_for)
+        async with UnitOfWork(self.db) as uow:
+            count = await OutboxStore(uow.connection).renew(self.config.worker_id, held, until)
+            await uow.commit()
+        return count
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.heartbeat)
+            try:
+                await self.heartbeat()
+            except Exception as exc:  # noqa: BLE001 - the database may be away; keep beating
+                log.warning("delivery heartbeat failed", error=str(exc))
 
     def soft_checks(self) -> dict[str, Check]:
         """One ``/health`` soft check per destination: its circuit breaker's state."""

@@ -55,6 +55,14 @@ def slow_sink(fake: FakeServer, delay: float) -> IdempotencySink:
     return sink
 
 
+@pytest.fixture
+def released() -> Iterator[threading.Event]:
+    """Set to let a :func:`held_sink` answer; set at the end whatever happened."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
 def held_sink(fake: FakeServer, released: threading.Event) -> IdempotencySink:
     """A receiver that applies each request on arrival and answers only once ``released``."""
     sink = IdempotencySink()
@@ -203,13 +211,20 @@ def held_by(rows: list[OutboxRow], process: subprocess.Popen[bytes]) -> set[str]
     }
 
 
+def resent_exactly(held: set[str], rows: list[OutboxRow], sink: IdempotencySink) -> None:
+    """Only the rows the dead worker held were sent twice and marked maybe_sent; every
+    incident's three messages arrived in order."""
+    assert {key for key, n in sink.received.items() if n > 1} == held
+    assert {r.idempotency_key for r in rows if r.maybe_sent} == held
+    assert all(order == [1, 2, 3] for order in per_incident(sink.applied).values())
+
+
 async def test_a_restart_on_sqlite_takes_back_what_the_killed_worker_held_at_once(
-    tmp_path: Path, sqlite_url: str, fake: FakeServer
+    tmp_path: Path, sqlite_url: str, fake: FakeServer, released: threading.Event
 ) -> None:
     """kill -9 while three deliveries wait for their answers (claims good for an hour, no
     heartbeat expiry within it): the restarted worker takes them back at start-up, marked
     maybe_sent, and delivers every message in order per incident."""
-    released = threading.Event()
     sink = held_sink(fake, released)
     db = await migrated(sqlite_url)
     effects = burst(incidents=3, per_incident=3)
@@ -232,18 +247,15 @@ async def test_a_restart_on_sqlite_takes_back_what_the_killed_worker_held_at_onc
         released.set()
         reap(processes)
         await db.dispose()
-    assert {r.idempotency_key for r in rows if r.maybe_sent} == held
-    assert {key for key, n in sink.received.items() if n > 1} == held
-    assert all(order == [1, 2, 3] for order in per_incident(sink.applied).values())
+    resent_exactly(held, rows, sink)
 
 
 async def test_a_killed_postgres_worker_s_claims_pass_to_the_survivor_after_missed_beats(
-    tmp_path: Path, pg_url: str, fake: FakeServer
+    tmp_path: Path, pg_url: str, fake: FakeServer, released: threading.Event
 ) -> None:
     """Two workers on PostgreSQL, one killed while its deliveries wait for answers: with an
     hour's lease and a 0.2 s heartbeat, the survivor sends the dead worker's rows (maybe_sent)
     as soon as three beats are missed, while its own claims, renewed, are never re-sent."""
-    released = threading.Event()
     sink = held_sink(fake, released)
     db = await migrated(pg_url)
     effects = burst(incidents=4, per_incident=3)
@@ -269,6 +281,4 @@ async def test_a_killed_postgres_worker_s_claims_pass_to_the_survivor_after_miss
         released.set()
         reap(processes)
         await db.dispose()
-    assert {key for key, n in sink.received.items() if n > 1} == held
-    assert {r.idempotency_key for r in rows if r.maybe_sent} == held
-    assert all(order == [1, 2, 3] for order in per_incident(sink.applied).values())
+    resent_exactly(held, rows, sink)

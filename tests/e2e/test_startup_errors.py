@@ -1,7 +1,8 @@
-"""Start-up errors of the real ``tocsin`` console script: a bad setting, a bad policy file or an
-unreachable database stop ``serve``, ``worker`` and the other subcommands with one line on
-stderr (a JSON log object for ``serve``/``worker`` in the json log format, ``tocsin: ...``
-otherwise), a non-zero exit (2 for bad configuration) and never a traceback."""
+"""Start-up errors of the real ``tocsin`` console script: a bad setting or policy file stops
+``serve``, ``worker`` and the other subcommands, an unreachable database or a schema behind this
+version stops the other subcommands (serve and worker wait for them, /ready says why), each with
+one line on stderr (a JSON log object for ``serve``/``worker`` in the json log format,
+``tocsin: ...`` otherwise), a non-zero exit (2 for bad configuration) and never a traceback."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from tocsin.storage import migrate
 
 pytestmark = pytest.mark.slow
 
@@ -136,3 +139,18 @@ def test_an_unreachable_database_is_one_line_exit_1(workdir: Path) -> None:
     line = error_line(result, 1)
     assert line.startswith("tocsin: cannot reach the database: ")
     assert "127.0.0.1" in line
+
+
+def test_a_schema_behind_head_is_one_line_naming_both_revisions(workdir: Path) -> None:
+    """A database one migration behind: a CLI command refuses at once with one line naming
+    the schema's revision and the one it needs, exit 1, instead of failing in some query."""
+    assert run(workdir, "db", "upgrade").returncode == 0
+    assert run(workdir, "db", "downgrade").returncode == 0
+    current = run(workdir, "db", "current").stdout.split()[0]
+    head = migrate.head_revision()
+    assert current != head
+    line = error_line(run(workdir, "incident", "list"), 1)
+    assert line == (
+        f"tocsin: the database schema is at revision {current}, this tocsin needs {head} "
+        "(run `tocsin db upgrade`)"
+    )

@@ -8,18 +8,16 @@ TOCSIN_SHUTDOWN_TIMEOUT and hands the rest back to pending.
 After a crash nothing waits for a lease: every ``heartbeat`` seconds the service renews the
 claims its workers hold (see :mod:`tocsin.delivery.worker`), so a dead process's claims run out
 after three missed beats and the surviving or restarted workers take them; on SQLite, where one
-process delivers, starting takes back every row left in flight at once. Either way the rows come
-back marked ``maybe_sent``, so senders look up what the dead process may have done first.
+process delivers, starting takes back at once the rows of a holder whose process is gone
+(:mod:`tocsin.delivery.holders`). Either way the rows come back marked ``maybe_sent``, so
+senders look up what the dead process may have done first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +25,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from tocsin.config import Settings
+from tocsin.delivery import holders
 from tocsin.delivery.base import Sender
 from tocsin.delivery.breaker import CircuitBreaker
 from tocsin.delivery.pacing import Pacer, Rule
@@ -47,13 +46,9 @@ Check = Callable[[], Awaitable[str | None]]
 _GAUGE = {"closed": m.CIRCUIT_CLOSED, "half-open": m.CIRCUIT_HALF_OPEN, "open": m.CIRCUIT_OPEN}
 
 
-def default_worker_id() -> str:
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 @dataclass(frozen=True)
 class DeliveryConfig:
-    worker_id: str = field(default_factory=default_worker_id)
+    worker_id: str = field(default_factory=holders.new_worker_id)
     lease: float = 60.0
     heartbeat: float = 5.0
     concurrency: int = 8
@@ -154,6 +149,7 @@ class DeliveryService:
         """Start everything; returns :meth:`stop` (the shape of a web app starter)."""
         for name in self.senders:
             self._breaker_changed(name, "closed")
+        holders.RUNNING.add(self.config.worker_id)
         if self.db.is_sqlite:
             await self._take_back_orphans()
         if self.listener is not None:
@@ -185,16 +181,19 @@ class DeliveryService:
                     await task
         if self.listener is not None:
             await self.listener.stop()
+        holders.RUNNING.discard(self.config.worker_id)
         for sender in self.senders.values():
             with contextlib.suppress(Exception):
                 await sender.aclose()
         log.info("delivery workers stopped", released=sum(r or 0 for r in released))
 
     async def _take_back_orphans(self) -> None:
-        """SQLite has one delivering process: rows in flight now were held by one that died."""
+        """SQLite has one delivering process: rows in flight whose holder is gone come back."""
         try:
             async with UnitOfWork(self.db) as uow:
-                count = await OutboxStore(uow.connection).release_orphans()
+                store = OutboxStore(uow.connection)
+                gone = [worker for worker in await store.holders() if holders.is_gone(worker)]
+                count = await store.release_orphans(gone)
                 await uow.commit()
         except Exception as exc:  # noqa: BLE001 - not migrated yet: their claims run out soon
             log.warning("could not take back deliveries left in flight", error=str(exc))

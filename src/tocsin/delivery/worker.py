@@ -24,7 +24,7 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -108,7 +108,7 @@ class DestinationWorker:
         self._event = wakeup.subscribe()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._sending: set[int] = set()
-        self._claimed_at: dict[int, float] = {}  # row id -> time.monotonic() of its claim
+        self._claimed_at: dict[int, datetime] = {}  # row id -> when it was claimed
         self._stopping = False
         self._idle = True
         self._loop: asyncio.Task[None] | None = None
@@ -149,13 +149,13 @@ class DestinationWorker:
             for row in rows:
                 task = self._deliver(row, refs.get(row.incident, {}))
                 self._tasks[row.id] = asyncio.create_task(task)
-                self._claimed_at[row.id] = time.monotonic()
+                self._claimed_at[row.id] = now
         return 0.0
 
     def held(self) -> list[int]:
         """The rows this worker is working on whose claim may still be renewed (held for less
         than the lease): what the service's heartbeat renews."""
-        oldest = time.monotonic() - self.config.lease
+        oldest = self.config.clock() - timedelta(seconds=self.config.lease)
         return [row_id for row_id, at in self._claimed_at.items() if at > oldest]
 
     async def _next_due(self) -> datetime | None:

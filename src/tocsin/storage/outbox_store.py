@@ -12,7 +12,7 @@ with an expired lease) and no earlier row with the same ``ordering_key`` is ``pe
 
 A claim lasts a few heartbeats: the holder renews it (:meth:`OutboxStore.renew`) while it works
 on the row, so the claims of a worker that died run out soon. On SQLite, where one process
-delivers, a starting process takes back every row still in flight at once
+delivers, a starting process takes back at once the rows of holders whose process is gone
 (:meth:`OutboxStore.release_orphans`).
 """
 
@@ -265,12 +265,19 @@ class OutboxStore:
         )
         return int(result.rowcount)
 
-    async def release_orphans(self) -> int:
-        """Every row in flight back to pending, due at once and marked ``maybe_sent`` (the
-        process that held it died mid-delivery): for a process starting alone on SQLite."""
+    async def holders(self) -> list[str]:
+        """The workers that hold rows in flight."""
+        query = sa.select(_o.c.claimed_by).where(_o.c.state == IN_FLIGHT).distinct()
+        return sorted(str(w) for w in (await self.conn.execute(query)).scalars() if w)
+
+    async def release_orphans(self, workers: list[str]) -> int:
+        """The rows in flight of ``workers`` (whose process died mid-delivery) back to pending,
+        due at once and marked ``maybe_sent``, whatever their claims say."""
+        if not workers:
+            return 0
         result = await self.conn.execute(
             _o.update()
-            .where(_o.c.state == IN_FLIGHT)
+            .where(_o.c.state == IN_FLIGHT, _o.c.claimed_by.in_(workers))
             .values(state=PENDING, maybe_sent=True, claimed_by=None, claimed_until=None)
         )
         return int(result.rowcount)

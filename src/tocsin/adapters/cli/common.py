@@ -12,6 +12,7 @@ from tocsin.app import build_context
 from tocsin.config import Settings, load_settings
 from tocsin.domain.model import Actor
 from tocsin.services.context import Context
+from tocsin.storage import migrate
 
 T = TypeVar("T")
 
@@ -35,6 +36,17 @@ def local_actor() -> Actor:
     return Actor("cli", user, user)
 
 
+async def require_head(ctx: Context) -> None:
+    """Stop at once, naming both revisions, unless the schema is the one this tocsin expects
+    (a half-migrated database would otherwise fail later, in some query)."""
+    current, head = await migrate.current_revision(ctx.db), migrate.head_revision()
+    if current != head:
+        fail(
+            f"the database schema is at revision {current or 'base'}, this tocsin needs {head} "
+            "(run `tocsin db upgrade`)"
+        )
+
+
 def run_with_context(work: Callable[[Context], Awaitable[T]]) -> T:
     """Build the context, run ``work``, dispose the engine. Policy, domain and database
     errors propagate to the entry point, which prints them as one line."""
@@ -43,6 +55,7 @@ def run_with_context(work: Callable[[Context], Awaitable[T]]) -> T:
     async def main() -> T:
         ctx = build_context(cfg)
         try:
+            await require_head(ctx)
             return await work(ctx)
         finally:
             await ctx.db.dispose()

@@ -16,11 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
-import orjson
-from sqlalchemy.exc import SQLAlchemyError
-
-from tocsin.config import ConfigError, load_settings
-from tocsin.domain.errors import DomainError, PolicyError
 
 # The commands whose output is their log (long-running processes under a supervisor).
 LOGGING_COMMANDS = frozenset({"serve", "worker"})
@@ -41,6 +36,12 @@ def _first_line(text: str) -> str:
 
 def describe(exc: Exception) -> tuple[str, int] | None:
     """The line and exit status for ``exc``; None for an exception that is a bug."""
+    # Imported here, on the error path: ``tocsin --help`` need not load settings or SQLAlchemy.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tocsin.config import ConfigError
+    from tocsin.domain.errors import DomainError, PolicyError
+
     if isinstance(exc, CliError):
         return exc.message, exc.code
     if isinstance(exc, ConfigError):
@@ -61,6 +62,8 @@ def describe(exc: Exception) -> tuple[str, int] | None:
 
 def _log_format() -> str:
     """The log format in use: the settings' if they load, else the raw variable, else json."""
+    from tocsin.config import ConfigError, load_settings
+
     try:
         return load_settings().log_format
     except ConfigError:
@@ -71,6 +74,8 @@ def _log_format() -> str:
 def render(message: str, code: int, *, as_log: bool) -> str:
     """The one line: a JSON log object for a logging command in json format, else plain."""
     if as_log and _log_format() == "json":
+        import orjson
+
         line = {
             "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "level": "error",

@@ -5,13 +5,14 @@ for the lease, against a loopback webhook receiver that deduplicates by Idempote
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -219,19 +220,33 @@ def resent_exactly(held: set[str], rows: list[OutboxRow], sink: IdempotencySink)
     assert all(order == [1, 2, 3] for order in per_incident(sink.applied).values())
 
 
+@contextlib.asynccontextmanager
+async def scene(
+    url: str, fake: FakeServer, released: threading.Event
+) -> AsyncIterator[tuple[Database, IdempotencySink, list[subprocess.Popen[bytes]]]]:
+    """A migrated database, a held receiver and the workers a test starts, cleaned up after."""
+    sink = held_sink(fake, released)
+    db = await migrated(url)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        yield db, sink, processes
+    finally:
+        released.set()
+        reap(processes)
+        await db.dispose()
+
+
 async def test_a_restart_on_sqlite_takes_back_what_the_killed_worker_held_at_once(
     tmp_path: Path, sqlite_url: str, fake: FakeServer, released: threading.Event
 ) -> None:
     """kill -9 while three deliveries wait for their answers (claims good for an hour, no
     heartbeat expiry within it): the restarted worker takes them back at start-up, marked
     maybe_sent, and delivers every message in order per incident."""
-    sink = held_sink(fake, released)
-    db = await migrated(sqlite_url)
     effects = burst(incidents=3, per_incident=3)
     hour = {**LONG_LEASE, "TOCSIN_DELIVERY_HEARTBEAT": "1200"}
-    try:
+    async with scene(sqlite_url, fake, released) as (db, sink, processes):
         await enqueue(db, effects)
-        processes = [worker(sqlite_url, fake, tmp_path, **hour)]
+        processes.append(worker(sqlite_url, fake, tmp_path, **hour))
         await fake.wait_for(lambda: len(sink.applied) == 3, within=15)
         processes[0].send_signal(signal.SIGKILL)
         assert await stopped(processes[0]) == -signal.SIGKILL
@@ -243,10 +258,6 @@ async def test_a_restart_on_sqlite_takes_back_what_the_killed_worker_held_at_onc
         processes[1].send_signal(signal.SIGTERM)
         assert await stopped(processes[1]) == 0
         rows = await all_rows(db)
-    finally:
-        released.set()
-        reap(processes)
-        await db.dispose()
     resent_exactly(held, rows, sink)
 
 
@@ -256,13 +267,11 @@ async def test_a_killed_postgres_worker_s_claims_pass_to_the_survivor_after_miss
     """Two workers on PostgreSQL, one killed while its deliveries wait for answers: with an
     hour's lease and a 0.2 s heartbeat, the survivor sends the dead worker's rows (maybe_sent)
     as soon as three beats are missed, while its own claims, renewed, are never re-sent."""
-    sink = held_sink(fake, released)
-    db = await migrated(pg_url)
     effects = burst(incidents=4, per_incident=3)
     beats = {**LONG_LEASE, "TOCSIN_DELIVERY_HEARTBEAT": "0.2"}
-    try:
+    async with scene(pg_url, fake, released) as (db, sink, processes):
         await enqueue(db, effects)
-        processes = [worker(pg_url, fake, tmp_path, **beats) for _ in range(2)]
+        processes += [worker(pg_url, fake, tmp_path, **beats) for _ in range(2)]
         await fake.wait_for(lambda: len(sink.applied) == 4, within=15)
         rows = await all_rows(db)
         victim = next(p for p in processes if held_by(rows, p))
@@ -277,8 +286,4 @@ async def test_a_killed_postgres_worker_s_claims_pass_to_the_survivor_after_miss
         survivor.send_signal(signal.SIGTERM)
         assert await stopped(survivor) == 0
         rows = await all_rows(db)
-    finally:
-        released.set()
-        reap(processes)
-        await db.dispose()
     resent_exactly(held, rows, sink)

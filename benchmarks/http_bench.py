@@ -356,6 +356,15 @@ def report(results: list[Result], bolts: list[Result], startup: float, idle: flo
         )
 
 
+def shut_down(procs: list[subprocess.Popen[bytes]], fake: uvicorn.Server, workdir: Path) -> None:
+    """Stop the servers and the fake API, remove the scratch directory."""
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=30)
+    fake.should_exit = True
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=10)
@@ -401,11 +410,7 @@ def main() -> None:
                 spy.wait()
         report(results, bolts, startup, idle)
     finally:
-        for proc in (tocsin, bolt, faas):
-            proc.terminate()
-            proc.wait(timeout=20)
-        fake.should_exit = True
-        shutil.rmtree(workdir, ignore_errors=True)
+        shut_down([tocsin, bolt, faas], fake, workdir)
 
 
 if __name__ == "__main__":

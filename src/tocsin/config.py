@@ -231,8 +231,12 @@ class Settings(BaseSettings):
     """Seconds a delivery may wait, counted from when it was queued, before it is marked dead
     instead of sent late (default one day)."""
     delivery_lease: float = Field(default=60.0, gt=0)
-    """Seconds a worker holds a delivery it claimed; if the worker dies, another one takes the
-    delivery over after this time."""
+    """The longest a worker holds one delivery it claimed (one attempt gets at most half of it,
+    up to 30 s); a worker that hangs on a delivery for longer loses it to another one."""
+    delivery_heartbeat: float = Field(default=5.0, gt=0)
+    """Seconds between a worker's renewals of the deliveries it holds. A worker that stops
+    renewing (killed, frozen) loses them after three missed renewals, so another worker (or
+    the restarted one) sends them at once; on SQLite a restart takes them back straight away."""
     commander_nag_minutes: int = Field(default=10, ge=0)
     """Minutes between polite requests in an incident channel for someone to take command, while
     nobody (human) has it; the first comes that long after the declaration. 0 turns it off."""

@@ -6,23 +6,28 @@ The same code runs inside ``tocsin serve`` (as a lifespan starter) and alone as 
 and the timer handlers, so this package knows no platform and no service. Stopping stops
 claiming, lets in-flight deliveries finish within TOCSIN_SHUTDOWN_TIMEOUT and hands the rest back
 to pending.
+
+After a crash nothing waits for a lease: every ``heartbeat`` seconds the service renews the
+claims its workers hold (see :mod:`tocsin.delivery.worker`), so a dead process's claims run out
+after three missed beats and the surviving or restarted workers take them; on SQLite, where one
+process delivers, starting takes back at once the rows of a holder whose process is gone
+(:mod:`tocsin.delivery.holders`). Either way the rows come back marked ``maybe_sent``, so
+senders look up what the dead process may have done first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
 from tocsin.clock import utcnow
 from tocsin.config import Settings
+from tocsin.delivery import holders
 from tocsin.delivery.base import Sender
 from tocsin.delivery.breaker import CircuitBreaker
 from tocsin.delivery.pacing import Pacer, Rule
@@ -40,14 +45,11 @@ Check = Callable[[], Awaitable[str | None]]
 _GAUGE = {"closed": m.CIRCUIT_CLOSED, "half-open": m.CIRCUIT_HALF_OPEN, "open": m.CIRCUIT_OPEN}
 
 
-def default_worker_id() -> str:
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 @dataclass(frozen=True)
 class DeliveryConfig:
-    worker_id: str = field(default_factory=default_worker_id)
+    worker_id: str = field(default_factory=holders.new_worker_id)
     lease: float = 60.0
+    heartbeat: float = 5.0
     concurrency: int = 8
     poll: float = 0.5
     send_timeout: float = 30.0
@@ -65,6 +67,7 @@ class DeliveryConfig:
         only polls every 2 s as a safety net."""
         return cls(
             lease=settings.delivery_lease,
+            heartbeat=settings.delivery_heartbeat,
             send_timeout=min(30.0, settings.delivery_lease / 2),
             shutdown_timeout=settings.shutdown_timeout,
             poll=0.5 if db.is_sqlite else 2.0,
@@ -77,6 +80,7 @@ class DeliveryConfig:
         return WorkerConfig(
             worker_id=self.worker_id,
             lease=self.lease,
+            heartbeat=self.heartbeat,
             concurrency=self.concurrency,
             poll=self.poll,
             send_timeout=self.send_timeout,
@@ -133,6 +137,7 @@ class DeliveryService:
         )
         self.listener = PostgresListener(db.url, self.wakeup) if not db.is_sqlite else None
         self._stats_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self._seen: set[str] = set()
 
     def wake(self) -> None:
@@ -143,11 +148,15 @@ class DeliveryService:
         """Start everything; returns :meth:`stop` (the shape of a web app starter)."""
         for name in self.senders:
             self._breaker_changed(name, "closed")
+        holders.RUNNING.add(self.config.worker_id)
+        if self.db.is_sqlite:
+            await self._take_back_orphans()
         if self.listener is not None:
             self.listener.start()
         for worker in self.workers.values():
             worker.start()
         self.timers.start()
+        self._heartbeat_task = asyncio.create_task(self._heartbeat_loop(), name="tocsin-beat")
         if self.metrics is not None:
             self._stats_task = asyncio.create_task(self._stats_loop(), name="tocsin-outbox-stats")
         log.info(
@@ -164,17 +173,51 @@ class DeliveryService:
         released = await asyncio.gather(
             *(w.stop(timeout) for w in self.workers.values()), self.timers.stop()
         )
-        for task in (self._stats_task,):
+        for task in (self._stats_task, self._heartbeat_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         if self.listener is not None:
             await self.listener.stop()
+        holders.RUNNING.discard(self.config.worker_id)
         for sender in self.senders.values():
             with contextlib.suppress(Exception):
                 await sender.aclose()
         log.info("delivery workers stopped", released=sum(r or 0 for r in released))
+
+    async def _take_back_orphans(self) -> None:
+        """SQLite has one delivering process: rows in flight whose holder is gone come back."""
+        try:
+            async with UnitOfWork(self.db) as uow:
+                store = uow.outbox
+                gone = [worker for worker in await store.holders() if holders.is_gone(worker)]
+                count = await store.release_orphans(gone)
+                await uow.commit()
+        except Exception as exc:  # noqa: BLE001 - not migrated yet: their claims run out soon
+            log.warning("could not take back deliveries left in flight", error=str(exc))
+            return
+        if count:
+            log.warning("took back deliveries a stopped process held", count=count)
+
+    async def heartbeat(self) -> int:
+        """Renew the claims of the rows the workers are working on; how many were renewed."""
+        held = [row_id for worker in self.workers.values() for row_id in worker.held()]
+        if not held:
+            return 0
+        until = self.config.clock() + timedelta(seconds=self.config.worker().claim_for)
+        async with UnitOfWork(self.db) as uow:
+            count = await uow.outbox.renew(self.config.worker_id, held, until)
+            await uow.commit()
+        return count
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.heartbeat)
+            try:
+                await self.heartbeat()
+            except Exception as exc:  # noqa: BLE001 - the database may be away; keep beating
+                log.warning("delivery heartbeat failed", error=str(exc))
 
     def soft_checks(self) -> dict[str, Check]:
         """One ``/health`` soft check per destination: its circuit breaker's state."""

@@ -10,6 +10,11 @@ loop, because it may have unblocked the next row of its queue.
 Stopping: :meth:`DestinationWorker.stop` stops claiming, lets running deliveries finish within a
 timeout, cancels the rest and hands their rows back to pending (``maybe_sent`` when the request
 had gone out), so nothing waits for a lease to expire after a clean shutdown.
+
+Crashes: a claim lasts only ``3 * heartbeat`` seconds; the delivery service renews the claims of
+the rows this worker is working on every ``heartbeat`` (:meth:`DestinationWorker.held`), up to
+``lease`` seconds per row. A worker killed mid-delivery stops renewing, so its rows are free
+again a few seconds later instead of after the whole lease.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -41,11 +46,17 @@ log = structlog.get_logger("tocsin.delivery")
 @dataclass(frozen=True)
 class WorkerConfig:
     worker_id: str
-    lease: float = 60.0  # seconds a claim lasts; a crashed worker's rows come back after it
+    lease: float = 60.0  # the longest a claim is renewed for one row
     concurrency: int = 8  # deliveries in flight per destination
     poll: float = 0.5  # seconds between looks for due work when nothing wakes the loop
     send_timeout: float = 30.0  # one attempt may take this long (must stay under ``lease``)
     clock: Callable[[], datetime] = field(default=utcnow)
+    heartbeat: float = 5.0  # seconds between renewals of the claims this worker holds
+
+    @property
+    def claim_for(self) -> float:
+        """Seconds a claim (or its renewal) lasts: three missed heartbeats, at most the lease."""
+        return min(self.lease, 3 * self.heartbeat)
 
 
 class MappingRefs:
@@ -97,6 +108,7 @@ class DestinationWorker:
         self._event = wakeup.subscribe()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._sending: set[int] = set()
+        self._claimed_at: dict[int, datetime] = {}  # row id -> when it was claimed
         self._stopping = False
         self._idle = True
         self._loop: asyncio.Task[None] | None = None
@@ -137,7 +149,14 @@ class DestinationWorker:
             for row in rows:
                 task = self._deliver(row, refs.get(row.incident, {}))
                 self._tasks[row.id] = asyncio.create_task(task)
+                self._claimed_at[row.id] = now
         return 0.0
+
+    def held(self) -> list[int]:
+        """The rows this worker is working on whose claim may still be renewed (held for less
+        than the lease): what the service's heartbeat renews."""
+        oldest = self.config.clock() - timedelta(seconds=self.config.lease)
+        return [row_id for row_id, at in self._claimed_at.items() if at > oldest]
 
     async def _next_due(self) -> datetime | None:
         async with UnitOfWork(self.db, read_only=True) as uow:
@@ -152,7 +171,7 @@ class DestinationWorker:
         async with UnitOfWork(self.db) as uow:
             store = uow.outbox
             rows = await store.claim(
-                self.destination, self.config.worker_id, now, self.config.lease, limit
+                self.destination, self.config.worker_id, now, self.config.claim_for, limit
             )
             refs = {n: await store.refs(n, self.destination) for n in {r.incident for r in rows}}
             await uow.commit()
@@ -163,10 +182,11 @@ class DestinationWorker:
             await self._attempt(row, refs)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # recording failed; the lease brings the row back
+        except Exception as exc:  # recording failed; the claim runs out and the row comes back
             log.error("could not record a delivery", id=row.id, error=str(exc), exc_info=exc)
         finally:
             self._tasks.pop(row.id, None)
+            self._claimed_at.pop(row.id, None)
             self._sending.discard(row.id)
             self._idle = False  # the next row of its queue may be claimable now
             self._event.set()

@@ -10,6 +10,11 @@ writers, so two workers can never claim one row.
 A row is claimable when it is due (``pending`` and ``next_attempt_at <= now``, or ``in_flight``
 with an expired lease) and no earlier row with the same ``ordering_key`` is ``pending`` or
 ``in_flight``. Delivered and dead rows do not block the rows after them.
+
+A claim lasts a few heartbeats: the holder renews it (:meth:`OutboxStore.renew`) while it works
+on the row, so the claims of a worker that died run out soon. On SQLite, where one process
+delivers, a starting process takes back at once the rows of holders whose process is gone
+(:meth:`OutboxStore.release_orphans`).
 """
 
 from __future__ import annotations
@@ -249,6 +254,34 @@ class OutboxStore:
                 claimed_by=None,
                 claimed_until=None,
             )
+        )
+        return int(result.rowcount)
+
+    async def renew(self, worker: str, row_ids: list[int], until: datetime) -> int:
+        """Extend ``worker``'s claims on ``row_ids`` to ``until`` (its heartbeat); how many."""
+        if not row_ids:
+            return 0
+        result = await self.conn.execute(
+            _o.update()
+            .where(_o.c.id.in_(row_ids), _o.c.claimed_by == worker, _o.c.state == IN_FLIGHT)
+            .values(claimed_until=until)
+        )
+        return int(result.rowcount)
+
+    async def holders(self) -> list[str]:
+        """The workers that hold rows in flight."""
+        query = sa.select(_o.c.claimed_by).where(_o.c.state == IN_FLIGHT).distinct()
+        return sorted(str(w) for w in (await self.conn.execute(query)).scalars() if w)
+
+    async def release_orphans(self, workers: list[str]) -> int:
+        """The rows in flight of ``workers`` (whose process died mid-delivery) back to pending,
+        due at once and marked ``maybe_sent``, whatever their claims say."""
+        if not workers:
+            return 0
+        result = await self.conn.execute(
+            _o.update()
+            .where(_o.c.state == IN_FLIGHT, _o.c.claimed_by.in_(workers))
+            .values(state=PENDING, maybe_sent=True, claimed_by=None, claimed_until=None)
         )
         return int(result.rowcount)
 

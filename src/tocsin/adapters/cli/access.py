@@ -7,6 +7,7 @@ import sys
 import click
 
 from tocsin.adapters.cli.common import fail, local_actor, run_with_context
+from tocsin.adapters.cli.errors import ReportingGroup
 from tocsin.services.access import tokens as token_service
 from tocsin.services.access import users as user_service
 from tocsin.services.access.principal import SCOPES
@@ -17,7 +18,7 @@ def _when(row_time: object) -> str:
     return f"{row_time:%Y-%m-%d %H:%M}" if row_time is not None else "never"
 
 
-@click.group("token")
+@click.group("token", cls=ReportingGroup)
 def token() -> None:
     """REST API tokens (``Authorization: Bearer <token>``)."""
 
@@ -63,7 +64,7 @@ def token_list() -> None:
         )
 
 
-@click.group("user")
+@click.group("user", cls=ReportingGroup)
 def user() -> None:
     """Dashboard users."""
 

@@ -4,33 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import sys
 from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
 
-import click
-from sqlalchemy.exc import SQLAlchemyError
-
+from tocsin.adapters.cli.errors import CliError
 from tocsin.app import build_context
-from tocsin.config import ConfigError, Settings, load_settings
-from tocsin.domain.errors import DomainError
+from tocsin.config import Settings, load_settings
 from tocsin.domain.model import Actor
 from tocsin.services.context import Context
+from tocsin.storage import migrate
 
 T = TypeVar("T")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """One line on stderr, non-zero exit: the CLI's only way to report an error."""
-    click.echo(f"tocsin: {message}", err=True)
-    sys.exit(code)
+    """Stop the command: the entry point prints ``message`` as one line and exits ``code``."""
+    raise CliError(message, code)
 
 
 def settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        fail(str(exc), 2)
+    """The settings (a bad one raises ConfigError: one line, exit 2, from the entry point)."""
+    return load_settings()
 
 
 def local_actor() -> Actor:
@@ -42,26 +36,28 @@ def local_actor() -> Actor:
     return Actor("cli", user, user)
 
 
+async def require_head(ctx: Context) -> None:
+    """Stop at once, naming both revisions, unless the schema is the one this tocsin expects
+    (a half-migrated database would otherwise fail later, in some query)."""
+    current, head = await migrate.current_revision(ctx.db), migrate.head_revision()
+    if current != head:
+        fail(
+            f"the database schema is at revision {current or 'base'}, this tocsin needs {head} "
+            "(run `tocsin db upgrade`)"
+        )
+
+
 def run_with_context(work: Callable[[Context], Awaitable[T]]) -> T:
-    """Build the context, run ``work``, dispose the engine; domain errors become one line."""
+    """Build the context, run ``work``, dispose the engine. Policy, domain and database
+    errors propagate to the entry point, which prints them as one line."""
     cfg = settings()
 
     async def main() -> T:
+        ctx = build_context(cfg)
         try:
-            ctx = build_context(cfg)
-        except DomainError as exc:  # the policy file is wrong
-            fail(str(exc).replace("\n", "; "), 2)
-        try:
+            await require_head(ctx)
             return await work(ctx)
         finally:
             await ctx.db.dispose()
 
-    try:
-        return asyncio.run(main())
-    except DomainError as exc:
-        fail(exc.message)
-    except OSError as exc:
-        fail(f"cannot reach the database: {exc}")
-    except SQLAlchemyError as exc:
-        first = str(getattr(exc, "orig", exc)).splitlines()[0]
-        fail(f"database error: {first} (is the schema migrated? run `tocsin db upgrade`)")
+    return asyncio.run(main())

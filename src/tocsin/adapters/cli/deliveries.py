@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tocsin.adapters.cli.common import fail, run_with_context, settings
+from tocsin.adapters.cli.errors import ReportingGroup
 from tocsin.services import deliveries as service
 
 if TYPE_CHECKING:  # only the type of the rows the service returns
@@ -17,7 +18,7 @@ if TYPE_CHECKING:  # only the type of the rows the service returns
 _COLUMNS = ("ID", "STATE", "DESTINATION", "KIND", "INCIDENT", "TRIES", "WHEN", "LAST ERROR")
 
 
-@click.group("deliveries")
+@click.group("deliveries", cls=ReportingGroup)
 def deliveries() -> None:
     """The outbox: what tocsin is delivering to Slack, Discord, Statuspage, PagerDuty..."""
 
@@ -91,10 +92,7 @@ def worker() -> None:
 
     cfg = settings()
     configure_logging(cfg.log_level, cfg.log_format)
-    try:
-        asyncio.run(worker_main(cfg))
-    except Exception as exc:  # noqa: BLE001 - one line, non-zero exit
-        fail(f"worker stopped: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    asyncio.run(worker_main(cfg))  # a start-up error is one log line (the entry point)
 
 
 __all__ = ["deliveries", "worker"]

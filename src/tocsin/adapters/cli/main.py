@@ -1,4 +1,5 @@
-"""The ``tocsin`` command. Errors print one line to stderr and exit non-zero.
+"""The ``tocsin`` command. Errors print one line to stderr and exit non-zero
+(:mod:`tocsin.adapters.cli.errors`, for every subcommand at once).
 
 Subcommands are imported only when they run (``LAZY``): ``tocsin incident ...`` need not load the
 Slack, Discord, web or backup code, which keeps every CLI call quick.
@@ -11,6 +12,7 @@ import importlib
 import click
 
 from tocsin import __version__
+from tocsin.adapters.cli.errors import ReportingGroup
 
 # name -> "module:attribute" of the click command.
 LAZY = {
@@ -30,7 +32,7 @@ LAZY = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(ReportingGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY})
 

@@ -9,6 +9,7 @@ from datetime import datetime
 import click
 
 from tocsin.adapters.cli.common import local_actor, run_with_context
+from tocsin.adapters.cli.errors import ReportingGroup
 from tocsin.domain.oncall import Override, Shift, local
 from tocsin.services import oncall as service
 from tocsin.services.context import Context
@@ -16,7 +17,7 @@ from tocsin.services.context import Context
 _COLUMNS = ("FROM", "TO", "ON CALL", "LAYER", "")
 
 
-@click.group("oncall")
+@click.group("oncall", cls=ReportingGroup)
 def oncall() -> None:
     """On-call schedules: who is on call, the coming shifts, overrides."""
 

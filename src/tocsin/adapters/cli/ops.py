@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from tocsin.adapters.cli.common import fail, local_actor, run_with_context, settings
+from tocsin.adapters.cli.errors import ReportingGroup
 from tocsin.domain.commands import parse_incident_ref
 from tocsin.services.audit_check import check_audit
 from tocsin.services.context import Context
@@ -16,7 +17,7 @@ from tocsin.storage import migrate
 from tocsin.storage.db import Database
 
 
-@click.group("db")
+@click.group("db", cls=ReportingGroup)
 def db() -> None:
     """Schema migrations."""
 
@@ -64,7 +65,7 @@ def db_current() -> None:
     click.echo(f"{current or 'base'} ({state})")
 
 
-@click.group("audit")
+@click.group("audit", cls=ReportingGroup)
 def audit() -> None:
     """The tamper-evident audit log."""
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 TOCSIN = Path(sys.executable).with_name("tocsin")
 BOGUS = (
     "policy.toml: bogus: unknown key (expected admins, severity, permissions, schedule, "
-    "escalation, component or default_severity)"
+    "escalation, component, default_severity, alert_route, monitor or person)"
 )
 P7 = "policy.toml: severity.P7: unknown severity (expected P1, P2, P3 or P4)"
 PORT = "TOCSIN_PORT: must be an integer from 1 to 65535 (got 'eighty')"

@@ -17,6 +17,7 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from tocsin.adapters.web.ack import ack_routes
 from tocsin.adapters.web.api.mount import routes_from_settings
 from tocsin.adapters.web.app import Starter, create_app
 from tocsin.adapters.web.health import metrics_routes
@@ -106,6 +107,9 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     discord_routes, discord_starters = discord_surface(settings, ctx, metrics)
     # REST API, dashboard and static files (docs/api.md).
     access = routes_from_settings(settings, ctx, runtime)
+    # Acknowledge links in notifications without buttons (docs/oncall.md).
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    acks = ack_routes(ctx, secret)
     # Public status page and its REST calls (docs/status-page.md): routed before the /api mount.
     status = status_surface(settings, ctx, metrics, runtime)
     surface_starters = [*slack_starters, *discord_starters, *status.starters]
@@ -114,7 +118,7 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
         ctx,
         metrics,
         runtime,
-        routes=[*slack_routes, *discord_routes, *status.routes, *access],
+        routes=[*slack_routes, *discord_routes, *status.routes, *acks, *access],
         starters=[*(starters or []), delivery.start, *surface_starters],
         metrics_on_main=not separate_metrics,
     )

@@ -14,8 +14,8 @@ the timeout passed                     :class:`RetryableError` that may have bee
 
 The URL is a secret (it carries tokens): it is never logged, and any piece of it that
 :func:`~tocsin.domain.notify.mask_url` masks is scrubbed from Apprise's words before they are
-kept as the reason. Apprise's own log records are captured for that and do not reach the
-process's log handlers.
+kept as the reason, and from every record of Apprise's own logger (it logs whole URLs at debug
+level) before any handler sees it.
 """
 
 from __future__ import annotations
@@ -23,34 +23,63 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import warnings
+from collections.abc import Iterable
+from typing import Any
 
 from tocsin.delivery.base import PermanentError, RetryableError
 from tocsin.domain.notify import MASK, mask_url
 
-__all__ = ["DEFAULT_TIMEOUT", "notify", "scrub"]
+__all__ = ["DEFAULT_TIMEOUT", "notify", "scrub", "secret_pieces"]
 
 DEFAULT_TIMEOUT = 15.0
 _PIECES = re.compile(r"[^/:@?&=#]+")
-logging.getLogger("apprise").propagate = False  # its records may quote the URL; see scrub()
 
 
-def scrub(text: str, url: str) -> str:
-    """``text`` with every secret piece of ``url`` (what :func:`mask_url` hides) replaced."""
+def secret_pieces(url: str) -> set[str]:
+    """The pieces of ``url`` that :func:`mask_url` hides (tokens, passwords)."""
     shown = set(_PIECES.findall(mask_url(url)))
-    secrets = sorted(
-        {p for p in _PIECES.findall(url) if p not in shown and p != MASK}, key=len, reverse=True
-    )
-    text = text.replace(url, mask_url(url))
-    for piece in secrets:
+    return {p for p in _PIECES.findall(url) if p not in shown and p != MASK}
+
+
+def scrub(text: str, pieces: Iterable[str]) -> str:
+    """``text`` with every one of ``pieces`` replaced by ``****`` (longest first)."""
+    for piece in sorted(pieces, key=len, reverse=True):
         text = text.replace(piece, MASK)
     return text
 
 
+class _Scrub(logging.Filter):
+    """Rewrites every record of Apprise's logger with the secrets of every URL notified so far
+    masked, whichever handler gets it (Apprise logs whole URLs at debug level)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage(), self.secrets), ()
+        return True
+
+
+_SCRUB = _Scrub()
+logging.getLogger("apprise").addFilter(_SCRUB)
+
+
+def _apprise() -> Any:
+    """The ``apprise`` module, loaded on first use (it is heavy). It imports ``imghdr``, which
+    warns of its removal in Python 3.13; that warning is Apprise's, not ours."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import apprise
+    return apprise
+
+
 def _send(url: str, title: str, body: str) -> tuple[bool, bool, str]:
     """(understood, sent, Apprise's last words), in the calling thread."""
-    import apprise  # heavy: loaded only when a contact method is used
-
-    with apprise.LogCapture(level=logging.INFO) as output:
+    apprise = _apprise()
+    _SCRUB.secrets |= secret_pieces(url)
+    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as output:
         client = apprise.Apprise()
         if not client.add(url):
             return False, False, ""
@@ -73,5 +102,5 @@ async def notify(url: str, title: str, body: str, *, within: float = DEFAULT_TIM
     if not understood:
         raise PermanentError(f"Apprise does not understand the URL {masked}")
     if not sent:
-        reason = scrub(words, url) or "no reason given"
+        reason = scrub(words, secret_pieces(url)) or "no reason given"
         raise RetryableError(f"Apprise could not notify {masked}: {reason}"[:500])

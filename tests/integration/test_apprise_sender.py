@@ -69,7 +69,10 @@ def test_one_sender_per_url_scheme_registered_and_mail_left_out(fake: FakeServer
     """The registry builds one Apprise sender per scheme among the contacts (its own worker
     and breaker): apprise:ntfy and apprise:json; mailto: is not Apprise's."""
     senders = build_senders(Settings(), people_policy(fake))
-    assert sorted(n for n in senders if n.startswith("apprise:")) == ["apprise:json", "apprise:ntfy"]
+    assert sorted(n for n in senders if n.startswith("apprise:")) == [
+        "apprise:json",
+        "apprise:ntfy",
+    ]
 
 
 async def test_ntfy_and_json_webhook_are_notified_through_the_outbox(
@@ -115,10 +118,12 @@ async def test_failing_method_is_retried_then_its_breaker_opens_alone(
             await stop()
     assert svc.breakers["apprise:json"].state == "closed"
     phone = next(r for r in await all_rows(db) if r.destination == "apprise:ntfy")
-    assert phone.state == "pending" and phone.attempts >= 3
+    assert phone.state == "pending"
+    assert phone.attempts >= 3
     assert "could not notify ntfy://alice:****@127.0.0.1" in (phone.last_error or "")
     assert SECRET not in repr(await all_rows(db))
-    assert logs and SECRET not in repr(logs)
+    assert logs
+    assert SECRET not in repr(logs)
 
 
 # requests warns (DeprecationWarning) about the token login's empty password; not an error here

@@ -1,7 +1,8 @@
 """People with a ``[[person]]`` entry are paged by their own notification rule, through the real
 services, durable timers and database, with a hand-moved clock: each step an outbox row at its
 delay, an acknowledgement half-way stops the rest, someone without an entry is paged as before,
-and the acknowledge link in a notification without buttons works once, after a confirmation."""
+the acknowledge link in a notification without buttons works once, after a confirmation, and
+the API lists people with their contacts masked."""
 
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ from starlette.applications import Starlette
 
 from conftest import Clock
 from tocsin.adapters.web.ack import ack_routes
+from tocsin.adapters.web.api.mount import access_routes
+from tocsin.adapters.web.app import create_app
+from tocsin.adapters.web.runtime import Runtime
 from tocsin.delivery.timers import TimerHandlers, TimerRunner
 from tocsin.delivery.wake import Wakeup
 from tocsin.domain.commands import parse
 from tocsin.domain.model import Actor
 from tocsin.domain.policy import Policy
 from tocsin.domain.policy_file import parse_policy
+from tocsin.observability.metrics import create_metrics
+from tocsin.services.access.tokens import create_token
 from tocsin.services.ack_links import acknowledge_by_link
 from tocsin.services.ack_tokens import AckLinkError
 from tocsin.services.context import Context, Outcome
@@ -215,3 +221,40 @@ async def test_the_ack_page_confirms_on_get_and_acknowledges_on_post(
     shown = await run(ctx, "show INC-1", Actor("slack", "U0CAROL", "carol"))
     assert shown.incident is not None
     assert shown.incident.acknowledged_at is not None
+
+
+async def test_the_api_lists_people_with_their_contacts_masked(db: Database, clock: Clock) -> None:
+    """GET /api/v1/people (a read token) shows each person, their rules as written and their
+    contacts masked: a token in a contact URL is never shown back; without a token, 401."""
+    policy = parse_policy(
+        {
+            "person": [
+                {
+                    "id": ALICE,
+                    "contacts": {"phone": "ntfy://alice:hunter2pass@ntfy.example.com/alerts"},
+                    "urgent_rule": ["slack", "phone after 5m"],
+                }
+            ]
+        }
+    )
+    ctx = Context(db=db, policy=policy, clock=clock)
+    _, secret = await create_token(ctx, Actor("cli", "root", "root"), "reader", "read")
+    routes = access_routes(ctx, secret="k" * 40, secure_cookies=False)
+    app = create_app(ctx, create_metrics(process=False), Runtime(), routes=routes)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as client:
+        assert (await client.get("/api/v1/people")).status_code == 401
+        answer = await client.get("/api/v1/people", headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 200
+    assert answer.json()["items"] == [
+        {
+            "id": ALICE,
+            "also": [],
+            "name": ALICE,
+            "timezone": "UTC",
+            "contacts": {"phone": "ntfy://alice:****@ntfy.example.com/alerts"},
+            "default_rule": ["slack"],
+            "urgent_rule": ["slack", "phone after 5m"],
+        }
+    ]
+    assert "hunter2pass" not in answer.text

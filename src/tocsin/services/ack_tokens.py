@@ -19,8 +19,13 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-__all__ = ["LINK_LIFETIME", "AckClaim", "AckLinkError", "ack_url", "read_token", "sign_token"]
+if TYPE_CHECKING:
+    from tocsin.config import Settings
+
+__all__ = ["LINK_LIFETIME", "AckClaim", "AckLinkError", "ack_secret", "ack_url", "read_token",
+           "sign_token"]  # fmt: skip
 
 LINK_LIFETIME = timedelta(hours=24)
 MAX_TOKEN = 600
@@ -38,6 +43,12 @@ class AckClaim:
     person: str
     expires: datetime
     nonce: str
+
+
+def ack_secret(settings: Settings) -> str | None:
+    """The key that signs acknowledge links: TOCSIN_SECRET_KEY (no links without it, since a
+    generated development key would differ between processes)."""
+    return settings.secret_key.get_secret_value() if settings.secret_key else None
 
 
 def _b64(data: bytes) -> str:

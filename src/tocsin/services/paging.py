@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from tocsin.delivery.timers import TimerContext, TimerHandlers
     from tocsin.observability.metrics import Metrics
     from tocsin.services.ports import UnitOfWork
+from tocsin.services.ack_tokens import ack_secret
 from tocsin.services.context import Context
 from tocsin.services.personal_paging import PERSON_STEP, PersonalPaging
 
@@ -265,13 +266,12 @@ def paging_config(settings: Settings, ctx: Context) -> PagingConfig:
     destinations = set(ctx.destinations)
     if settings.webhook_url:
         destinations.add("webhook")
-    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     return PagingConfig(
         ctx.policy,
         frozenset(destinations),
         ctx.public_url,
         settings.commander_nag_minutes,
-        ack_secret=secret,
+        ack_secret=ack_secret(settings),
     )
 
 

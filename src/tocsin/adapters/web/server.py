@@ -29,6 +29,7 @@ from tocsin.observability.logging import configure_logging
 from tocsin.observability.metrics import create_metrics
 from tocsin.platforms.discord import discord_surface
 from tocsin.platforms.slack import slack_surface
+from tocsin.services.ack_tokens import ack_secret
 from tocsin.services.paging import paging_timer_handlers
 
 log = structlog.get_logger("tocsin.serve")
@@ -107,9 +108,7 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     discord_routes, discord_starters = discord_surface(settings, ctx, metrics)
     # REST API, dashboard and static files (docs/api.md).
     access = routes_from_settings(settings, ctx, runtime)
-    # Acknowledge links in notifications without buttons (docs/oncall.md).
-    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
-    acks = ack_routes(ctx, secret)
+    acks = ack_routes(ctx, ack_secret(settings))  # acknowledge links (docs/oncall.md)
     # Public status page and its REST calls (docs/status-page.md): routed before the /api mount.
     status = status_surface(settings, ctx, metrics, runtime)
     surface_starters = [*slack_starters, *discord_starters, *status.starters]

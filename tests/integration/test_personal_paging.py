@@ -258,3 +258,22 @@ async def test_the_api_lists_people_with_their_contacts_masked(db: Database, clo
         }
     ]
     assert "hunter2pass" not in answer.text
+
+
+async def test_an_ack_link_to_a_resolved_incident_is_a_clear_refusal(
+    db: Database, clock: Clock
+) -> None:
+    """The incident was resolved before the link was used: POST answers 409 with the reason,
+    not a server error, and the incident stays resolved."""
+    ctx = context(db, clock)
+    token = await _link(db, clock, ctx)
+    await run(ctx, "resolve INC-1", Actor("slack", "U0CAROL", "carol"))
+    app = Starlette(routes=ack_routes(ctx, SECRET))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as client:
+        done = await client.post(f"/ack/{token}")
+    assert done.status_code == 409, done.text
+    assert "Cannot acknowledge" in done.text
+    shown = await run(ctx, "show INC-1", Actor("slack", "U0CAROL", "carol"))
+    assert shown.incident is not None
+    assert shown.incident.resolved_at is not None

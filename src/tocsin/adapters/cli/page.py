@@ -61,7 +61,8 @@ async def check_methods(person: Person, notify: Notify, within: float) -> list[t
 
 @page.command("test")
 @click.argument("person")
-@click.option("--timeout", "within", type=float, default=15.0, show_default=True,
+@click.option("--timeout", "within", type=click.FloatRange(min=0.1), default=15.0,
+              show_default=True,
               help="Seconds to wait for each method.")  # fmt: skip
 def test(person: str, within: float) -> None:
     """Send a test notification through each of PERSON's contact methods."""

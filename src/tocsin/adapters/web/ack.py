@@ -5,7 +5,8 @@ GET only shows what the link does and a button, so a link-preview bot (chat apps
 scanners) that fetches it acknowledges nothing; the button POSTs the same URL, which spends the
 token (once) and runs ``ack`` as the person the link was made for
 (:func:`tocsin.services.ack_links.acknowledge_by_link`). A bad, used or expired link gets a page
-saying so (400, or 410 once used or expired) and changes nothing. Without TOCSIN_SECRET_KEY
+saying so (400, or 410 once used or expired; 409 when the incident cannot be acknowledged any
+more, e.g. it was resolved) and changes nothing but spending the link. Without TOCSIN_SECRET_KEY
 no links are made and these routes answer 404.
 """
 
@@ -17,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute, Route
 
+from tocsin.domain.errors import DomainError
 from tocsin.services.ack_links import acknowledge_by_link
 from tocsin.services.ack_tokens import MAX_TOKEN, AckLinkError, read_token
 from tocsin.services.context import Context
@@ -72,6 +74,8 @@ def ack_routes(ctx: Context, secret: str | None) -> list[BaseRoute]:
             outcome = await acknowledge_by_link(ctx, secret, token)
         except AckLinkError as exc:
             return _refused(exc)
+        except DomainError as exc:  # e.g. the incident was resolved meanwhile
+            return _page("Cannot acknowledge", f"<p>{escape(exc.message)}</p>", 409)
         return _page("Acknowledged", f"<p>{escape(outcome.message)}</p>")
 
     return [

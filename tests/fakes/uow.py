@@ -58,6 +58,7 @@ class FakeData:
     timers: dict[str, Timer] = field(default_factory=dict)
     overrides: list[Override] = field(default_factory=list)
     refs: dict[tuple[int, str, str], str] = field(default_factory=dict)
+    spent_links: dict[str, tuple[int, str]] = field(default_factory=dict)  # nonce → (inc, who)
     counter: int = 0
     commits: int = 0
 
@@ -268,6 +269,15 @@ class FakeChatRefs(_Store):
         self.data.refs[(incident, destination, name)] = value
 
 
+class FakeAckLinks(_Store):
+    async def spend(self, nonce: str, incident: int, person: str, now: datetime) -> bool:
+        del now
+        if nonce in self.data.spent_links:
+            return False
+        self.data.spent_links[nonce] = (incident, person)
+        return True
+
+
 class _Unfaked:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -291,6 +301,7 @@ class FakeUnitOfWork:
         self.timers = FakeTimers(self)
         self.overrides = FakeOverrides(self)
         self.refs: ChatRefs = FakeChatRefs(self)
+        self.ack_links = FakeAckLinks(self)
         self.status = cast(StatusPageData, _Unfaked("status"))
         self.users = cast(Users, _Unfaked("users"))
         self.tokens = cast(Tokens, _Unfaked("tokens"))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from fakes.uow import (
+    FakeAckLinks,
     FakeAuditLog,
     FakeChatRefs,
     FakeData,
@@ -24,6 +25,7 @@ from fakes.uow import (
 )
 from tocsin.domain.model import Actor, Incident, Severity
 from tocsin.services import ports
+from tocsin.storage.ack_links import AckLinkStore
 from tocsin.storage.chat_refs import ChatRefStore
 from tocsin.storage.incidents import AuditStore, DedupStore, IncidentStore, TimelineStore
 from tocsin.storage.outbox import OutboxStore
@@ -38,6 +40,7 @@ TRIPLES: list[tuple[type[Any], type[Any], type[Any]]] = [
     (ports.Dedup, DedupStore, FakeDedup),
     (ports.Timers, TimerStore, FakeTimers),
     (ports.Overrides, OverrideStore, FakeOverrides),
+    (ports.AckLinks, AckLinkStore, FakeAckLinks),
     (ports.ChatRefs, ChatRefStore, FakeChatRefs),
 ]
 ALICE = Actor("slack", "U0ALICE", "alice")
@@ -69,7 +72,7 @@ def test_the_fake_unit_has_every_store_of_the_protocol() -> None:
     """FakeUnitOfWork offers each store attribute of ports.UnitOfWork."""
     unit = FakeUnitOfWork(FakeData())
     wanted = [n for n, v in vars(ports.UnitOfWork).items() if isinstance(v, property)]
-    assert len(wanted) == 12
+    assert len(wanted) == 13
     assert all(hasattr(unit, name) for name in wanted)
 
 

@@ -8,16 +8,20 @@ from pathlib import Path
 
 from tocsin.config import load_settings
 from tocsin.domain.policy import default_policy
-from tocsin.platforms.registry import SENDERS, build_senders, find_factory
+from tocsin.platforms.registry import SENDER_GROUPS, SENDERS, build_senders, find_factory
 
 PLATFORMS = Path(__file__).resolve().parents[2] / "src" / "tocsin" / "platforms"
 
 
 def test_every_sender_module_is_in_the_table() -> None:
-    """The table's names are exactly the folders holding a ``sender.py``, and each entry is that
-    module's ``build_<name>_sender``."""
+    """The tables' names are exactly the folders holding a ``sender.py``, and each entry is that
+    module's ``build_<name>_sender`` (``build_<name>_senders`` for a group of senders)."""
     folders = {p.parent.name for p in PLATFORMS.glob("*/sender.py")}
-    assert set(SENDERS) == folders
+    assert set(SENDERS) | set(SENDER_GROUPS) == folders
+    assert not set(SENDERS) & set(SENDER_GROUPS)
+    for name, group in SENDER_GROUPS.items():
+        assert group.__module__ == f"tocsin.platforms.{name}.sender"
+        assert group.__name__ == f"build_{name}_senders"
     for name, factory in SENDERS.items():
         assert factory.__module__ == f"tocsin.platforms.{name}.sender"
         assert factory.__name__ == f"build_{name}_sender"

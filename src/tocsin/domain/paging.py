@@ -158,18 +158,17 @@ def page_text(incident: Incident, escalation: Escalation, step: Step) -> str:
     )
 
 
-def page_effects(
-    incident: Incident,
-    snapshot: Mapping[str, Any],
-    escalation: Escalation,
-    step: Step,
-    targets: Sequence[str],
-    destinations: Collection[str],
-) -> list[Effect]:
-    """A DM with an Acknowledge button per person on their platform, and one webhook event."""
+def page_key(incident: Incident, step: Step) -> str:
+    """What makes a step's pages unique: the incident, the run and the step."""
     stamp = int(step.run.timestamp() * 1000)
-    where = f"{incident.ref}:page:{stamp}:{step.round}.{step.level}"
-    base = {
+    return f"{incident.ref}:page:{stamp}:{step.round}.{step.level}"
+
+
+def page_payload(
+    incident: Incident, snapshot: Mapping[str, Any], escalation: Escalation, step: Step
+) -> dict[str, Any]:
+    """What every page of a step carries: the words, the incident and where in the ladder."""
+    return {
         "incident": dict(snapshot),
         "escalation": escalation.name,
         "level": step.level + 1,
@@ -179,21 +178,42 @@ def page_effects(
         "escalate_after_minutes": escalation.escalate_after_minutes,
         "text": page_text(incident, escalation, step),
     }
+
+
+def dm_effect(user: str, base: Mapping[str, Any], key: str, number: int, name: str = "") -> Effect:
+    """A ``page_dm`` to ``user`` (``platform:id``) with the Acknowledge button; ``key`` makes
+    it unique. Each person's pages have their own ordering key, ahead of channel traffic."""
+    person = Actor.from_key(user, name)
+    payload = {**base, "person": person.to_dict(), "buttons": [ACK_BUTTON]}
+    return Effect(
+        person.platform,
+        PAGE_DM,
+        payload,
+        f"{person.platform}:{key}"[:200],
+        number,
+        ordering_key=f"{person.platform}:page:{user}"[:200],
+    )
+
+
+def page_effects(
+    incident: Incident,
+    snapshot: Mapping[str, Any],
+    escalation: Escalation,
+    step: Step,
+    targets: Sequence[str],
+    destinations: Collection[str],
+    personal: Collection[str] = (),
+) -> list[Effect]:
+    """A DM with an Acknowledge button per person on their platform, and one webhook event.
+    Targets in ``personal`` follow their own notification rule instead of the DM (the paging
+    service plans it: :mod:`tocsin.domain.notify.paging`); the webhook still lists them."""
+    where = page_key(incident, step)
+    base = page_payload(incident, snapshot, escalation, step)
     effects = []
     for key in targets:
-        person = Actor.from_key(key)
-        if person.platform in CHAT and person.platform in destinations:
-            payload = {**base, "person": person.to_dict(), "buttons": [ACK_BUTTON]}
-            effects.append(
-                Effect(
-                    person.platform,
-                    PAGE_DM,
-                    payload,
-                    f"{person.platform}:{where}:{key}"[:200],
-                    incident.number,
-                    ordering_key=f"{person.platform}:page:{key}"[:200],
-                )
-            )
+        platform = Actor.from_key(key).platform
+        if key not in personal and platform in CHAT and platform in destinations:
+            effects.append(dm_effect(key, base, f"{where}:{key}", incident.number))
     if "webhook" in destinations and targets:
         payload = {**base, "event": "page", "targets": list(targets)}
         effects.append(Effect("webhook", "page", payload, f"webhook:{where}", incident.number))

@@ -49,7 +49,9 @@ if TYPE_CHECKING:
     from tocsin.delivery.timers import TimerContext, TimerHandlers
     from tocsin.observability.metrics import Metrics
     from tocsin.services.ports import UnitOfWork
+from tocsin.services.ack_tokens import ack_secret
 from tocsin.services.context import Context
+from tocsin.services.personal_paging import PERSON_STEP, PersonalPaging
 
 log = structlog.get_logger("tocsin.paging")
 
@@ -92,21 +94,26 @@ class PagingConfig:
     public_url: str = ""
     nag_minutes: int = DEFAULT_NAG_MINUTES
     minute: float = 60.0
+    ack_secret: str | None = None  # signs acknowledge links (TOCSIN_SECRET_KEY)
 
 
 class Paging:
-    """The timer handlers: ``escalation``, ``update_reminder``, ``commander_nag`` and
-    ``incident_metrics``."""
+    """The timer handlers: ``escalation``, ``update_reminder``, ``commander_nag``,
+    ``incident_metrics`` and ``person_step`` (a later step of someone's own rule)."""
 
     def __init__(self, config: PagingConfig, metrics: Metrics | None = None) -> None:
         self.config = config
         self.metrics = metrics
+        self.personal = PersonalPaging(
+            config.policy, config.destinations, config.public_url, config.ack_secret, config.minute
+        )
 
     def register(self, handlers: TimerHandlers) -> TimerHandlers:
         handlers.register(ESCALATION, self.escalate)
         handlers.register(REMINDER, self.remind)
         handlers.register(NAG, self.nag)
         handlers.register(OBSERVE, self.observe)
+        handlers.register(PERSON_STEP, self.personal.fire)
         return handlers
 
     # --- escalation ------------------------------------------------------------------------------
@@ -129,9 +136,12 @@ class Paging:
         snap = snapshot(incident, self.config.public_url)
         effects: list[Effect] = []
         if not step.exhausted:
+            people = self.personal.people(targets)
             effects = page_effects(
-                incident, snap, escalation, step, targets, self.config.destinations
+                incident, snap, escalation, step, targets, self.config.destinations, people
             )
+            for person in people.values():
+                effects += await self.personal.page(tx, incident, escalation, step, person)
         note = page_note(incident, escalation, step, targets, tx.now)
         await self._record(tx, incident, note, effects)
         if escalation.levels and not step.exhausted:
@@ -257,7 +267,11 @@ def paging_config(settings: Settings, ctx: Context) -> PagingConfig:
     if settings.webhook_url:
         destinations.add("webhook")
     return PagingConfig(
-        ctx.policy, frozenset(destinations), ctx.public_url, settings.commander_nag_minutes
+        ctx.policy,
+        frozenset(destinations),
+        ctx.public_url,
+        settings.commander_nag_minutes,
+        ack_secret=ack_secret(settings),
     )
 
 

@@ -1,9 +1,14 @@
-"""Turning a mention in a command into an actor on the caller's platform."""
+"""Turning a mention in a command into an actor on the caller's platform, and the people of the
+policy file as the API shows them (contacts masked)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from tocsin.domain.commands import Mention
 from tocsin.domain.model import Actor
+from tocsin.domain.notify import Person
 
 
 def person_from(actor: Actor, mention: Mention | None) -> Actor | None:
@@ -15,3 +20,22 @@ def person_from(actor: Actor, mention: Mention | None) -> Actor | None:
     if sep and platform in {"slack", "discord", "web", "api", "cli"} and user_id:
         return Actor(platform, user_id, mention.display_name)
     return Actor(actor.platform, mention.user_id, mention.display_name)
+
+
+def people_view(people: Iterable[Person]) -> dict[str, Any]:
+    """``{"items": [person]}``; every contact URL masked (``mask_url``): the full URLs carry
+    tokens and are never shown back."""
+    return {
+        "items": [
+            {
+                "id": p.id,
+                "also": list(p.also),
+                "name": p.name,
+                "timezone": p.timezone,
+                "contacts": dict(p.masked_contacts()),
+                "default_rule": [str(step) for step in p.default_rule],
+                "urgent_rule": [str(step) for step in p.urgent_rule],
+            }
+            for p in people
+        ]
+    }

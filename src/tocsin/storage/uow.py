@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar, overload
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.storage.access import ReadStore, TokenStore, UserStore
+from tocsin.storage.ack_links import AckLinkStore
 from tocsin.storage.chat_refs import ChatRefStore
 from tocsin.storage.db import BUSY_TIMEOUT_MS, Database
 from tocsin.storage.group_commit import GroupCommit, Savepoint, _Group
@@ -80,6 +81,7 @@ class UnitOfWork:
     tokens = _Store(TokenStore)
     reads = _Store(ReadStore)
     refs = _Store(ChatRefStore)
+    ack_links = _Store(AckLinkStore)
 
     def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self.db = db

@@ -29,6 +29,7 @@ LAZY = {
     "token": "tocsin.adapters.cli.access:token",
     "user": "tocsin.adapters.cli.access:user",
     "oncall": "tocsin.adapters.cli.oncall:oncall",
+    "page": "tocsin.adapters.cli.page:page",
 }
 
 

@@ -17,6 +17,7 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from tocsin.adapters.web.ack import ack_routes
 from tocsin.adapters.web.api.mount import routes_from_settings
 from tocsin.adapters.web.app import Starter, create_app
 from tocsin.adapters.web.health import metrics_routes
@@ -28,6 +29,7 @@ from tocsin.observability.logging import configure_logging
 from tocsin.observability.metrics import create_metrics
 from tocsin.platforms.discord import discord_surface
 from tocsin.platforms.slack import slack_surface
+from tocsin.services.ack_tokens import ack_secret
 from tocsin.services.paging import paging_timer_handlers
 
 log = structlog.get_logger("tocsin.serve")
@@ -106,6 +108,7 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     discord_routes, discord_starters = discord_surface(settings, ctx, metrics)
     # REST API, dashboard and static files (docs/api.md).
     access = routes_from_settings(settings, ctx, runtime)
+    acks = ack_routes(ctx, ack_secret(settings))  # acknowledge links (docs/oncall.md)
     # Public status page and its REST calls (docs/status-page.md): routed before the /api mount.
     status = status_surface(settings, ctx, metrics, runtime)
     surface_starters = [*slack_starters, *discord_starters, *status.starters]
@@ -114,7 +117,7 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
         ctx,
         metrics,
         runtime,
-        routes=[*slack_routes, *discord_routes, *status.routes, *access],
+        routes=[*slack_routes, *discord_routes, *status.routes, *acks, *access],
         starters=[*(starters or []), delivery.start, *surface_starters],
         metrics_on_main=not separate_metrics,
     )

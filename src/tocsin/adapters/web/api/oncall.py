@@ -7,6 +7,7 @@
 ``GET /v1/overrides``                    read   overrides running or to come
 ``POST /v1/overrides``                   write  ``{"person", "from", "to", "schedule"?, "reason"?}``
 ``DELETE /v1/overrides/{id}``            write  remove an override
+``GET /v1/people``                       read   the policy file's people, contacts masked
 =======================================  =====  ============================================
 
 Every route needs a token. Calendar apps cannot send headers, so the feed also takes the token as
@@ -34,6 +35,7 @@ from tocsin.services import oncall as service
 from tocsin.services.access.principal import WRITE, Principal, has_scope
 from tocsin.services.access.tokens import authenticate_token
 from tocsin.services.context import Context
+from tocsin.services.people import people_view
 
 Handler = Callable[[Request, Context, Principal], Awaitable[Response]]
 
@@ -73,6 +75,10 @@ async def overrides(request: Request, ctx: Context, principal: Principal) -> Res
     return json_response(
         {"items": [service.override_view(o) for o in await service.list_overrides(ctx)]}
     )
+
+
+async def people(request: Request, ctx: Context, principal: Principal) -> Response:
+    return json_response(people_view(ctx.policy.people))
 
 
 async def create_override(request: Request, ctx: Context, principal: Principal) -> Response:
@@ -152,4 +158,5 @@ def oncall_routes(ctx: Context, limiter: FailureLimiter) -> list[Route]:
         _route("/v1/overrides", overrides, ctx, limiter),
         _route("/v1/overrides", create_override, ctx, limiter, "POST"),
         _route("/v1/overrides/{override_id}", delete_override, ctx, limiter, "DELETE"),
+        _route("/v1/people", people, ctx, limiter),
     ]

@@ -43,6 +43,17 @@ TEMPLATE = """<!doctype html>
   </article>
   {% endfor %}
 
+  {% for window in windows %}
+  <article class="incident impact-maintenance" id="maintenance-{{ window.id }}">
+    <h2>{{ window.title }}</h2>
+    <p class="meta">{{ window.label }} ·
+      <time datetime="{{ window.start|iso }}">{{ window.start|when }}</time> to
+      <time datetime="{{ window.end|iso }}">{{ window.end|when }}</time>
+      {% if window.components %} · affects {{ window.components|join(", ") }}{% endif %}</p>
+    {% if window.description %}<p class="mdesc">{{ window.description }}</p>{% endif %}
+  </article>
+  {% endfor %}
+
   <section class="components" aria-labelledby="components-title">
     <h2 id="components-title" class="visually-hidden">Components</h2>
     {% for component in status.components %}
@@ -101,6 +112,11 @@ LABELS = {
     "major_outage": "Major outage",
 }
 
+MAINTENANCE_LABELS = {
+    "scheduled": "Scheduled maintenance",
+    "in_progress": "Maintenance in progress",
+}
+
 STYLESHEET = """/* tocsin public status page: system fonts, light and dark, no inline styles. */
 :root {
   --bg: #f6f7f9; --card: #ffffff; --text: #1b1f24; --muted: #57606a; --line: #d8dee4;
@@ -141,6 +157,8 @@ h3 { font-size: 1rem; margin: 0 0 0.3rem; overflow-wrap: anywhere; }
 .impact-major { border-left-color: var(--major); }
 .impact-minor { border-left-color: var(--minor); }
 .impact-none { border-left-color: var(--maint); }
+.impact-maintenance { border-left-color: var(--maint); }
+.mdesc { margin: 0; white-space: pre-line; overflow-wrap: anywhere; }
 .meta { color: var(--muted); font-size: 0.9rem; margin: 0 0 0.5rem; }
 .updates { list-style: none; margin: 0; padding: 0; }
 .updates li { padding: 0.45rem 0; border-top: 1px solid var(--line); overflow-wrap: anywhere;

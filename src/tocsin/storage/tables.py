@@ -290,6 +290,3 @@ oncall_overrides = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Index("ix_oncall_overrides_schedule_ends_at", "schedule", "ends_at"),
 )
-
-# --- scheduled maintenance (docs/status-page.md): its own module, on this MetaData ----------------
-from tocsin.storage.maintenance_tables import maintenances  # noqa: E402, F401

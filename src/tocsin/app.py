@@ -80,7 +80,7 @@ async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | Non
     metrics = create_metrics()
     if timer_handlers is None:  # paging, escalations, reminders and nags
         timer_handlers = paging_timer_handlers(settings, ctx, metrics)
-        maintenance_timer_handlers(timer_handlers)  # maintenance windows (docs/status-page.md)
+        maintenance_timer_handlers(timer_handlers, ctx.destinations)  # docs/status-page.md
     service = build_delivery(settings, ctx, metrics, timer_handlers=timer_handlers)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -30,6 +30,12 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 5000
 MAX_COMPONENTS = 50
 MAX_WINDOW = timedelta(days=31)
+# Statuspage's default texts for a maintenance's automatic updates.
+SENTENCES = {
+    IN_PROGRESS: "Scheduled maintenance is currently in progress. We will provide updates as "
+    "necessary.",
+    COMPLETED: "The scheduled maintenance has been completed.",
+}
 CREATE_USAGE = (
     "maintenance create TITLE --start ISO8601 --end ISO8601 [--component NAME]... "
     "[--description TEXT]"

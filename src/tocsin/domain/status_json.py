@@ -146,14 +146,6 @@ def summary_json(status: StatusPage) -> dict[str, Any]:
 
 
 # --- scheduled maintenances ----------------------------------------------------------------------
-# Statuspage's default texts for a maintenance's automatic updates.
-MAINTENANCE_SENTENCES = {
-    windows.IN_PROGRESS: "Scheduled maintenance is currently in progress. We will provide updates "
-    "as necessary.",
-    windows.COMPLETED: "The scheduled maintenance has been completed.",
-}
-
-
 def _now(status: StatusPage) -> datetime:
     return status.now or status.updated_at
 
@@ -167,11 +159,11 @@ def _maintenance_updates(m: Maintenance, now: datetime) -> list[UpdateView]:
     if shown in (windows.IN_PROGRESS, windows.COMPLETED):
         started = m.started_at or m.starts_at
         found.append(UpdateView(f"{mid}0001", windows.IN_PROGRESS,
-                                MAINTENANCE_SENTENCES[windows.IN_PROGRESS], started))  # fmt: skip
+                                windows.SENTENCES[windows.IN_PROGRESS], started))  # fmt: skip
     if shown == windows.COMPLETED:
         ended = m.finished_at or m.ends_at
         found.append(UpdateView(f"{mid}0002", windows.COMPLETED,
-                                MAINTENANCE_SENTENCES[windows.COMPLETED], ended))  # fmt: skip
+                                windows.SENTENCES[windows.COMPLETED], ended))  # fmt: skip
     return found[::-1]
 
 

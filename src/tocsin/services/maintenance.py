@@ -3,7 +3,9 @@ a window; and :func:`is_under_maintenance` for the code that pages people.
 
 Each change is one unit of work: the row, its two durable timers (``maintenance_start`` at the
 window's start, ``maintenance_end`` at its end, keyed by the maintenance's id, so moving the
-window re-arms them and a cancel disarms them) and an audit record commit together. The timer
+window re-arms them and a cancel disarms them), the outbox rows of
+:mod:`tocsin.domain.maintenance_effects` (the Statuspage mirror, the announcements) and an
+audit record commit together. The timer
 handlers (:class:`MaintenanceTimers`) run in the delivery workers' timer runner inside the
 transaction that marks the timer fired, so a window starts and ends once across replicas and
 after a restart. The rules live in :mod:`tocsin.domain.maintenance`.
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tocsin.domain import maintenance as rules
+from tocsin.domain import maintenance_effects as effects
 from tocsin.domain.errors import InvalidTransition, NotFound
 from tocsin.domain.maintenance import Maintenance, parse_instant
 from tocsin.domain.model import Actor
@@ -57,6 +60,10 @@ async def _arm(uow: UnitOfWork, m: Maintenance) -> None:
     await uow.timers.schedule(_key(m, "end"), END, m.ends_at, payload={"id": m.id}, replace=True)
 
 
+async def _queue(uow: UnitOfWork, ctx: Context, m: Maintenance, event: str) -> None:
+    await uow.outbox.add(effects.plan(m, event, ctx.destinations), ctx.clock())
+
+
 async def _known(uow: UnitOfWork, ctx: Context) -> list[str]:
     return [c.name for c in merge_components(ctx.policy, await uow.status.components())]
 
@@ -89,6 +96,7 @@ async def create(
         )  # fmt: skip
         made = await uow.maintenance.add(draft, created_by=actor.key, now=now)
         await _arm(uow, made)
+        await _queue(uow, ctx, made, effects.CREATED)
         await _audit(uow, ctx, actor, CREATE, f"#{made.id} {made.title}")
         await uow.commit()
     ctx.committed()
@@ -123,6 +131,7 @@ async def edit(
         changed = rules.edit(m, draft, now)
         await uow.maintenance.save(changed)
         await _arm(uow, changed)
+        await _queue(uow, ctx, changed, effects.EDITED)
         await _audit(uow, ctx, actor, EDIT, f"#{m.id} {changed.title}")
         await uow.commit()
     ctx.committed()
@@ -137,6 +146,7 @@ async def cancel(ctx: Context, actor: Actor, maintenance_id: int) -> Maintenance
         await uow.maintenance.save(m)
         await uow.timers.cancel(_key(m, "start"))
         await uow.timers.cancel(_key(m, "end"))
+        await _queue(uow, ctx, m, effects.CANCELLED)
         await _audit(uow, ctx, actor, CANCEL, f"#{m.id} {m.title}")
         await uow.commit()
     ctx.committed()
@@ -175,7 +185,11 @@ async def is_under_maintenance(ctx: Context, component: str, now: datetime) -> b
 
 # --- timers ---------------------------------------------------------------------------------------
 class MaintenanceTimers:
-    """The ``maintenance_start`` and ``maintenance_end`` timer handlers."""
+    """The ``maintenance_start`` and ``maintenance_end`` timer handlers; they queue the
+    announcements and the Statuspage mirror for the enabled ``destinations``."""
+
+    def __init__(self, destinations: frozenset[str] = frozenset()) -> None:
+        self.destinations = destinations
 
     def register(self, handlers: TimerHandlers) -> TimerHandlers:
         handlers.register(START, self.started)
@@ -183,12 +197,12 @@ class MaintenanceTimers:
         return handlers
 
     async def started(self, timer: Timer, tx: TimerContext) -> None:
-        await self._move(timer, tx, rules.start)
+        await self._move(timer, tx, rules.start, effects.STARTED)
 
     async def ended(self, timer: Timer, tx: TimerContext) -> None:
-        await self._move(timer, tx, rules.complete)
+        await self._move(timer, tx, rules.complete, effects.COMPLETED)
 
-    async def _move(self, timer: Timer, tx: TimerContext, move: Any) -> None:
+    async def _move(self, timer: Timer, tx: TimerContext, move: Any, event: str) -> None:
         store = tx.uow.maintenance
         m = await store.get(int(timer.payload["id"]), for_update=True)
         if m is None:
@@ -198,11 +212,14 @@ class MaintenanceTimers:
         except InvalidTransition:  # cancelled or already moved meanwhile: nothing to do
             return
         await store.save(changed)
+        await tx.uow.outbox.add(effects.plan(changed, event, self.destinations), tx.now)
 
 
-def maintenance_timer_handlers(handlers: TimerHandlers) -> TimerHandlers:
+def maintenance_timer_handlers(
+    handlers: TimerHandlers, destinations: frozenset[str] = frozenset()
+) -> TimerHandlers:
     """Add the maintenance timer handlers to the composition root's ``handlers``."""
-    return MaintenanceTimers().register(handlers)
+    return MaintenanceTimers(destinations).register(handlers)
 
 
 # --- views ----------------------------------------------------------------------------------------

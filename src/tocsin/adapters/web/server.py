@@ -99,7 +99,7 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     runtime = build_runtime(settings)
     # Paging, escalations, update reminders and commander nags run as timers (docs/oncall.md).
     timers = paging_timer_handlers(settings, ctx, metrics)
-    maintenance_timer_handlers(timers)  # maintenance windows start and end (docs/status-page.md)
+    maintenance_timer_handlers(timers, ctx.destinations)  # maintenance (docs/status-page.md)
     delivery = build_delivery(settings, ctx, metrics, timer_handlers=timers)
     runtime.soft_checks.update(delivery.soft_checks())
     # Slack (docs/slack-setup.md): the /slack/* routes over HTTP, Socket Mode with an app token.

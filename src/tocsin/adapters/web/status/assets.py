@@ -23,7 +23,8 @@ TEMPLATE = """<!doctype html>
 <main class="wrap">
   <header class="head">
     <h1>{{ page.name }}</h1>
-    <a class="feed" href="/status/history.atom">Subscribe (Atom)</a>
+    <nav class="links"><a href="/status/history">Incident history</a>
+      <a class="feed" href="/status/history.atom">Subscribe (Atom)</a></nav>
   </header>
   <section class="banner banner-{{ status.indicator }}" aria-live="polite">
     <strong>{{ status.description }}</strong>
@@ -95,10 +96,61 @@ TEMPLATE = """<!doctype html>
     {% else %}
     <p class="empty">No incidents in the last 90 days.</p>
     {% endfor %}
+    <p class="more"><a href="/status/history">All past incidents</a></p>
   </section>
   <footer class="foot">Updated
     <time datetime="{{ status.updated_at|iso }}">{{ status.updated_at|when }}</time>
     · <a href="/status/api/v2/summary.json">JSON</a></footer>
+</main>
+</body>
+</html>
+"""
+
+HISTORY_TEMPLATE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="color-scheme" content="light dark">
+  <title>{{ history.page.name }} · Incident history</title>
+  <link rel="stylesheet" href="/status/status.css">
+</head>
+<body>
+<main class="wrap">
+  <header class="head">
+    <h1>Incident history</h1>
+    <nav class="links"><a href="/status">Current status</a></nav>
+  </header>
+  {% for month in history.months %}
+  <section class="past month" aria-labelledby="month-{{ loop.index }}">
+    <h2 id="month-{{ loop.index }}">{{ month.label }}</h2>
+    {% for incident in month.incidents %}
+    <article class="incident past-incident impact-{{ incident.impact }}"
+             id="incident-{{ incident.id }}">
+      <h3>{{ incident.name }}</h3>
+      <p class="meta">Resolved
+        <time datetime="{{ incident.resolved_at|iso }}">{{ incident.resolved_at|when }}</time>
+        · impact {{ incident.impact }}
+        {% if incident.components %} · {{ incident.components|join(", ") }}{% endif %}</p>
+      <ol class="updates">
+        {% for update in incident.updates %}
+        <li><span class="state">{{ update.status|title }}</span> {{ update.body }}
+          <time datetime="{{ update.at|iso }}">{{ update.at|when }}</time></li>
+        {% endfor %}
+      </ol>
+    </article>
+    {% endfor %}
+  </section>
+  {% else %}
+  <p class="empty">No past incidents{% if history.number > 1 %} on this page{% endif %}.</p>
+  {% endfor %}
+  <nav class="pager" aria-label="Pages">
+    {% if history.newer %}<a rel="prev" href="/status/history?page={{ history.newer }}">Newer</a>
+    {% endif %}
+    <span>Page {{ history.number }} of {{ history.pages }}</span>
+    {% if history.older %}<a rel="next" href="/status/history?page={{ history.older }}">Older</a>
+    {% endif %}
+  </nav>
 </main>
 </body>
 </html>
@@ -190,4 +242,21 @@ h3 { font-size: 1rem; margin: 0 0 0.3rem; overflow-wrap: anywhere; }
 .past-incident { border-left-width: 1px; }
 .empty { color: var(--muted); }
 .foot { color: var(--muted); font-size: 0.85rem; margin-top: 2rem; }
+.links { display: flex; gap: 1rem; font-size: 0.9rem; flex-wrap: wrap; }
+.more { margin: 0.5rem 0 0; }
+.month h2 { margin-top: 1.4rem; }
+.pager { display: flex; justify-content: space-between; align-items: center; gap: 1rem;
+  margin-top: 1.5rem; color: var(--muted); font-size: 0.9rem; }
+@media (max-width: 36rem) {
+  :root { font-size: 15px; }
+  .wrap { padding: 1rem 0.75rem 2rem; }
+  .head { flex-direction: column; gap: 0.25rem; }
+  h1 { margin-bottom: 0.5rem; }
+  .banner, .incident { padding: 0.75rem 0.85rem; }
+  .components { padding: 0.3rem 0.85rem; }
+  .component-head { flex-wrap: wrap; gap: 0.25rem 1rem; }
+  .bars { gap: 1px; height: 1.8rem; }
+  .bar { border-radius: 1px; }
+  .pager { flex-wrap: wrap; }
+}
 """

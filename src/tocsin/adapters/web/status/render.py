@@ -19,7 +19,12 @@ from xml.etree import ElementTree as ET
 
 import orjson
 
-from tocsin.adapters.web.status.assets import LABELS, MAINTENANCE_LABELS, TEMPLATE
+from tocsin.adapters.web.status.assets import (
+    HISTORY_TEMPLATE,
+    LABELS,
+    MAINTENANCE_LABELS,
+    TEMPLATE,
+)
 from tocsin.domain.maintenance import shown_status
 from tocsin.domain.status_json import DOCUMENTS, current_maintenances, maintenance_id, stamp
 from tocsin.domain.status_view import IncidentView, StatusPage
@@ -47,7 +52,7 @@ def environment() -> Environment:
     from jinja2 import DictLoader, Environment, StrictUndefined
 
     env = Environment(
-        loader=DictLoader({"status.html": TEMPLATE}),
+        loader=DictLoader({"status.html": TEMPLATE, "history.html": HISTORY_TEMPLATE}),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

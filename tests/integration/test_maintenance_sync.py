@@ -10,15 +10,14 @@ from dataclasses import replace
 import pytest
 
 from conftest import Clock
-from fakes.statuspage_api import API_KEY, PAGE_ID, FakeStatuspage
-from tocsin.config import load_settings
+from fakes.statuspage_api import FakeStatuspage, sender_for
 from tocsin.delivery.base import Delivery
 from tocsin.delivery.timers import TimerHandlers, TimerRunner
 from tocsin.delivery.wake import Wakeup
 from tocsin.delivery.worker import MappingRefs
 from tocsin.domain.model import Actor
 from tocsin.domain.policy import Component, default_policy
-from tocsin.platforms.statuspage.sender import StatuspageSender, build_statuspage_sender
+from tocsin.platforms.statuspage.sender import StatuspageSender
 from tocsin.services import maintenance as service
 from tocsin.services.context import Context
 from tocsin.storage.db import Database
@@ -39,14 +38,7 @@ def fake() -> Iterator[FakeStatuspage]:
 
 @pytest.fixture
 async def sender(fake: FakeStatuspage) -> AsyncIterator[StatuspageSender]:
-    env = {
-        "TOCSIN_STATUSPAGE_API_KEY": API_KEY,
-        "TOCSIN_STATUSPAGE_PAGE_ID": PAGE_ID,
-        "TOCSIN_STATUSPAGE_API_URL": fake.url,
-    }
-    found = build_statuspage_sender(load_settings(env, env_file=None), default_policy())
-    assert found is not None
-    found.api.bucket = type(found.api.bucket)(50.0, 1.0)
+    found: StatuspageSender = sender_for(fake)
     yield found
     await found.aclose()
 

@@ -60,22 +60,20 @@ async def _arm(uow: UnitOfWork, m: Maintenance) -> None:
     await uow.timers.schedule(_key(m, "end"), END, m.ends_at, payload={"id": m.id}, replace=True)
 
 
-async def _queue(uow: UnitOfWork, ctx: Context, m: Maintenance, event: str) -> None:
-    await uow.outbox.add(effects.plan(m, event, ctx.destinations), ctx.clock())
+async def _finish(
+    uow: UnitOfWork, ctx: Context, actor: Actor, m: Maintenance, event: str, command: str
+) -> None:
+    """Queue the change's outbox rows, audit it, commit."""
+    now = ctx.clock()
+    await uow.outbox.add(effects.plan(m, event, ctx.destinations), now)
+    why = "admin" if ctx.policy.is_admin(actor) else "write"
+    detail = f"#{m.id} {m.title}"
+    await uow.audit.append(audit_record(actor, command, None, "allowed", why, now, detail))
+    await uow.commit()
 
 
 async def _known(uow: UnitOfWork, ctx: Context) -> list[str]:
     return [c.name for c in merge_components(ctx.policy, await uow.status.components())]
-
-
-def _why(ctx: Context, actor: Actor) -> str:
-    return "admin" if ctx.policy.is_admin(actor) else "write"
-
-
-async def _audit(uow: UnitOfWork, ctx: Context, actor: Actor, command: str, detail: str) -> None:
-    now = ctx.clock()
-    await uow.audit.append(audit_record(actor, command, None, "allowed", _why(ctx, actor), now,
-                                        detail))  # fmt: skip
 
 
 async def create(
@@ -96,9 +94,7 @@ async def create(
         )  # fmt: skip
         made = await uow.maintenance.add(draft, created_by=actor.key, now=now)
         await _arm(uow, made)
-        await _queue(uow, ctx, made, effects.CREATED)
-        await _audit(uow, ctx, actor, CREATE, f"#{made.id} {made.title}")
-        await uow.commit()
+        await _finish(uow, ctx, actor, made, effects.CREATED, CREATE)
     ctx.committed()
     return made
 
@@ -131,9 +127,7 @@ async def edit(
         changed = rules.edit(m, draft, now)
         await uow.maintenance.save(changed)
         await _arm(uow, changed)
-        await _queue(uow, ctx, changed, effects.EDITED)
-        await _audit(uow, ctx, actor, EDIT, f"#{m.id} {changed.title}")
-        await uow.commit()
+        await _finish(uow, ctx, actor, changed, effects.EDITED, EDIT)
     ctx.committed()
     return changed
 
@@ -146,9 +140,7 @@ async def cancel(ctx: Context, actor: Actor, maintenance_id: int) -> Maintenance
         await uow.maintenance.save(m)
         await uow.timers.cancel(_key(m, "start"))
         await uow.timers.cancel(_key(m, "end"))
-        await _queue(uow, ctx, m, effects.CANCELLED)
-        await _audit(uow, ctx, actor, CANCEL, f"#{m.id} {m.title}")
-        await uow.commit()
+        await _finish(uow, ctx, actor, m, effects.CANCELLED, CANCEL)
     ctx.committed()
     return m
 

@@ -35,12 +35,7 @@ TEMPLATE = """<!doctype html>
     <h2>{{ incident.name }}</h2>
     <p class="meta">{{ incident.status|title }} · impact {{ incident.impact }}
       {% if incident.components %} · affects {{ incident.components|join(", ") }}{% endif %}</p>
-    <ol class="updates">
-      {% for update in incident.updates %}
-      <li><span class="state">{{ update.status|title }}</span> {{ update.body }}
-        <time datetime="{{ update.at|iso }}">{{ update.at|when }}</time></li>
-      {% endfor %}
-    </ol>
+    {% include "updates.html" %}
   </article>
   {% endfor %}
 
@@ -86,12 +81,7 @@ TEMPLATE = """<!doctype html>
       <p class="meta">Resolved
         <time datetime="{{ incident.resolved_at|iso }}">{{ incident.resolved_at|when }}</time>
         · impact {{ incident.impact }}</p>
-      <ol class="updates">
-        {% for update in incident.updates %}
-        <li><span class="state">{{ update.status|title }}</span> {{ update.body }}
-          <time datetime="{{ update.at|iso }}">{{ update.at|when }}</time></li>
-        {% endfor %}
-      </ol>
+      {% include "updates.html" %}
     </article>
     {% else %}
     <p class="empty">No incidents in the last 90 days.</p>
@@ -105,6 +95,15 @@ TEMPLATE = """<!doctype html>
 </body>
 </html>
 """
+
+UPDATES_TEMPLATE = """<ol class="updates">
+  {% for update in incident.updates %}
+  <li><span class="state">{{ update.status|title }}</span> {{ update.body }}
+    <time datetime="{{ update.at|iso }}">{{ update.at|when }}</time></li>
+  {% endfor %}
+</ol>
+"""
+"""An incident's public updates, newest first (included by both pages for ``incident``)."""
 
 HISTORY_TEMPLATE = """<!doctype html>
 <html lang="en">
@@ -132,12 +131,7 @@ HISTORY_TEMPLATE = """<!doctype html>
         <time datetime="{{ incident.resolved_at|iso }}">{{ incident.resolved_at|when }}</time>
         · impact {{ incident.impact }}
         {% if incident.components %} · {{ incident.components|join(", ") }}{% endif %}</p>
-      <ol class="updates">
-        {% for update in incident.updates %}
-        <li><span class="state">{{ update.status|title }}</span> {{ update.body }}
-          <time datetime="{{ update.at|iso }}">{{ update.at|when }}</time></li>
-        {% endfor %}
-      </ol>
+      {% include "updates.html" %}
     </article>
     {% endfor %}
   </section>

@@ -24,6 +24,7 @@ from tocsin.adapters.web.status.assets import (
     LABELS,
     MAINTENANCE_LABELS,
     TEMPLATE,
+    UPDATES_TEMPLATE,
 )
 from tocsin.domain.maintenance import shown_status
 from tocsin.domain.status_json import DOCUMENTS, current_maintenances, maintenance_id, stamp
@@ -52,7 +53,13 @@ def environment() -> Environment:
     from jinja2 import DictLoader, Environment, StrictUndefined
 
     env = Environment(
-        loader=DictLoader({"status.html": TEMPLATE, "history.html": HISTORY_TEMPLATE}),
+        loader=DictLoader(
+            {
+                "status.html": TEMPLATE,
+                "history.html": HISTORY_TEMPLATE,
+                "updates.html": UPDATES_TEMPLATE,
+            }
+        ),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

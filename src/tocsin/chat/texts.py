@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from tocsin.chat.messages import ACK, JOIN, RESOLVE, UPDATE, Button, Field, Message, Person, Style
@@ -320,8 +321,6 @@ _MAINTENANCE_HEADS = {
 
 
 def _utc_time(iso: str) -> str:
-    from datetime import datetime
-
     return datetime.fromisoformat(iso).strftime("%a %Y-%m-%d %H:%M UTC")
 
 

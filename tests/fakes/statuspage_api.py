@@ -247,3 +247,21 @@ def wait_until(predicate: Any, within: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {within}s")
         time.sleep(0.02)
+
+
+def sender_for(fake: FakeStatuspage, rate: float = 50.0) -> Any:
+    """tocsin's Statuspage sender built from settings pointing at ``fake``, paced to ``rate``
+    requests a second (fast, for tests that are not about pacing)."""
+    from tocsin.config import load_settings
+    from tocsin.domain.policy import default_policy
+    from tocsin.platforms.statuspage.sender import build_statuspage_sender
+
+    env = {
+        "TOCSIN_STATUSPAGE_API_KEY": API_KEY,
+        "TOCSIN_STATUSPAGE_PAGE_ID": PAGE_ID,
+        "TOCSIN_STATUSPAGE_API_URL": fake.url,
+    }
+    sender = build_statuspage_sender(load_settings(env, env_file=None), default_policy())
+    assert sender is not None
+    sender.api.bucket = type(sender.api.bucket)(rate, 1.0)
+    return sender

@@ -16,6 +16,8 @@ from fakes.http_fake import Reply, Request
 INCIDENTS = "/pages/{page_id}/incidents"
 INCIDENT = "/pages/{page_id}/incidents/{incident_id}"
 UNRESOLVED = "/pages/{page_id}/incidents/unresolved"
+UPCOMING = "/pages/{page_id}/incidents/upcoming"
+ACTIVE = "/pages/{page_id}/incidents/active_maintenance"
 COMPONENTS = "/pages/{page_id}/components"
 COMPONENT = "/pages/{page_id}/components/{component_id}"
 
@@ -63,6 +65,8 @@ def _create(fake: Any, fields: dict[str, Any]) -> Reply:
         "impact_override": fields.get("impact_override"), "metadata": fields.get("metadata", {}),
         "created_at": at, "updated_at": at, "monitoring_at": None, "resolved_at": None,
         "components": [], "incident_updates": [],
+        "scheduled_for": fields.get("scheduled_for"),
+        "scheduled_until": fields.get("scheduled_until"),
     }  # fmt: skip
     _set_components(fake, incident, fields)
     _add_update(fake, incident, fields.get("body", ""))
@@ -82,7 +86,8 @@ def _stamp(incident: dict[str, Any]) -> None:
 
 def _update(fake: Any, incident: dict[str, Any], fields: dict[str, Any]) -> Reply:
     before = incident["status"]
-    for name in ("name", "status", "impact_override", "metadata"):
+    for name in ("name", "status", "impact_override", "metadata", "scheduled_for",
+                 "scheduled_until"):  # fmt: skip
         if name in fields:
             incident[name] = fields[name]
     if "impact_override" in fields:
@@ -123,6 +128,11 @@ def apply(fake: Any, request: Request, template: str) -> Reply:
         return _listing(fake, request, unresolved=False)
     if (method, template) == ("GET", UNRESOLVED):
         return _listing(fake, request, unresolved=True)
+    if (method, template) == ("GET", UPCOMING):
+        return Reply(200, json=[i for i in fake.incidents.values() if i["status"] == "scheduled"])
+    if (method, template) == ("GET", ACTIVE):
+        found = [i for i in fake.incidents.values() if i["status"] in ("in_progress", "verifying")]
+        return Reply(200, json=found)
     if (method, template) == ("GET", COMPONENTS):
         return _components(fake, request)
     if template == INCIDENT:

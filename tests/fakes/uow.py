@@ -7,8 +7,9 @@ changes nothing, as on the database. ``fake_context()`` gives a :class:`Context`
 ``units`` factory opens these.
 
 The incident command path is faked in full (incidents, timeline, audit chain, outbox queueing,
-dedup, timers, overrides, chat references). The stores of the status page, the API's accounts and
-its paged reads, and the delivery side of the outbox are not: touching them fails the test with
+dedup, timers, overrides, chat references). The stores of the status page, scheduled
+maintenance, the API's accounts and its paged reads, and the delivery side of the outbox are
+not: touching them fails the test with
 :class:`NotFaked`, which says to test that behaviour against the database.
 """
 
@@ -27,7 +28,7 @@ from tocsin.domain.model import Incident, Status, TimelineEntry
 from tocsin.domain.oncall import Override
 from tocsin.domain.policy import Policy
 from tocsin.services.context import Context, utcnow
-from tocsin.services.ports import ChatRefs, Reads, StatusPageData, Tokens, Users
+from tocsin.services.ports import ChatRefs, Maintenances, Reads, StatusPageData, Tokens, Users
 from tocsin.storage.db import Database
 from tocsin.storage.incidents import ConcurrentUpdate
 from tocsin.storage.outbox import OutboxRow
@@ -306,6 +307,7 @@ class FakeUnitOfWork:
         self.users = cast(Users, _Unfaked("users"))
         self.tokens = cast(Tokens, _Unfaked("tokens"))
         self.reads = cast(Reads, _Unfaked("reads"))
+        self.maintenance = cast(Maintenances, _Unfaked("maintenance"))
 
     @property
     def working(self) -> FakeData:

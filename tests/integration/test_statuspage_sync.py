@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from fakes.statuspage_api import API_KEY, PAGE_ID, FakeStatuspage
-from tocsin.config import load_settings
+from fakes.statuspage_api import FakeStatuspage, sender_for
 from tocsin.delivery.base import Delivery, PermanentError, RetryableError, Skip
 from tocsin.delivery.service import DeliveryConfig, DeliveryService
 from tocsin.delivery.worker import MappingRefs
@@ -25,7 +24,6 @@ from tocsin.platforms.statuspage.sender import (
     REF,
     VERSION,
     StatuspageSender,
-    build_statuspage_sender,
     component_ref,
 )
 from tocsin.services import statuspage_sync_failures, visibility
@@ -46,18 +44,6 @@ def fake() -> Iterator[FakeStatuspage]:
         server.add_component("Web")
         yield server
         assert server.violations == []
-
-
-def sender_for(fake: FakeStatuspage, rate: float = 50.0) -> StatuspageSender:
-    env = {
-        "TOCSIN_STATUSPAGE_API_KEY": API_KEY,
-        "TOCSIN_STATUSPAGE_PAGE_ID": PAGE_ID,
-        "TOCSIN_STATUSPAGE_API_URL": fake.url,
-    }
-    sender = build_statuspage_sender(load_settings(env, env_file=None), default_policy())
-    assert sender is not None
-    sender.api.bucket = type(sender.api.bucket)(rate, 1.0)
-    return sender
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from tocsin.chat.messages import ACK, JOIN, RESOLVE, UPDATE, Button, Field, Message, Person, Style
@@ -310,3 +311,29 @@ def reminder_message(payload: Mapping[str, Any], style: Style) -> Message:
         elif mention not in text:
             text = f"{mention}: {text}"
     return Message(f"⏰ {text}", buttons=_buttons(payload))
+
+
+_MAINTENANCE_HEADS = {
+    "created": "Scheduled maintenance",
+    "started": "Maintenance started",
+    "completed": "Maintenance completed",
+}
+
+
+def _utc_time(iso: str) -> str:
+    return datetime.fromisoformat(iso).strftime("%a %Y-%m-%d %H:%M UTC")
+
+
+def maintenance_notice(notice: Mapping[str, Any], style: Style) -> Message:
+    """A scheduled maintenance's announcement (``payload["maintenance"]`` of a ``notice`` row):
+    created, started or completed, with its window and the components it affects."""
+    head = _MAINTENANCE_HEADS.get(str(notice.get("event")), "Maintenance")
+    title = f"{head}: {style.escape(str(notice.get('title', '')))}"
+    window = f"{_utc_time(str(notice['start']))} to {_utc_time(str(notice['end']))}"
+    fields = [Field("Window", window)]
+    components = [style.escape(str(c)) for c in notice.get("components") or ()]
+    if components:
+        fields.append(Field("Affects", ", ".join(components)))
+    body = style.escape(str(notice.get("description") or ""))
+    body = body if notice.get("event") == "created" else ""
+    return Message(title, title, body, tuple(fields), footer=f"Maintenance #{notice.get('id')}")

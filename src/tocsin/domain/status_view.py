@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from tocsin.domain.maintenance import Maintenance, under_maintenance
 from tocsin.domain.model import Incident, TimelineEntry
 from tocsin.domain.policy import Policy
 from tocsin.domain.statuspage import (
@@ -128,6 +129,8 @@ class StatusPage:
     active: tuple[IncidentView, ...]  # open incidents, most severe first
     past: tuple[IncidentView, ...]  # resolved within the history, newest first
     updated_at: datetime
+    now: datetime | None = None  # when the page was built
+    maintenances: tuple[Maintenance, ...] = ()  # public ones of the history, soonest start first
 
 
 def opaque_id(*parts: object) -> str:
@@ -217,13 +220,19 @@ def _intervals(
 
 # --- the page -------------------------------------------------------------------------------------
 def _component(
-    record: ComponentRecord, incidents: Sequence[Incident], policy: Policy, now: datetime
+    record: ComponentRecord,
+    incidents: Sequence[Incident],
+    policy: Policy,
+    now: datetime,
+    held: frozenset[str] = frozenset(),
 ) -> ComponentView:
     live = [
         component_status(i.severity, policy)
         for i in incidents
         if i.is_open and record.name in i.components
     ]
+    if record.name in held:  # inside a maintenance window
+        live.append(UNDER_MAINTENANCE)
     days, uptime = uptime_bars(_intervals(incidents, record.name, policy, now), now)
     created = record.created_at or datetime.combine(days[0].day, time(), UTC)
     changed = [record.updated_at or created]
@@ -256,8 +265,10 @@ def build_page(
     policy: Policy,
     now: datetime,
     public_id: Callable[[Incident], str],
+    maintenances: Sequence[Maintenance] = (),
 ) -> StatusPage:
-    """The page for ``incidents`` (already filtered to the public ones) at ``now``."""
+    """The page for ``incidents`` (already filtered to the public ones) and ``maintenances``
+    (the public ones) at ``now``."""
     cutoff = now - timedelta(days=HISTORY_DAYS)
     kept = [(i, t) for i, t in incidents if i.resolved_at is None or i.resolved_at >= cutoff]
     plain = [i for i, _ in kept]
@@ -269,7 +280,8 @@ def build_page(
         if not v.is_open
     )  # fmt: skip
     shown = sorted(components, key=lambda c: (c.position, c.name.casefold()))
-    comps = tuple(_component(c, plain, policy, now) for c in shown)
+    held = under_maintenance(maintenances, now)
+    comps = tuple(_component(c, plain, policy, now, held) for c in shown)
     indicator = overall(comps, active)
     stamps = [c.updated_at for c in comps] + [v.updated_at for _, v in views]
     return StatusPage(
@@ -279,7 +291,9 @@ def build_page(
         components=comps,
         active=active,
         past=past,
-        updated_at=max(stamps, default=now),
+        updated_at=max(stamps + [m.updated_at for m in maintenances if m.updated_at], default=now),
+        now=now,
+        maintenances=tuple(maintenances),
     )
 
 

@@ -2,7 +2,8 @@
 
 Reading (:func:`load_page`) is one read-only unit of work: the components (the policy's, with the
 status overrides stored for them, then those created through the API), the public incidents open
-or resolved within the last 90 days, and their public history. The web layer caches the result.
+or resolved within the last 90 days, their public history, and the scheduled maintenances not
+cancelled that end after the same cutoff. The web layer caches the result.
 
 Components are managed by admins (:func:`save_component`, :func:`remove_component`); each change
 is audited like a command and wakes the ``on_commit`` hooks, so the page cache drops at once.
@@ -19,6 +20,7 @@ from typing import Any
 
 from tocsin.domain.audit import AuditRecord
 from tocsin.domain.errors import NotFound, ParseError
+from tocsin.domain.maintenance import is_public as is_public_maintenance
 from tocsin.domain.model import Actor, Incident
 from tocsin.domain.policy import Policy
 from tocsin.domain.status_view import (
@@ -87,14 +89,16 @@ async def load_page(
         candidates = await store.candidates(now - timedelta(days=HISTORY_DAYS), severities)
         shown = [i for i in candidates if is_public(i, ctx.policy)]
         timelines = await store.public_timelines([i.number for i in shown])
+        windows = await uow.maintenance.since(now - timedelta(days=HISTORY_DAYS))
     pairs = [(i, timelines[i.number]) for i in shown]
-    return build_page(page, records, pairs, ctx.policy, now, public_id)
+    public = [m for m in windows if is_public_maintenance(m)]
+    return build_page(page, records, pairs, ctx.policy, now, public_id, public)
 
 
 async def change_marker(ctx: Context) -> tuple[Any, ...]:
     """A cheap value that changes whenever the page may have changed (for the cache)."""
     async with ctx.uow(read_only=True) as uow:
-        return await uow.status.marker()
+        return (*await uow.status.marker(), await uow.maintenance.newest_change())
 
 
 # --- managing components ------------------------------------------------------------------------

@@ -37,7 +37,7 @@ import orjson
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 
-from tocsin.storage import migrate, tables
+from tocsin.storage import maintenance_tables, migrate, tables  # noqa: F401 - maintenance_tables registers its table
 
 BATCH = 1000
 FORMAT = "tocsin-backup"

@@ -44,6 +44,19 @@ class FailedSync:
     created_at: datetime
 
 
+def _public(public_severities: Sequence[str]) -> sa.ColumnElement[bool]:
+    """Made public, published, or left to a policy that publishes the severity (the SQL of
+    :func:`tocsin.domain.statuspage.is_public`)."""
+    i = t.incidents
+    return sa.or_(
+        i.c.public.is_(True),
+        sa.and_(
+            i.c.public.is_(None),
+            sa.or_(i.c.published_at.is_not(None), i.c.severity.in_(list(public_severities))),
+        ),
+    )
+
+
 def _record(row: Any) -> ComponentRecord:
     return ComponentRecord(
         name=row["name"],
@@ -95,15 +108,24 @@ class StatusStore:
         :func:`tocsin.domain.statuspage.is_public` (the same rule, exactly)."""
         i = t.incidents
         recent = sa.or_(i.c.status != Status.RESOLVED.value, i.c.resolved_at >= resolved_since)
-        public = sa.or_(
-            i.c.public.is_(True),
-            sa.and_(
-                i.c.public.is_(None),
-                sa.or_(i.c.published_at.is_not(None), i.c.severity.in_(list(public_severities))),
-            ),
-        )
+        public = _public(public_severities)
         query = sa.select(i).where(recent, public).order_by(i.c.number.desc())
         return [incident_from_row(r) for r in (await self.conn.execute(query)).mappings()]
+
+    async def resolved_public(
+        self, public_severities: Sequence[str], limit: int, offset: int
+    ) -> tuple[list[Incident], int]:
+        """A page of resolved public incidents, most recently resolved first, and how many
+        there are in all (the status page's history)."""
+        i = t.incidents
+        where = sa.and_(i.c.status == Status.RESOLVED.value, _public(public_severities))
+        total = (await self.conn.execute(sa.select(sa.func.count()).where(where))).scalar_one()
+        query = (
+            sa.select(i).where(where).order_by(i.c.resolved_at.desc(), i.c.number.desc())
+            .limit(limit).offset(offset)
+        )  # fmt: skip
+        rows = (await self.conn.execute(query)).mappings()
+        return [incident_from_row(r) for r in rows], int(total)
 
     async def public_timelines(self, numbers: Sequence[int]) -> dict[int, list[TimelineEntry]]:
         """The entries of ``numbers`` that can show on the public page, oldest first."""

@@ -25,6 +25,7 @@ from tocsin.storage.chat_refs import ChatRefStore
 from tocsin.storage.db import BUSY_TIMEOUT_MS, Database
 from tocsin.storage.group_commit import GroupCommit, Savepoint, _Group
 from tocsin.storage.incidents import AuditStore, DedupStore, IncidentStore, TimelineStore
+from tocsin.storage.maintenance import MaintenanceStore
 from tocsin.storage.outbox import OutboxStore
 from tocsin.storage.overrides import OverrideStore
 from tocsin.storage.status import StatusStore
@@ -82,6 +83,7 @@ class UnitOfWork:
     reads = _Store(ReadStore)
     refs = _Store(ChatRefStore)
     ack_links = _Store(AckLinkStore)
+    maintenance = _Store(MaintenanceStore)
 
     def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self.db = db

@@ -30,6 +30,7 @@ LAZY = {
     "user": "tocsin.adapters.cli.access:user",
     "oncall": "tocsin.adapters.cli.oncall:oncall",
     "page": "tocsin.adapters.cli.page:page",
+    "maintenance": "tocsin.adapters.cli.maintenance:maintenance",
 }
 
 

@@ -30,6 +30,7 @@ from tocsin.observability.metrics import create_metrics
 from tocsin.platforms.discord import discord_surface
 from tocsin.platforms.slack import slack_surface
 from tocsin.services.ack_tokens import ack_secret
+from tocsin.services.maintenance import maintenance_timer_handlers
 from tocsin.services.paging import paging_timer_handlers
 
 log = structlog.get_logger("tocsin.serve")
@@ -100,6 +101,7 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     runtime = build_runtime(settings)
     # Paging, escalations, update reminders and commander nags run as timers (docs/oncall.md).
     timers = paging_timer_handlers(settings, ctx, metrics)
+    maintenance_timer_handlers(timers, ctx.destinations)  # maintenance (docs/status-page.md)
     delivery = build_delivery(settings, ctx, metrics, timer_handlers=timers)
     runtime.soft_checks.update(delivery.soft_checks())
     # Slack (docs/slack-setup.md): the /slack/* routes over HTTP, Socket Mode with an app token.

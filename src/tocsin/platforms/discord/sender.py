@@ -21,6 +21,8 @@ Kinds (planned by :mod:`tocsin.domain.routing`, plus three of our own):
                            interaction: an edit of ``@original`` through the interaction webhook.
 ``page_dm``, ``remind``    a page by direct message, a reminder in the incident's space (in
                            :mod:`tocsin.platforms.discord.paging`).
+``notice``                 a scheduled maintenance created, started or completed, posted in the
+                           announce channel of P1 incidents (docs/status-page.md).
 
 Nothing is done twice because of a retry: messages carry a nonce derived from the delivery's
 idempotency key with ``enforce_nonce``, so Discord returns the first message instead of making a
@@ -113,6 +115,7 @@ class DiscordSender:
             "refresh_announcement": self._refresh,
             "close_space": self._close,
             "interaction_reply": self._interaction_reply,
+            "notice": self._notice,
             "page_dm": paging.page_dm,
             "remind": paging.remind,
         }
@@ -232,6 +235,15 @@ class DiscordSender:
             remote_ids={"channel": channel, "message": message_id},
             refs={"announcement_id": message_id, "announce_channel": channel},
         )
+
+    async def _notice(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
+        """A scheduled maintenance's announcement, in the channel where P1s are announced."""
+        channel = self._announce_channel("P1")
+        if not channel:
+            raise Skip("no Discord announce channel (TOCSIN_DISCORD_ANNOUNCE_CHANNEL or policy)")
+        message = texts.maintenance_notice(delivery.payload["maintenance"], STYLE)
+        message_id = await self._send_message(channel, message, delivery.idempotency_key)
+        return Sent(remote_ids={"channel": channel, "message": message_id})
 
     async def _refresh(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
         payload = delivery.payload

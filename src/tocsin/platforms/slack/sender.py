@@ -17,6 +17,8 @@ Kinds (planned by :mod:`tocsin.domain.routing`, plus two of our own):
 ``ephemeral``              (queued by the Slack adapter) a message only one person sees.
 ``page_dm``, ``remind``    a page by direct message, a reminder in the incident channel (in
                            :mod:`tocsin.platforms.slack.paging`).
+``notice``                 a scheduled maintenance created, started or completed, posted in the
+                           announce channel of P1 incidents (docs/status-page.md).
 
 Nothing is done twice because of a retry: when an earlier attempt may have reached Slack, the
 message tagged with this delivery's key (its first block's ``block_id``) is looked up in
@@ -99,6 +101,7 @@ class SlackSender:
             "refresh_announcement": self._refresh,
             "archive_channel": self._archive,
             "ephemeral": self._ephemeral,
+            "notice": self._notice,
             "page_dm": paging.page_dm,
             "remind": paging.remind,
         }
@@ -220,6 +223,15 @@ class SlackSender:
             remote_ids={"channel": channel, "ts": ts},
             refs={"announcement_ts": ts, "announce_channel": channel},
         )
+
+    async def _notice(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
+        """A scheduled maintenance's announcement, in the channel where P1s are announced."""
+        channel = self._announce_channel("P1")
+        if not channel:
+            raise Skip("no Slack announce channel set (TOCSIN_SLACK_ANNOUNCE_CHANNEL or policy)")
+        message = texts.maintenance_notice(delivery.payload["maintenance"], STYLE)
+        ts = await self._post_once(delivery, channel, message)
+        return Sent(remote_ids={"channel": channel, "ts": ts})
 
     async def _refresh(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
         payload = delivery.payload

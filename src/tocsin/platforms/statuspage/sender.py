@@ -12,6 +12,7 @@ component statuses the incident sets):
                newest state synced (a dead row an operator retried later) only posts its text.
 ``unpublish``  the commander made a published incident private: its components go back to
                operational and the Statuspage incident is deleted.
+``maintenance`` a scheduled maintenance, mirrored as a scheduled incident (``maintenance.py``).
 
 Nothing is created twice: Statuspage takes no idempotency key, so when an earlier attempt may
 have reached it (``maybe_sent``: a lease that ran out, a read timeout) the incident is looked up
@@ -41,6 +42,7 @@ from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Retryable
 from tocsin.delivery.errors import RATE_LIMITED, parse_retry_after, raise_for_response
 from tocsin.delivery.pacing import TokenBucket
 from tocsin.domain.policy import Policy
+from tocsin.platforms.statuspage import maintenance
 
 log = structlog.get_logger("tocsin.delivery.statuspage")
 
@@ -141,6 +143,8 @@ class StatuspageSender:
                 return await self._sync(delivery, fields, refs)
             if delivery.kind == "unpublish":
                 return await self._unpublish(delivery, fields, refs)
+            if delivery.kind == "maintenance":  # scheduled maintenance (maintenance.py)
+                return await maintenance.mirror(self, delivery, fields, refs)
         except Missing as exc:
             raise PermanentError(f"Statuspage has no such page or item ({exc})") from None
         raise PermanentError(f"the Statuspage sender does not know {delivery.kind!r} deliveries")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from tocsin.storage import maintenance_tables  # noqa: F401 - its table, on the same metadata
 from tocsin.storage.tables import metadata
 
 connection = context.config.attributes.get("connection")

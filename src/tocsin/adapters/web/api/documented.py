@@ -16,6 +16,11 @@ from starlette.responses import Response
 
 from tocsin.adapters.web.api.endpoints import Call, Endpoint
 from tocsin.adapters.web.api.oncall import CalendarQuery, OverrideBody
+from tocsin.adapters.web.status.maintenance_calls import (
+    MaintenanceBody,
+    MaintenancePatch,
+    MaintenanceQuery,
+)
 from tocsin.adapters.web.status.manage import (
     ComponentBody,
     IncidentComponentsBody,
@@ -42,6 +47,7 @@ def _list(item: str) -> dict[str, Any]:
 
 _STR: dict[str, Any] = {"type": "string"}
 _WHEN: dict[str, Any] = {"type": "string", "format": "date-time"}
+_MAYBE: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
 _SHIFTS: dict[str, Any] = {"type": "array", "items": {"$ref": "#/components/schemas/Shift"}}
 
 MORE_SCHEMAS: dict[str, Any] = {
@@ -68,6 +74,15 @@ MORE_SCHEMAS: dict[str, Any] = {
     "Message": _obj(["message"], message=_STR),
     "IncidentChange": _obj(["message", "incident"], message=_STR,
                            incident={"oneOf": [_ref("Incident"), {"type": "null"}]}),
+    "Maintenance": _obj(
+        ["id", "title", "status", "components", "start", "end", "description"],
+        id={"type": "integer"}, title=_STR,
+        status={"enum": ["scheduled", "in_progress", "completed", "cancelled"]},
+        components={"type": "array", "items": _STR}, start=_WHEN, end=_WHEN, description=_STR,
+        created_by=_STR, created_at=_MAYBE, updated_at=_MAYBE, started_at=_MAYBE,
+        finished_at=_MAYBE,
+    ),
+    "MaintenanceList": _list("Maintenance"),
 }  # fmt: skip
 """Response schemas of the routes below (the views in :mod:`tocsin.services.oncall` and
 :mod:`tocsin.adapters.web.status.manage`)."""
@@ -112,4 +127,20 @@ OTHER_ENDPOINTS: tuple[Endpoint, ...] = (
              "updates; audited).",
              _E, "write", IncidentComponentsBody, returns="IncidentChange", tag="status",
              errors=(403, 404, 409)),
+    Endpoint("GET", "/v1/maintenances", "listMaintenances",
+             "Scheduled maintenance running or to come (all=true: the last 90 days too).",
+             _E, query=MaintenanceQuery, returns="MaintenanceList", tag="status", errors=()),
+    Endpoint("POST", "/v1/maintenances", "createMaintenance",
+             "Schedule maintenance of status page components (audited).",
+             _E, "write", MaintenanceBody, status=201, returns="Maintenance", tag="status",
+             errors=(403,)),
+    Endpoint("GET", "/v1/maintenances/{id}", "getMaintenance", "One scheduled maintenance.",
+             _E, returns="Maintenance", tag="status"),
+    Endpoint("PATCH", "/v1/maintenances/{id}", "editMaintenance",
+             "Change a scheduled or running maintenance; only the fields given (audited).",
+             _E, "write", MaintenancePatch, returns="Maintenance", tag="status",
+             errors=(403, 404, 409)),
+    Endpoint("POST", "/v1/maintenances/{id}/cancel", "cancelMaintenance",
+             "Call off a scheduled or running maintenance (audited).",
+             _E, "write", returns="Maintenance", tag="status", errors=(403, 404, 409)),
 )  # fmt: skip

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.adapters.web.status import manage
 from tocsin.adapters.web.status.cache import StatusCache
+from tocsin.adapters.web.status.history import history_routes
 from tocsin.adapters.web.status.render import RENDERERS
 from tocsin.adapters.web.status.routes import EXTRA_HEADERS, StatusFirst, public_routes
 from tocsin.config import Settings
@@ -76,7 +77,8 @@ def status_surface(
     # Imported here: the API's OpenAPI document describes this package's routes (import cycle).
     from tocsin.adapters.web.api.mount import build_limiter
 
-    cache = build_cache(ctx, page_info(settings.public_url), secret_key(settings).encode(), metrics)
+    info, key = page_info(settings.public_url), secret_key(settings).encode()
+    cache = build_cache(ctx, info, key, metrics)
     starters: list[Starter] = []
     if settings.redis_url:
         # Imported only when configured: the redis client costs ~20 MB of memory.
@@ -97,6 +99,7 @@ def status_surface(
         starters.append(failure_watcher(ctx))
     limiter = build_limiter(settings.redis_url, runtime)
     routes = [*public_routes(cache), *manage.routes(ctx, limiter, cache)]
+    routes += history_routes(ctx, info, public_status_page.public_ids(key))  # /status/history
     return StatusSurface(routes, starters, cache, metrics)
 
 

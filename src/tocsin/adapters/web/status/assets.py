@@ -23,7 +23,8 @@ TEMPLATE = """<!doctype html>
 <main class="wrap">
   <header class="head">
     <h1>{{ page.name }}</h1>
-    <a class="feed" href="/status/history.atom">Subscribe (Atom)</a>
+    <nav class="links"><a href="/status/history">Incident history</a>
+      <a class="feed" href="/status/history.atom">Subscribe (Atom)</a></nav>
   </header>
   <section class="banner banner-{{ status.indicator }}" aria-live="polite">
     <strong>{{ status.description }}</strong>
@@ -34,12 +35,18 @@ TEMPLATE = """<!doctype html>
     <h2>{{ incident.name }}</h2>
     <p class="meta">{{ incident.status|title }} · impact {{ incident.impact }}
       {% if incident.components %} · affects {{ incident.components|join(", ") }}{% endif %}</p>
-    <ol class="updates">
-      {% for update in incident.updates %}
-      <li><span class="state">{{ update.status|title }}</span> {{ update.body }}
-        <time datetime="{{ update.at|iso }}">{{ update.at|when }}</time></li>
-      {% endfor %}
-    </ol>
+    {% include "updates.html" %}
+  </article>
+  {% endfor %}
+
+  {% for window in windows %}
+  <article class="incident impact-maintenance" id="maintenance-{{ window.id }}">
+    <h2>{{ window.title }}</h2>
+    <p class="meta">{{ window.label }} ·
+      <time datetime="{{ window.start|iso }}">{{ window.start|when }}</time> to
+      <time datetime="{{ window.end|iso }}">{{ window.end|when }}</time>
+      {% if window.components %} · affects {{ window.components|join(", ") }}{% endif %}</p>
+    {% if window.description %}<p class="mdesc">{{ window.description }}</p>{% endif %}
   </article>
   {% endfor %}
 
@@ -74,20 +81,70 @@ TEMPLATE = """<!doctype html>
       <p class="meta">Resolved
         <time datetime="{{ incident.resolved_at|iso }}">{{ incident.resolved_at|when }}</time>
         · impact {{ incident.impact }}</p>
-      <ol class="updates">
-        {% for update in incident.updates %}
-        <li><span class="state">{{ update.status|title }}</span> {{ update.body }}
-          <time datetime="{{ update.at|iso }}">{{ update.at|when }}</time></li>
-        {% endfor %}
-      </ol>
+      {% include "updates.html" %}
     </article>
     {% else %}
     <p class="empty">No incidents in the last 90 days.</p>
     {% endfor %}
+    <p class="more"><a href="/status/history">All past incidents</a></p>
   </section>
   <footer class="foot">Updated
     <time datetime="{{ status.updated_at|iso }}">{{ status.updated_at|when }}</time>
     · <a href="/status/api/v2/summary.json">JSON</a></footer>
+</main>
+</body>
+</html>
+"""
+
+UPDATES_TEMPLATE = """<ol class="updates">
+  {% for update in incident.updates %}
+  <li><span class="state">{{ update.status|title }}</span> {{ update.body }}
+    <time datetime="{{ update.at|iso }}">{{ update.at|when }}</time></li>
+  {% endfor %}
+</ol>
+"""
+"""An incident's public updates, newest first (included by both pages for ``incident``)."""
+
+HISTORY_TEMPLATE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="color-scheme" content="light dark">
+  <title>{{ history.page.name }} · Incident history</title>
+  <link rel="stylesheet" href="/status/status.css">
+</head>
+<body>
+<main class="wrap">
+  <header class="head">
+    <h1>Incident history</h1>
+    <nav class="links"><a href="/status">Current status</a></nav>
+  </header>
+  {% for month in history.months %}
+  <section class="past month" aria-labelledby="month-{{ loop.index }}">
+    <h2 id="month-{{ loop.index }}">{{ month.label }}</h2>
+    {% for incident in month.incidents %}
+    <article class="incident past-incident impact-{{ incident.impact }}"
+             id="incident-{{ incident.id }}">
+      <h3>{{ incident.name }}</h3>
+      <p class="meta">Resolved
+        <time datetime="{{ incident.resolved_at|iso }}">{{ incident.resolved_at|when }}</time>
+        · impact {{ incident.impact }}
+        {% if incident.components %} · {{ incident.components|join(", ") }}{% endif %}</p>
+      {% include "updates.html" %}
+    </article>
+    {% endfor %}
+  </section>
+  {% else %}
+  <p class="empty">No past incidents{% if history.number > 1 %} on this page{% endif %}.</p>
+  {% endfor %}
+  <nav class="pager" aria-label="Pages">
+    {% if history.newer %}<a rel="prev" href="/status/history?page={{ history.newer }}">Newer</a>
+    {% endif %}
+    <span>Page {{ history.number }} of {{ history.pages }}</span>
+    {% if history.older %}<a rel="next" href="/status/history?page={{ history.older }}">Older</a>
+    {% endif %}
+  </nav>
 </main>
 </body>
 </html>
@@ -99,6 +156,11 @@ LABELS = {
     "degraded_performance": "Degraded performance",
     "partial_outage": "Partial outage",
     "major_outage": "Major outage",
+}
+
+MAINTENANCE_LABELS = {
+    "scheduled": "Scheduled maintenance",
+    "in_progress": "Maintenance in progress",
 }
 
 STYLESHEET = """/* tocsin public status page: system fonts, light and dark, no inline styles. */
@@ -141,6 +203,8 @@ h3 { font-size: 1rem; margin: 0 0 0.3rem; overflow-wrap: anywhere; }
 .impact-major { border-left-color: var(--major); }
 .impact-minor { border-left-color: var(--minor); }
 .impact-none { border-left-color: var(--maint); }
+.impact-maintenance { border-left-color: var(--maint); }
+.mdesc { margin: 0; white-space: pre-line; overflow-wrap: anywhere; }
 .meta { color: var(--muted); font-size: 0.9rem; margin: 0 0 0.5rem; }
 .updates { list-style: none; margin: 0; padding: 0; }
 .updates li { padding: 0.45rem 0; border-top: 1px solid var(--line); overflow-wrap: anywhere;
@@ -172,4 +236,21 @@ h3 { font-size: 1rem; margin: 0 0 0.3rem; overflow-wrap: anywhere; }
 .past-incident { border-left-width: 1px; }
 .empty { color: var(--muted); }
 .foot { color: var(--muted); font-size: 0.85rem; margin-top: 2rem; }
+.links { display: flex; gap: 1rem; font-size: 0.9rem; flex-wrap: wrap; }
+.more { margin: 0.5rem 0 0; }
+.month h2 { margin-top: 1.4rem; }
+.pager { display: flex; justify-content: space-between; align-items: center; gap: 1rem;
+  margin-top: 1.5rem; color: var(--muted); font-size: 0.9rem; }
+@media (max-width: 36rem) {
+  :root { font-size: 15px; }
+  .wrap { padding: 1rem 0.75rem 2rem; }
+  .head { flex-direction: column; gap: 0.25rem; }
+  h1 { margin-bottom: 0.5rem; }
+  .banner, .incident { padding: 0.75rem 0.85rem; }
+  .components { padding: 0.3rem 0.85rem; }
+  .component-head { flex-wrap: wrap; gap: 0.25rem 1rem; }
+  .bars { gap: 1px; height: 1.8rem; }
+  .bar { border-radius: 1px; }
+  .pager { flex-wrap: wrap; }
+}
 """

@@ -6,7 +6,8 @@
 * ``PUT /api/v1/incidents/{number}/visibility`` ``{"public": true|false|null}``: the commander
   (or an admin) makes the incident public, private, or follow the severity policy again;
 * ``PUT /api/v1/incidents/{number}/components`` ``{"components": ["API", ...]}``: whoever may
-  post the incident's updates names the components it affects.
+  post the incident's updates names the components it affects;
+* ``/api/v1/maintenances``: scheduled maintenance (:mod:`.maintenance_calls`).
 
 Every change, and every refusal, is audited.
 """
@@ -27,6 +28,7 @@ from tocsin.adapters.web.api.endpoints import json_response
 from tocsin.adapters.web.api.parsing import incident_number, nul_fields, nul_problem, parse_body
 from tocsin.adapters.web.api.problems import from_error
 from tocsin.adapters.web.api.ratelimit import FailureLimiter
+from tocsin.adapters.web.status import maintenance_calls
 from tocsin.adapters.web.status.cache import StatusCache
 from tocsin.domain.errors import ConcurrentUpdate, DomainError
 from tocsin.domain.status_view import ComponentRecord
@@ -158,6 +160,7 @@ def routes(ctx: Context, limiter: FailureLimiter, cache: StatusCache) -> list[Ba
         ("DELETE", "/api/v1/status/components/{name:path}", delete_component, "component", "write"),
         ("PUT", "/api/v1/incidents/{number}/visibility", put_visibility, "visibility", "write"),
         ("PUT", "/api/v1/incidents/{number}/components", put_components, "components", "write"),
+        *maintenance_calls.TABLE,  # scheduled maintenance (docs/status-page.md)
     ]
     found: dict[str, dict[str, Endpoint]] = {}
     for method, path, handler, command, scope in table:

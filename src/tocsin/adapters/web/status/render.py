@@ -19,8 +19,15 @@ from xml.etree import ElementTree as ET
 
 import orjson
 
-from tocsin.adapters.web.status.assets import LABELS, TEMPLATE
-from tocsin.domain.status_json import DOCUMENTS, stamp
+from tocsin.adapters.web.status.assets import (
+    HISTORY_TEMPLATE,
+    LABELS,
+    MAINTENANCE_LABELS,
+    TEMPLATE,
+    UPDATES_TEMPLATE,
+)
+from tocsin.domain.maintenance import shown_status
+from tocsin.domain.status_json import DOCUMENTS, current_maintenances, maintenance_id, stamp
 from tocsin.domain.status_view import IncidentView, StatusPage
 
 if TYPE_CHECKING:  # jinja2 is imported at the first page rendered (~2 MB idle otherwise)
@@ -46,7 +53,13 @@ def environment() -> Environment:
     from jinja2 import DictLoader, Environment, StrictUndefined
 
     env = Environment(
-        loader=DictLoader({"status.html": TEMPLATE}),
+        loader=DictLoader(
+            {
+                "status.html": TEMPLATE,
+                "history.html": HISTORY_TEMPLATE,
+                "updates.html": UPDATES_TEMPLATE,
+            }
+        ),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -63,9 +76,23 @@ def json_bytes(document: Any) -> bytes:
     return raw.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
 
 
+def maintenance_windows(status: StatusPage) -> list[dict[str, Any]]:
+    """The upcoming and current maintenances, as the template shows them."""
+    now = status.now or status.updated_at
+    return [
+        {
+            "id": maintenance_id(m), "title": m.title, "start": m.starts_at, "end": m.ends_at,
+            "components": m.components, "description": m.description,
+            "label": MAINTENANCE_LABELS[shown_status(m, now)],
+        }
+        for m in current_maintenances(status)
+    ]  # fmt: skip
+
+
 def html(status: StatusPage) -> bytes:
     page = environment().get_template("status.html")
-    return page.render(page=status.page, status=status, labels=LABELS).encode()
+    windows = maintenance_windows(status)
+    return page.render(page=status.page, status=status, labels=LABELS, windows=windows).encode()
 
 
 def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:

@@ -2,7 +2,8 @@
 
 ``/status`` (HTML), ``/status/history.atom``, ``/status/status.css`` and, in Atlassian
 Statuspage's public format, ``/status/api/v2/summary.json``, ``status.json``, ``components.json``,
-``incidents.json`` and ``incidents/unresolved.json``.
+``incidents.json``, ``incidents/unresolved.json`` and ``scheduled-maintenances.json`` (with
+``/upcoming.json`` and ``/active.json``).
 
 Each route is a small ASGI app (no Request/Response objects on the hot path): it takes the cached
 bytes and their prebuilt headers, and answers ``304 Not Modified`` when ``If-None-Match`` names
@@ -47,6 +48,9 @@ EXTRA_HEADERS: Mapping[str, tuple[tuple[bytes, bytes], ...]] = {
     "components": _OPEN,
     "incidents": _OPEN,
     "unresolved": _OPEN,
+    "maintenances": _OPEN,
+    "maintenances_upcoming": _OPEN,
+    "maintenances_active": _OPEN,
 }
 PATHS = {
     "/status": "html",
@@ -56,6 +60,9 @@ PATHS = {
     "/status/api/v2/components.json": "components",
     "/status/api/v2/incidents.json": "incidents",
     "/status/api/v2/incidents/unresolved.json": "unresolved",
+    "/status/api/v2/scheduled-maintenances.json": "maintenances",
+    "/status/api/v2/scheduled-maintenances/upcoming.json": "maintenances_upcoming",
+    "/status/api/v2/scheduled-maintenances/active.json": "maintenances_active",
 }
 _VALIDATORS = (b"etag", b"last-modified", b"cache-control")
 _UNAVAILABLE_BODY = b'{"error":"The status page is temporarily unavailable; try again shortly."}'

@@ -20,6 +20,7 @@ from tocsin.config import Settings
 from tocsin.delivery.base import Sender
 from tocsin.domain.policy import Policy
 from tocsin.platforms.discord.sender import build_discord_sender
+from tocsin.platforms.email.sender import build_email_sender
 from tocsin.platforms.pagerduty.sender import build_pagerduty_sender
 from tocsin.platforms.slack.sender import build_slack_sender
 from tocsin.platforms.statuspage.sender import build_statuspage_sender
@@ -35,6 +36,7 @@ SENDERS: dict[str, Factory] = {
     "statuspage": build_statuspage_sender,
     "pagerduty": build_pagerduty_sender,
     "webhook": build_webhook_sender,
+    "email": build_email_sender,
 }
 DESTINATIONS = tuple(SENDERS)
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tocsin.storage import tables_subscribers as subscriber_tables
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -290,3 +292,6 @@ oncall_overrides = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Index("ix_oncall_overrides_schedule_ends_at", "schedule", "ends_at"),
 )
+
+# --- status-page subscribers (docs/status-page.md) ------------------------------------------------
+status_subscribers = subscriber_tables.status_subscribers(metadata, JSON, TS)

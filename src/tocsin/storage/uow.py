@@ -2,7 +2,7 @@
 
 Naming: a store is a class ``XxxStore`` taking the unit's connection, in a module of
 ``tocsin.storage`` named after what it keeps (``incidents``, ``outbox``, ``timers``, ``status``,
-``overrides``, ``access``, ``chat_refs``); the unit of work exposes it as the attribute named for
+``overrides``, ``access``, ``chat_refs``, ``subscribers``); the unit of work exposes it as the attribute named for
 its rows (``uow.incidents``, ``uow.outbox``, ``uow.timers``, ...). Code outside ``storage`` uses
 those attributes and never builds a store from ``uow.connection``. The services see the same
 attributes through the protocols of :mod:`tocsin.services.ports`.
@@ -27,6 +27,7 @@ from tocsin.storage.incidents import AuditStore, DedupStore, IncidentStore, Time
 from tocsin.storage.outbox import OutboxStore
 from tocsin.storage.overrides import OverrideStore
 from tocsin.storage.status import StatusStore
+from tocsin.storage.subscribers import SubscriberStore
 from tocsin.storage.timers import TimerStore
 
 S = TypeVar("S")
@@ -80,6 +81,7 @@ class UnitOfWork:
     tokens = _Store(TokenStore)
     reads = _Store(ReadStore)
     refs = _Store(ChatRefStore)
+    subscribers = _Store(SubscriberStore)
 
     def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self.db = db

@@ -81,9 +81,17 @@ def incident_notices(
         }
         key = f"incident:{incident.number}:v{incident.version}:{index}"
         notices.append(
-            Notice(key, INCIDENT, incident.title, incident.status.value, body, entry.at,
-                   incident.components, data)
-        )  # fmt: skip
+            Notice(
+                key,
+                INCIDENT,
+                incident.title,
+                incident.status.value,
+                body,
+                entry.at,
+                incident.components,
+                data,
+            )
+        )
     return notices
 
 
@@ -101,15 +109,27 @@ def webhook_document(
 ) -> dict[str, Any]:
     """The JSON body a webhook subscriber receives for ``notice`` (its ``to_payload()``)."""
     data = notice["data"]
-    meta = {"unsubscribe": unsubscribe, "documentation": DOCUMENTATION,
-            "generated_at": stamp(datetime.fromisoformat(notice["at"]))}  # fmt: skip
+    meta = {
+        "unsubscribe": unsubscribe,
+        "documentation": DOCUMENTATION,
+        "generated_at": stamp(datetime.fromisoformat(notice["at"])),
+    }
     document: dict[str, Any] = {"meta": meta, "page": dict(page)}
     if notice["event"] == COMPONENT:
         cid = component_id(notice["title"])
-        document["component"] = {"id": cid, "name": notice["title"], "status": notice["status"],
-                                 "page_id": page["id"], "updated_at": data["created_at"]}  # fmt: skip
-        document["component_update"] = {**data, "id": f"{cid}-{data['created_at']}",
-                                        "component_id": cid, "component_type": "Component"}  # fmt: skip
+        document["component"] = {
+            "id": cid,
+            "name": notice["title"],
+            "status": notice["status"],
+            "page_id": page["id"],
+            "updated_at": data["created_at"],
+        }
+        document["component_update"] = {
+            **data,
+            "id": f"{cid}-{data['created_at']}",
+            "component_id": cid,
+            "component_type": "Component",
+        }
         return document
     update = data["update"]
     document["incident"] = {
@@ -126,9 +146,15 @@ def webhook_document(
             for name, status in data["components"].items()
         ],
         "incident_updates": [
-            {"id": f"{incident_id}-{update['at']}", "incident_id": incident_id,
-             "status": update["status"], "body": update["body"], "created_at": update["at"],
-             "updated_at": update["at"], "display_at": update["at"]}
-        ],  # fmt: skip
+            {
+                "id": f"{incident_id}-{update['at']}",
+                "incident_id": incident_id,
+                "status": update["status"],
+                "body": update["body"],
+                "created_at": update["at"],
+                "updated_at": update["at"],
+                "display_at": update["at"],
+            }
+        ],
     }
     return document

@@ -42,11 +42,11 @@ PAGE_NAME = "Service status"
 EMAIL_DESTINATION, WEBHOOK_DESTINATION = "email", "subscriber_webhook"
 
 _HTML = Markup(
-    "<!doctype html><html><body style=\"font-family: sans-serif\">"
+    '<!doctype html><html><body style="font-family: sans-serif">'
     "<h2>{title}</h2><p><strong>{status}</strong></p><p>{body}</p>{affected}"
-    "<p><a href=\"{page}\">{page_name}</a></p>"
-    "<p style=\"color: #57606a; font-size: small\">You receive this because you subscribed to "
-    "{page_name}. <a href=\"{unsubscribe}\">Unsubscribe</a></p></body></html>"
+    '<p><a href="{page}">{page_name}</a></p>'
+    '<p style="color: #57606a; font-size: small">You receive this because you subscribed to '
+    '{page_name}. <a href="{unsubscribe}">Unsubscribe</a></p></body></html>'
 )
 
 
@@ -83,10 +83,14 @@ def notice_mail(notice: Notice, to: str, public_url: str, token: str) -> MailMes
         lines += [f"Affected: {affected}", ""]
     lines += [f"{PAGE_NAME}: {page}", f"Unsubscribe: {link}"]
     html = _HTML.format(
-        title=notice.title, status=status, body=notice.body, page=page, page_name=PAGE_NAME,
+        title=notice.title,
+        status=status,
+        body=notice.body,
+        page=page,
+        page_name=PAGE_NAME,
         unsubscribe=link,
         affected=Markup("<p>Affected: {}</p>").format(affected) if affected else "",
-    )  # fmt: skip
+    )
     return MailMessage(to, subject, "\n".join(lines) + "\n", str(html), unsubscribe_headers(link))
 
 

@@ -68,8 +68,9 @@ def confirmation_mail(to: str, public_url: str, token: str, unsubscribe: str) ->
         "If it was not you, ignore this message: nothing is sent without confirmation.\n"
         f"Unsubscribe: {unsubscribe}\n"
     )
-    return MailMessage(to, f"Confirm your subscription to {PAGE_NAME}", text, "",
-                       unsubscribe_headers(unsubscribe))  # fmt: skip
+    return MailMessage(
+        to, f"Confirm your subscription to {PAGE_NAME}", text, "", unsubscribe_headers(unsubscribe)
+    )
 
 
 async def _component_names(ctx: Context, names: Sequence[str]) -> tuple[str, ...]:
@@ -93,16 +94,30 @@ async def subscribe_email(ctx: Context, raw: str, names: Sequence[str] = ()) -> 
         if found is None:
             unsubscribe = secrets.token_urlsafe(32)
             number = await store.add(
-                EMAIL, address, chosen, state=PENDING, unsubscribe_token=unsubscribe, now=now,
-                confirm_hash=_digest(token), confirm_expires_at=expires,
-            )  # fmt: skip
+                EMAIL,
+                address,
+                chosen,
+                state=PENDING,
+                unsubscribe_token=unsubscribe,
+                now=now,
+                confirm_hash=_digest(token),
+                confirm_expires_at=expires,
+            )
         else:
             number, unsubscribe = found.subscriber.id, found.unsubscribe_token
             await store.restart(number, chosen, _digest(token), expires, now)
-        mail = confirmation_mail(address, ctx.public_url, token, unsubscribe_url(ctx.public_url, unsubscribe))
+        mail = confirmation_mail(
+            address, ctx.public_url, token, unsubscribe_url(ctx.public_url, unsubscribe)
+        )
         key = f"{EMAIL_DESTINATION}:sub{number}:confirm:{_digest(token)[:16]}"
-        effect = Effect(EMAIL_DESTINATION, "confirm", {"subscriber": number, "mail": mail.to_payload()},
-                        key, None, ordering_key=f"{EMAIL_DESTINATION}:sub{number}")  # fmt: skip
+        effect = Effect(
+            EMAIL_DESTINATION,
+            "confirm",
+            {"subscriber": number, "mail": mail.to_payload()},
+            key,
+            None,
+            ordering_key=f"{EMAIL_DESTINATION}:sub{number}",
+        )
         await uow.outbox.add([effect], now)
         await uow.commit()
     ctx.committed()
@@ -168,11 +183,19 @@ async def add_subscriber(
         if await uow.subscribers.find(kind, address) is not None:
             raise ParseError(f"address: {address} is already a subscriber.")
         number = await uow.subscribers.add(
-            kind, address, chosen, state=CONFIRMED, unsubscribe_token=secrets.token_urlsafe(32),
-            now=now, secret=secret,
-        )  # fmt: skip
-        await uow.audit.append(audit_record(actor, "subscriber", None, "allowed", "admin", now,
-                                            f"add {kind} #{number}"))  # fmt: skip
+            kind,
+            address,
+            chosen,
+            state=CONFIRMED,
+            unsubscribe_token=secrets.token_urlsafe(32),
+            now=now,
+            secret=secret,
+        )
+        await uow.audit.append(
+            audit_record(
+                actor, "subscriber", None, "allowed", "admin", now, f"add {kind} #{number}"
+            )
+        )
         row = await uow.subscribers.get(number)
         await uow.commit()
     assert row is not None
@@ -191,8 +214,9 @@ async def remove_subscriber(ctx: Context, actor: Actor, number: int) -> None:
         now = ctx.clock()
         if not await uow.subscribers.delete(number):
             raise NotFound(f"There is no subscriber #{number}.")
-        await uow.audit.append(audit_record(actor, "subscriber", None, "allowed", "admin", now,
-                                            f"remove #{number}"))  # fmt: skip
+        await uow.audit.append(
+            audit_record(actor, "subscriber", None, "allowed", "admin", now, f"remove #{number}")
+        )
         await uow.commit()
 
 
@@ -209,7 +233,9 @@ class WebhookRequest:
     body: bytes
 
 
-async def webhook_request(ctx: Context, key: bytes, payload: dict[str, Any]) -> WebhookRequest | None:
+async def webhook_request(
+    ctx: Context, key: bytes, payload: dict[str, Any]
+) -> WebhookRequest | None:
     """The signed request of a subscriber-webhook row, or None when the subscriber is gone or
     no longer confirmed (nothing to send)."""
     async with ctx.uow(read_only=True) as uow:
@@ -219,12 +245,18 @@ async def webhook_request(ctx: Context, key: bytes, payload: dict[str, Any]) -> 
     notice = payload["notice"]
     number = notice["data"].get("number")
     open_impact = notice["data"].get("impact", "none") if notice["status"] != "resolved" else "none"
-    page = {"id": page_id(ctx.public_url), "status_indicator": open_impact,
-            "status_description": "All Systems Operational" if open_impact == "none"
-            else "Incident in progress"}  # fmt: skip
+    page = {
+        "id": page_id(ctx.public_url),
+        "status_indicator": open_impact,
+        "status_description": "All Systems Operational"
+        if open_impact == "none"
+        else "Incident in progress",
+    }
     document = webhook_document(
-        notice, page=page, unsubscribe=unsubscribe_url(ctx.public_url, found.unsubscribe_token),
+        notice,
+        page=page,
+        unsubscribe=unsubscribe_url(ctx.public_url, found.unsubscribe_token),
         incident_id=public_number_id(key, int(number)) if number is not None else "",
-    )  # fmt: skip
+    )
     body = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
     return WebhookRequest(found.subscriber.address, found.secret, body)

@@ -2,7 +2,7 @@
 
 Naming: a store is a class ``XxxStore`` taking the unit's connection, in a module of
 ``tocsin.storage`` named after what it keeps (``incidents``, ``outbox``, ``timers``, ``status``,
-``overrides``, ``access``, ``chat_refs``, ``subscribers``); the unit of work exposes it as the attribute named for
+``overrides``, ``access``, ``chat_refs``); the unit of work exposes it as the attribute named for
 its rows (``uow.incidents``, ``uow.outbox``, ``uow.timers``, ...). Code outside ``storage`` uses
 those attributes and never builds a store from ``uow.connection``. The services see the same
 attributes through the protocols of :mod:`tocsin.services.ports`.

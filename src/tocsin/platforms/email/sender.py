@@ -2,10 +2,10 @@
 
 Any row for the ``email`` destination whose payload has a ``mail`` object is sent as one message
 (text, and HTML as an alternative part when given; extra headers such as ``List-Unsubscribe``
-copied as they are). The row's idempotency key becomes a stable ``Message-ID``, so a retried row
-is recognisable as the same message. Failures follow :func:`~tocsin.platforms.email.smtp.smtp_error`;
-when the server refuses the recipient for good, :attr:`EmailSender.on_refused` (set by the
-composition root to the subscribers' service) hears of it before the row goes dead. Pacing and
+copied as they are). The row's idempotency key becomes a stable ``Message-ID``, so a retried
+row is recognisable as the same message. Failures follow ``smtp.smtp_error``; when the server
+refuses the recipient for good, :attr:`EmailSender.on_refused` (set by the composition root to
+the subscribers' service) hears of it before the row goes dead. Pacing and
 the circuit breaker are the delivery machinery's, per destination, as for every sender.
 """
 
@@ -64,7 +64,9 @@ class EmailSender:
         try:
             mail = MailMessage.from_payload(delivery.payload)
         except (KeyError, TypeError, AttributeError):
-            raise PermanentError(f"an email row needs a mail message, got {delivery.kind}") from None
+            raise PermanentError(
+                f"an email row needs a mail message, got {delivery.kind}"
+            ) from None
         message = build_mime(mail, self.sender, _message_id(delivery.idempotency_key, self.sender))
         recipient = parseaddr(mail.to)[1] or mail.to
         try:

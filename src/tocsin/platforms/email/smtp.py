@@ -113,5 +113,5 @@ class SmtpClient:
                 if server.username:
                     await client.login(server.username, server.password or "")
                 await client.send_message(message, sender=sender, recipients=[recipient])
-        except Exception as exc:  # every aiosmtplib and socket error, classified
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise smtp_error(exc, server.describe()) from None

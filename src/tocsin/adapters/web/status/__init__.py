@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from tocsin.adapters.web.runtime import Runtime
-from tocsin.adapters.web.status import manage
+from tocsin.adapters.web.status import manage, subscribe
 from tocsin.adapters.web.status.cache import StatusCache
 from tocsin.adapters.web.status.render import RENDERERS
 from tocsin.adapters.web.status.routes import EXTRA_HEADERS, StatusFirst, public_routes
@@ -97,6 +97,7 @@ def status_surface(
         starters.append(failure_watcher(ctx))
     limiter = build_limiter(settings.redis_url, runtime)
     routes = [*public_routes(cache), *manage.routes(ctx, limiter, cache)]
+    routes += subscribe.routes(ctx, limiter)  # subscribers (docs/status-page.md#subscribers)
     return StatusSurface(routes, starters, cache, metrics)
 
 

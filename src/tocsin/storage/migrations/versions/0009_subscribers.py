@@ -44,9 +44,7 @@ def upgrade() -> None:
             "unsubscribe_token", name=op.f("uq_status_subscribers_unsubscribe_token")
         ),
     )
-    op.create_index(
-        "ix_status_subscribers_confirm_hash", "status_subscribers", ["confirm_hash"]
-    )
+    op.create_index("ix_status_subscribers_confirm_hash", "status_subscribers", ["confirm_hash"])
     op.create_index("ix_status_subscribers_state", "status_subscribers", ["state"])
 
 

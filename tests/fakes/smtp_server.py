@@ -33,7 +33,7 @@ class Mailbox:
         self.logins: list[tuple[str, str]] = []
         self._lock = threading.Lock()
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         reply = self.refuse.get(address)
@@ -42,7 +42,7 @@ class Mailbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=default)
         with self._lock:
             self.messages.append(message)  # type: ignore[arg-type]

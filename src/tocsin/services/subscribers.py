@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from tocsin.domain.effects import Effect
-from tocsin.domain.errors import NotFound, ParseError
+from tocsin.domain.errors import InvalidTransition, NotFound
 from tocsin.domain.mail import MailMessage
 from tocsin.domain.model import Actor
 from tocsin.domain.subscriber_notices import webhook_document
@@ -181,7 +181,7 @@ async def add_subscriber(
     async with ctx.uow() as uow:
         now = ctx.clock()
         if await uow.subscribers.find(kind, address) is not None:
-            raise ParseError(f"address: {address} is already a subscriber.")
+            raise InvalidTransition(f"address: {address} is already a subscriber.")
         number = await uow.subscribers.add(
             kind,
             address,

@@ -27,6 +27,7 @@ LAZY = {
     "token": "tocsin.adapters.cli.access:token",
     "user": "tocsin.adapters.cli.access:user",
     "oncall": "tocsin.adapters.cli.oncall:oncall",
+    "subscriber": "tocsin.adapters.cli.subscribers:subscriber",
 }
 
 

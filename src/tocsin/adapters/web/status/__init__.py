@@ -98,6 +98,7 @@ def status_surface(
     limiter = build_limiter(settings.redis_url, runtime)
     routes = [*public_routes(cache), *manage.routes(ctx, limiter, cache)]
     routes += subscribe.routes(ctx, limiter)  # subscribers (docs/status-page.md#subscribers)
+    starters.append(subscribe.counts_refresher(ctx, metrics))
     return StatusSurface(routes, starters, cache, metrics)
 
 

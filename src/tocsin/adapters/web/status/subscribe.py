@@ -16,6 +16,9 @@ input answers 400 naming the field, a body over 8 KB 413.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 import structlog
@@ -28,6 +31,8 @@ from tocsin.adapters.web.api.auth import client_ip
 from tocsin.adapters.web.api.ratelimit import FailureLimiter
 from tocsin.adapters.web.status.routes import CONTENT_SECURITY_POLICY
 from tocsin.domain.errors import NotFound, ParseError
+from tocsin.domain.subscribers import KINDS, STATES
+from tocsin.observability.metrics import Metrics
 from tocsin.services import subscribers
 from tocsin.services.context import Context
 
@@ -122,3 +127,37 @@ def unsubscribe_route(ctx: Context) -> Route:
 
 def routes(ctx: Context, limiter: FailureLimiter) -> list[BaseRoute]:
     return [subscribe_route(ctx, limiter), confirm_route(ctx), unsubscribe_route(ctx)]
+
+
+async def refresh_counts(ctx: Context, metrics: Metrics) -> None:
+    """``status_subscribers{kind,state}`` from the database (every pair, zeros included)."""
+    counts = await subscribers.counts(ctx)
+    for kind in KINDS:
+        for state in STATES:
+            metrics.status_subscribers.labels(kind, state).set(counts.get((kind, state), 0))
+
+
+def counts_refresher(
+    ctx: Context, metrics: Metrics, interval: float = 30.0
+) -> Callable[[], Awaitable[Callable[[], Awaitable[None]]]]:
+    """A starter for ``tocsin serve``: refreshes the subscriber counts every ``interval`` s."""
+
+    async def start() -> Callable[[], Awaitable[None]]:
+        async def loop() -> None:
+            while True:
+                try:
+                    await refresh_counts(ctx, metrics)
+                except Exception as exc:  # noqa: BLE001 - the database may be away; keep going
+                    log.warning("subscriber counts not refreshed", error=str(exc))
+                await asyncio.sleep(interval)
+
+        task = asyncio.create_task(loop(), name="tocsin-subscriber-counts")
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        return stop
+
+    return start

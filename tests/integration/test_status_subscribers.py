@@ -38,6 +38,7 @@ from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 from tocsin.services.public_status_page import ComponentChange, save_component
 from tocsin.storage.db import Database
+from tocsin.storage.outbox import OutboxRow
 
 ALICE = Actor("slack", "U0ALICE", "alice")
 ROOT = Actor("cli", "root", "root")
@@ -199,17 +200,18 @@ async def test_a_550_marks_the_address_bounced_and_a_451_is_retried(rig: Rig) ->
         await subscribers.add_subscriber(rig.ctx, ROOT, address)
     await declare_p1(rig.ctx)
 
-    async def bounced() -> bool:
-        return await state_of(rig.ctx, "gone@example.test") == "bounced"
+    async def rows() -> dict[str, OutboxRow]:
+        return {r.payload["mail"]["to"]: r for r in await all_rows(rig.ctx.db)}
 
-    await eventually(bounced)
-    rows = {r.payload["mail"]["to"]: r for r in await all_rows(rig.ctx.db)}
-    assert rows["gone@example.test"].state == "dead"
-    assert "550" in (rows["gone@example.test"].last_error or "")
+    async def dead() -> bool:
+        return (await rows())["gone@example.test"].state == "dead"
+
+    await eventually(dead)  # the refusal is recorded before the row is marked dead
+    assert await state_of(rig.ctx, "gone@example.test") == "bounced"
+    assert "550" in ((await rows())["gone@example.test"].last_error or "")
 
     async def retried() -> bool:
-        rows = {r.payload["mail"]["to"]: r for r in await all_rows(rig.ctx.db)}
-        return rows["later@example.test"].attempts >= 2
+        return (await rows())["later@example.test"].attempts >= 2
 
     await eventually(retried)
     del rig.smtp.mailbox.refuse["later@example.test"]

@@ -300,6 +300,8 @@ class Settings(BaseSettings):
             raise ConfigError(
                 env_name("metrics_port"), f"must differ from TOCSIN_PORT ({self.port})"
             )
+        if self.smtp_url is not None and not self.smtp_from:
+            raise ConfigError(env_name("smtp_from"), "is required with TOCSIN_SMTP_URL")
         if self.env == "production":
             problem = _secret_key_problem(self.secret_key)
             if problem:

@@ -257,3 +257,13 @@ async def test_component_filter(rig: Rig) -> None:
     assert "API" in mail["Subject"]
     rows = [r for r in await all_rows(rig.ctx.db) if r.destination == "email"]
     assert len(rows) == 1
+
+
+async def test_the_page_offers_the_form_and_its_csp_lets_it_post_here(rig: Rig) -> None:
+    """/status has the subscribe form (one checkbox per component) posting to /status/subscribe,
+    and its Content-Security-Policy allows forms to post to this origin only."""
+    await save_component(rig.ctx, ROOT, "API", ComponentChange(description="The API"))
+    page = await rig.http.get("/status")
+    assert '<form method="post" action="/status/subscribe">' in page.text
+    assert 'name="component" value="API"' in page.text
+    assert "form-action 'self'" in page.headers["content-security-policy"]

@@ -14,11 +14,12 @@ subscriber; the delivery machinery paces each destination (delivery/pacing.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from tocsin.domain.effects import Effect
 from tocsin.domain.mail import MailMessage
@@ -68,44 +69,63 @@ def unsubscribe_headers(link: str) -> dict[str, str]:
     return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def notice_mail(notice: Notice, to: str, public_url: str, token: str) -> MailMessage:
-    link = unsubscribe_url(public_url, token)
+_LINK = "\x00unsubscribe\x00"  # stands for each subscriber's own link in a rendered notice
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeMail:
+    """A notice rendered once (escaping is the costly part); :meth:`to` fills in each
+    subscriber's address and unsubscribe link."""
+
+    subject: str
+    text: str
+    html: str
+    public_url: str
+
+    def to(self, address: str, token: str) -> MailMessage:
+        link = unsubscribe_url(self.public_url, token)
+        html = self.html.replace(_LINK, str(escape(link)))
+        text = self.text.replace(_LINK, link)
+        return MailMessage(address, self.subject, text, html, unsubscribe_headers(link))
+
+
+def notice_mail(notice: Notice, public_url: str) -> NoticeMail:
     page = status_url(public_url)
     if notice.event == INCIDENT:
         status = STATUS_WORDS.get(notice.status, notice.status)
-        subject = f"[{PAGE_NAME}] {notice.title}: {status}"
     else:
         status = notice.status.replace("_", " ").capitalize()
-        subject = f"[{PAGE_NAME}] {notice.title}: {status}"
+    subject = f"[{PAGE_NAME}] {notice.title}: {status}"
     affected = ", ".join(notice.components) if notice.event == INCIDENT else ""
     lines = [notice.title, f"Status: {status}", "", notice.body, ""]
     if affected:
         lines += [f"Affected: {affected}", ""]
-    lines += [f"{PAGE_NAME}: {page}", f"Unsubscribe: {link}"]
+    lines += [f"{PAGE_NAME}: {page}", f"Unsubscribe: {_LINK}"]
     html = _HTML.format(
         title=notice.title,
         status=status,
         body=notice.body,
         page=page,
         page_name=PAGE_NAME,
-        unsubscribe=link,
+        unsubscribe=_LINK,  # escaping leaves the placeholder as it is
         affected=Markup("<p>Affected: {}</p>").format(affected) if affected else "",
     )
-    return MailMessage(to, subject, "\n".join(lines) + "\n", str(html), unsubscribe_headers(link))
+    return NoticeMail(subject, "\n".join(lines) + "\n", str(html), public_url)
 
 
 def notice_effects(
     notice: Notice, subscribers: Sequence[SubscriberRow], public_url: str
 ) -> list[Effect]:
     effects = []
+    mail = notice_mail(notice, public_url)
     for row in subscribers:
         sub = row.subscriber
         if not wants(sub, notice.components):
             continue
         if sub.kind == EMAIL:
             destination = EMAIL_DESTINATION
-            mail = notice_mail(notice, sub.address, public_url, row.unsubscribe_token)
-            payload: dict[str, Any] = {"subscriber": sub.id, "mail": mail.to_payload()}
+            message = mail.to(sub.address, row.unsubscribe_token)
+            payload: dict[str, Any] = {"subscriber": sub.id, "mail": message.to_payload()}
         else:
             destination = WEBHOOK_DESTINATION
             payload = {"subscriber": sub.id, "notice": notice.to_payload()}

@@ -84,6 +84,7 @@ def wire_subscribers(settings: Settings, ctx: Context, senders: dict[str, Sender
     email = senders.get("email")
     if isinstance(email, EmailSender):
         email.on_refused = partial(subscribers.mark_bounced, ctx)
+        email.still_wanted = partial(subscribers.still_subscribed, ctx)
     hooks = SubscriberWebhookSender()
     hooks.resolve = partial(subscribers.webhook_request, ctx, secret_key(settings).encode())
     senders[hooks.destination] = hooks

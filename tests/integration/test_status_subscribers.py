@@ -267,3 +267,30 @@ async def test_the_page_offers_the_form_and_its_csp_lets_it_post_here(rig: Rig) 
     assert '<form method="post" action="/status/subscribe">' in page.text
     assert 'name="component" value="API"' in page.text
     assert "form-action 'self'" in page.headers["content-security-policy"]
+
+
+async def test_a_notice_queued_before_an_unsubscribe_is_not_sent(db: Database) -> None:
+    """The email sender asks the subscribers' service just before sending: a row queued while
+    the subscriber was confirmed is skipped (delivered, nothing sent) once they unsubscribed."""
+    ctx = Context(db=db, policy=default_policy(), public_url=PUBLIC)
+    with SmtpServer() as smtp:
+        settings = settings_for(smtp)
+        senders = build_senders(settings, ctx.policy)  # type: ignore[arg-type]
+        wire_subscribers(settings, ctx, senders)  # type: ignore[arg-type]
+        added = await subscribers.add_subscriber(ctx, ROOT, "leaver@example.test")
+        await declare_p1(ctx)  # queued now; no worker runs yet
+        (queued,) = [r for r in await all_rows(db) if r.destination == "email"]
+        token = queued.payload["mail"]["text"].rsplit("/", 1)[-1].strip()
+        assert await subscribers.unsubscribe(ctx, token)
+        service = DeliveryService(db, senders, config=fast())
+        await service.start()
+        try:
+
+            async def done() -> bool:
+                return (await all_rows(db))[0].state == "delivered"
+
+            await eventually(done)
+        finally:
+            await service.stop()
+    assert smtp.mailbox.messages == []
+    assert await state_of(ctx, added.subscriber.address) == "unsubscribed"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -154,6 +154,17 @@ async def mark_bounced(ctx: Context, address: str, reason: str) -> None:
     async with ctx.uow() as uow:
         if await uow.subscribers.mark(EMAIL, address, BOUNCED, ctx.clock(), reason):
             await uow.commit()
+
+
+async def still_subscribed(ctx: Context, payload: Mapping[str, Any]) -> bool:
+    """The email sender's hook: is the row's subscriber (if it names one) still there and not
+    unsubscribed or bounced? A confirmation mail goes to a pending subscriber too."""
+    number = payload.get("subscriber")
+    if number is None:
+        return True
+    async with ctx.uow(read_only=True) as uow:
+        found = await uow.subscribers.get(int(number))
+    return found is not None and found.subscriber.state in (PENDING, CONFIRMED)
 
 
 # --- admins ---------------------------------------------------------------------------------------

@@ -5,27 +5,31 @@ Any row for the ``email`` destination whose payload has a ``mail`` object is sen
 copied as they are). The row's idempotency key becomes a stable ``Message-ID``, so a retried
 row is recognisable as the same message. Failures follow ``smtp.smtp_error``; when the server
 refuses the recipient for good, :attr:`EmailSender.on_refused` (set by the composition root to
-the subscribers' service) hears of it before the row goes dead. Pacing and
-the circuit breaker are the delivery machinery's, per destination, as for every sender.
+the subscribers' service) hears of it before the row goes dead, and
+:attr:`EmailSender.still_wanted` may skip a row whose subscriber left after it was queued.
+Pacing and the circuit breaker are the delivery machinery's, per destination, as for every
+sender.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+from typing import Any
 
 import structlog
 
 from tocsin.config import Settings
-from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Sent
+from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Sent, Skip
 from tocsin.domain.mail import MailMessage
 from tocsin.platforms.email.smtp import Refused, SmtpClient, SmtpServer
 
 log = structlog.get_logger("tocsin.email")
 
 RefusalHook = Callable[[str, str], Awaitable[None]]  # (address, reason)
+WantedHook = Callable[[Mapping[str, Any]], Awaitable[bool]]  # (payload) -> still to be sent?
 DESTINATION = "email"
 
 
@@ -59,6 +63,7 @@ class EmailSender:
         self.sender = sender
         self.envelope_from = parseaddr(sender)[1] or sender
         self.on_refused: RefusalHook | None = None
+        self.still_wanted: WantedHook | None = None  # e.g. the subscriber has not unsubscribed
 
     async def send(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
         try:
@@ -67,6 +72,8 @@ class EmailSender:
             raise PermanentError(
                 f"an email row needs a mail message, got {delivery.kind}"
             ) from None
+        if self.still_wanted is not None and not await self.still_wanted(delivery.payload):
+            raise Skip("the message is no longer wanted (its subscriber left)")
         message = build_mime(mail, self.sender, _message_id(delivery.idempotency_key, self.sender))
         recipient = parseaddr(mail.to)[1] or mail.to
         try:

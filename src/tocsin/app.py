@@ -74,7 +74,9 @@ def wire_subscribers(settings: Settings, ctx: Context, senders: dict[str, Sender
     """Status-page subscribers (docs/status-page.md#subscribers): the email sender reports
     refused addresses to the subscribers' service, and the webhook subscribers' sender (always
     there: the subscribers are its configuration) gets its signed requests from it."""
+    from collections.abc import Mapping
     from functools import partial
+    from typing import Any
 
     from tocsin.platforms.email.sender import EmailSender
     from tocsin.platforms.webhook.subscribers import SubscriberWebhookSender
@@ -85,8 +87,15 @@ def wire_subscribers(settings: Settings, ctx: Context, senders: dict[str, Sender
     if isinstance(email, EmailSender):
         email.on_refused = partial(subscribers.mark_bounced, ctx)
         email.still_wanted = partial(subscribers.still_subscribed, ctx)
+    key: list[bytes] = []  # read on the first webhook, so a worker that sends none needs no key
+
+    async def resolve(payload: Mapping[str, Any]) -> subscribers.WebhookRequest | None:
+        if not key:
+            key.append(secret_key(settings).encode())
+        return await subscribers.webhook_request(ctx, key[0], payload)
+
     hooks = SubscriberWebhookSender()
-    hooks.resolve = partial(subscribers.webhook_request, ctx, secret_key(settings).encode())
+    hooks.resolve = resolve
     senders[hooks.destination] = hooks
 
 

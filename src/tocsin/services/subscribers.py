@@ -245,7 +245,7 @@ class WebhookRequest:
 
 
 async def webhook_request(
-    ctx: Context, key: bytes, payload: dict[str, Any]
+    ctx: Context, key: bytes, payload: Mapping[str, Any]
 ) -> WebhookRequest | None:
     """The signed request of a subscriber-webhook row, or None when the subscriber is gone or
     no longer confirmed (nothing to send)."""

@@ -8,10 +8,13 @@ server is started with ``users``.
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 import threading
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -53,16 +56,60 @@ class Mailbox:
             return [m for m in self.messages if address in str(m["To"])]
 
 
-class SmtpServer:
-    """``with SmtpServer() as smtp: smtp.url ...``; ``users`` turns on AUTH LOGIN/PLAIN."""
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1 made with the openssl command (certificate, key)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
 
-    def __init__(self, users: dict[str, str] | None = None) -> None:
+
+class SmtpServer:
+    """``with SmtpServer() as smtp: smtp.url ...``; ``users`` turns on AUTH LOGIN/PLAIN;
+    ``tls`` ("starttls": STARTTLS required before MAIL, "implicit": TLS from the first byte) with
+    ``cert`` (certificate and key files) serves over TLS."""
+
+    def __init__(
+        self,
+        users: dict[str, str] | None = None,
+        *,
+        tls: str | None = None,
+        cert: tuple[Path, Path] | None = None,
+    ) -> None:
         self.mailbox = Mailbox()
         self.port = free_port()
         self.users = users
         kwargs: dict[str, Any] = {}
         if users is not None:
             kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
+        if tls is not None:
+            assert cert is not None
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(str(cert[0]), str(cert[1]))
+            if tls == "starttls":
+                kwargs.update(tls_context=context, require_starttls=True)
+            else:
+                kwargs.update(ssl_context=context, server_hostname="127.0.0.1")
         self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **kwargs)
 
     def _authenticate(
@@ -75,9 +122,9 @@ class SmtpServer:
                 return AuthResult(success=True)
         return AuthResult(success=False, handled=False)
 
-    def url(self, userinfo: str = "") -> str:
+    def url(self, userinfo: str = "", scheme: str = "smtp") -> str:
         at = f"{userinfo}@" if userinfo else ""
-        return f"smtp://{at}127.0.0.1:{self.port}"
+        return f"{scheme}://{at}127.0.0.1:{self.port}"
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()

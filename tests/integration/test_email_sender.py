@@ -4,14 +4,17 @@ refusals, with the password kept out of every error and repr."""
 
 from __future__ import annotations
 
+import shutil
+import ssl
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.fakes.delivery_kit import eventually
-from tests.fakes.smtp_server import SmtpServer
+from tests.fakes.smtp_server import SmtpServer, self_signed
 
-from tocsin.delivery.base import Delivery, PermanentError
+from tocsin.delivery.base import Delivery, PermanentError, RetryableError
 from tocsin.domain.mail import MailMessage
 from tocsin.platforms.email.sender import EmailSender
 from tocsin.platforms.email.smtp import Refused, SmtpClient
@@ -93,3 +96,29 @@ async def test_a_row_without_a_mail_message_is_dead() -> None:
     bad = Delivery(1, None, "email", "notice", {"text": "hi"}, "k", 0)
     with pytest.raises(PermanentError, match="mail message"):
         await sender.send(bad, {})  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+@pytest.mark.parametrize(("tls", "scheme"), [("starttls", "smtp"), ("implicit", "smtps")])
+async def test_starttls_when_offered_and_implicit_tls_on_smtps(
+    tmp_path: Path, tls: str, scheme: str
+) -> None:
+    """smtp:// upgrades with STARTTLS when the server offers it (this server refuses mail
+    without it); smtps:// speaks TLS from the first byte; the certificate is verified."""
+    cert = self_signed(tmp_path)
+    trust = ssl.create_default_context(cafile=str(cert[0]))
+    with SmtpServer(tls=tls, cert=cert) as smtp:
+        client = SmtpClient(Server.from_url(smtp.url(scheme=scheme)), tls_context=trust)
+        sender = EmailSender(client, "s@x.test")
+        await sender.send(row(MailMessage("tls@example.test", "over TLS", "t")), {})  # type: ignore[arg-type]
+
+        async def arrived() -> bool:
+            return bool(smtp.mailbox.to("tls@example.test"))
+
+        await eventually(arrived)
+        untrusted = SmtpClient(Server.from_url(smtp.url(scheme=scheme)))
+        with pytest.raises(RetryableError):
+            await EmailSender(untrusted, "s@x.test").send(
+                row(MailMessage("tls@example.test", "s", "t")),
+                {},  # type: ignore[arg-type]
+            )

@@ -294,3 +294,21 @@ async def test_a_notice_queued_before_an_unsubscribe_is_not_sent(db: Database) -
             await service.stop()
     assert smtp.mailbox.messages == []
     assert await state_of(ctx, added.subscriber.address) == "unsubscribed"
+
+
+async def test_without_smtp_there_is_no_form_and_no_subscribing(ctx: Context) -> None:
+    """A page built without email has no form and POST /status/subscribe is not served, but
+    the links of mails sent earlier still answer."""
+    cache = build_cache(ctx, page_info(PUBLIC), b"k" * 32, subscribe=False)
+    routes = [*public_routes(cache), *subscribe.routes(ctx, MemoryLimiter(), email=False)]
+    app = create_app(ctx, create_metrics(process=False), Runtime(), routes=routes)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as http:
+        page = await http.get("/status")
+        assert page.status_code == 200
+        assert "/status/subscribe" not in page.text
+        refused = await http.post("/status/subscribe", data={"email": "a@example.test"})
+        assert refused.status_code in (404, 405)
+        old_link = await http.get("/status/subscriptions/unsubscribe/old")
+        assert "This unsubscribe link is unknown" in old_link.text
+    assert await subscribers.list_subscribers(ctx, ROOT) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -18,7 +19,7 @@ from starlette.routing import BaseRoute
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.adapters.web.status import manage, subscribe
 from tocsin.adapters.web.status.cache import StatusCache
-from tocsin.adapters.web.status.render import RENDERERS
+from tocsin.adapters.web.status.render import HTML, RENDERERS, html
 from tocsin.adapters.web.status.routes import EXTRA_HEADERS, StatusFirst, public_routes
 from tocsin.config import Settings
 from tocsin.domain.status_view import PageInfo, StatusPage, opaque_id
@@ -38,7 +39,12 @@ def page_info(public_url: str, name: str = PAGE_NAME) -> PageInfo:
 
 
 def build_cache(
-    ctx: Context, page: PageInfo, key: bytes, metrics: Metrics | None = None
+    ctx: Context,
+    page: PageInfo,
+    key: bytes,
+    metrics: Metrics | None = None,
+    *,
+    subscribe: bool = True,
 ) -> StatusCache:
     """The page cache over ``ctx``'s database; this process's commits invalidate it."""
     public_id = public_status_page.public_ids(key)
@@ -49,7 +55,10 @@ def build_cache(
     async def marker() -> object:
         return await public_status_page.change_marker(ctx)
 
-    cache = StatusCache(load, marker, RENDERERS, metrics=metrics, extra_headers=EXTRA_HEADERS)
+    renderers = RENDERERS
+    if not subscribe:  # no SMTP: no subscription form (docs/status-page.md#subscribers)
+        renderers = {**RENDERERS, "html": (partial(html, subscribe=False), HTML)}
+    cache = StatusCache(load, marker, renderers, metrics=metrics, extra_headers=EXTRA_HEADERS)
     ctx.on_commit.append(cache.invalidate)
     return cache
 
@@ -76,7 +85,9 @@ def status_surface(
     # Imported here: the API's OpenAPI document describes this package's routes (import cycle).
     from tocsin.adapters.web.api.mount import build_limiter
 
-    cache = build_cache(ctx, page_info(settings.public_url), secret_key(settings).encode(), metrics)
+    email = settings.smtp_url is not None
+    key = secret_key(settings).encode()
+    cache = build_cache(ctx, page_info(settings.public_url), key, metrics, subscribe=email)
     starters: list[Starter] = []
     if settings.redis_url:
         # Imported only when configured: the redis client costs ~20 MB of memory.
@@ -97,7 +108,7 @@ def status_surface(
         starters.append(failure_watcher(ctx))
     limiter = build_limiter(settings.redis_url, runtime)
     routes = [*public_routes(cache), *manage.routes(ctx, limiter, cache)]
-    routes += subscribe.routes(ctx, limiter)  # subscribers (docs/status-page.md#subscribers)
+    routes += subscribe.routes(ctx, limiter, email=email)  # docs/status-page.md#subscribers
     starters.append(subscribe.counts_refresher(ctx, metrics))
     return StatusSurface(routes, starters, cache, metrics)
 

@@ -85,6 +85,7 @@ TEMPLATE = """<!doctype html>
     <p class="empty">No incidents in the last 90 days.</p>
     {% endfor %}
   </section>
+  {% if subscribe %}
   <section class="subscribe" aria-labelledby="subscribe-title">
     <h2 id="subscribe-title">Get updates by email</h2>
     <form method="post" action="/status/subscribe">
@@ -100,6 +101,7 @@ TEMPLATE = """<!doctype html>
       <button type="submit">Subscribe</button>
     </form>
   </section>
+  {% endif %}
   <footer class="foot">Updated
     <time datetime="{{ status.updated_at|iso }}">{{ status.updated_at|when }}</time>
     · <a href="/status/api/v2/summary.json">JSON</a></footer>

@@ -63,9 +63,11 @@ def json_bytes(document: Any) -> bytes:
     return raw.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
 
 
-def html(status: StatusPage) -> bytes:
+def html(status: StatusPage, *, subscribe: bool = True) -> bytes:
+    """The page; ``subscribe`` shows the email subscription form (off without SMTP)."""
     page = environment().get_template("status.html")
-    return page.render(page=status.page, status=status, labels=LABELS).encode()
+    rendered = page.render(page=status.page, status=status, labels=LABELS, subscribe=subscribe)
+    return rendered.encode()
 
 
 def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:

@@ -125,8 +125,11 @@ def unsubscribe_route(ctx: Context) -> Route:
     return Route(path, unsubscribe, methods=["GET", "POST"], name="status-unsubscribe")
 
 
-def routes(ctx: Context, limiter: FailureLimiter) -> list[BaseRoute]:
-    return [subscribe_route(ctx, limiter), confirm_route(ctx), unsubscribe_route(ctx)]
+def routes(ctx: Context, limiter: FailureLimiter, *, email: bool = True) -> list[BaseRoute]:
+    """The routes; without ``email`` (no SMTP) nobody can subscribe, but the links of mails
+    already sent keep working."""
+    links: list[BaseRoute] = [confirm_route(ctx), unsubscribe_route(ctx)]
+    return [subscribe_route(ctx, limiter), *links] if email else links
 
 
 async def refresh_counts(ctx: Context, metrics: Metrics) -> None:

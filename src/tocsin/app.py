@@ -18,6 +18,7 @@ from tocsin.services.context import Context
 from tocsin.storage.db import Database
 
 if TYPE_CHECKING:
+    from tocsin.delivery.base import Sender
     from tocsin.delivery.service import DeliveryService
     from tocsin.delivery.timers import TimerHandlers
     from tocsin.observability.metrics import Metrics
@@ -57,6 +58,7 @@ def build_delivery(
     from tocsin.platforms.registry import build_senders
 
     senders = build_senders(settings, ctx.policy, enabled=ctx.destinations)
+    wire_subscribers(settings, ctx, senders)
     service = DeliveryService(
         ctx.db,
         senders,
@@ -66,6 +68,35 @@ def build_delivery(
     )
     ctx.on_commit.append(service.wake)
     return service
+
+
+def wire_subscribers(settings: Settings, ctx: Context, senders: dict[str, Sender]) -> None:
+    """Status-page subscribers (docs/status-page.md#subscribers): the email sender reports
+    refused addresses to the subscribers' service, and the webhook subscribers' sender (always
+    there: the subscribers are its configuration) gets its signed requests from it."""
+    from collections.abc import Mapping
+    from functools import partial
+    from typing import Any
+
+    from tocsin.platforms.email.sender import EmailSender
+    from tocsin.platforms.webhook.subscribers import SubscriberWebhookSender
+    from tocsin.secret_key import secret_key
+    from tocsin.services import subscribers
+
+    email = senders.get("email")
+    if isinstance(email, EmailSender):
+        email.on_refused = partial(subscribers.mark_bounced, ctx)
+        email.still_wanted = partial(subscribers.still_subscribed, ctx)
+    key: list[bytes] = []  # read on the first webhook, so a worker that sends none needs no key
+
+    async def resolve(payload: Mapping[str, Any]) -> subscribers.WebhookRequest | None:
+        if not key:
+            key.append(secret_key(settings).encode())
+        return await subscribers.webhook_request(ctx, key[0], payload)
+
+    hooks = SubscriberWebhookSender()
+    hooks.resolve = resolve
+    senders[hooks.destination] = hooks
 
 
 async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | None = None) -> None:

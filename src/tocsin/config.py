@@ -224,6 +224,13 @@ class Settings(BaseSettings):
     `Idempotency-Key` header, signed with TOCSIN_WEBHOOK_SECRET (see docs/delivery.md)."""
     webhook_secret: SecretStr | None = None
     """Secret for the `X-Tocsin-Signature` HMAC-SHA256 header of outgoing webhooks."""
+    smtp_url: SecretStr | None = None
+    """Mail server for status-page subscribers: `smtp://user:password@host:587` (STARTTLS when
+    the server offers it) or `smtps://user:password@host:465` (implicit TLS); the login is used
+    when a user is given. Kept secret: never logged (see docs/status-page.md)."""
+    smtp_from: str | None = None
+    """Sender address of tocsin's mail, e.g. `Status <status@example.com>`; required with
+    TOCSIN_SMTP_URL."""
     delivery_max_attempts: int = Field(default=25, gt=0)
     """Attempts at one delivery (a message, a page, a status update) before it is marked dead;
     `tocsin deliveries retry` brings dead ones back."""
@@ -277,6 +284,15 @@ class Settings(BaseSettings):
     def _check_webhook_url(cls, value: object) -> str | None:
         return None if value is None else _check_url(str(value), ("http", "https"))
 
+    @field_validator("smtp_url", mode="after")
+    @classmethod
+    def _check_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parts = urlsplit(value.get_secret_value())
+            if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+                raise ValueError("must be smtp://[user:password@]host[:port] or smtps://...")
+        return value
+
     @field_validator("public_url", mode="after")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -288,6 +304,8 @@ class Settings(BaseSettings):
             raise ConfigError(
                 env_name("metrics_port"), f"must differ from TOCSIN_PORT ({self.port})"
             )
+        if self.smtp_url is not None and not self.smtp_from:
+            raise ConfigError(env_name("smtp_from"), "is required with TOCSIN_SMTP_URL")
         if self.env == "production":
             problem = _secret_key_problem(self.secret_key)
             if problem:

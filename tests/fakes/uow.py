@@ -28,7 +28,15 @@ from tocsin.domain.model import Incident, Status, TimelineEntry
 from tocsin.domain.oncall import Override
 from tocsin.domain.policy import Policy
 from tocsin.services.context import Context, utcnow
-from tocsin.services.ports import ChatRefs, Maintenances, Reads, StatusPageData, Tokens, Users
+from tocsin.services.ports import (
+    ChatRefs,
+    Maintenances,
+    Reads,
+    StatusPageData,
+    Subscribers,
+    Tokens,
+    Users,
+)
 from tocsin.storage.db import Database
 from tocsin.storage.incidents import ConcurrentUpdate
 from tocsin.storage.outbox import OutboxRow
@@ -279,6 +287,17 @@ class FakeAckLinks(_Store):
         return True
 
 
+class FakeSubscribers(_Store):
+    """Only what the command path reads: nobody has subscribed in the in-memory data. The rest
+    of the subscribers' store is tested against the database."""
+
+    async def confirmed(self) -> list[Any]:
+        return []
+
+    def __getattr__(self, method: str) -> Any:
+        raise NotFaked(f"uow.subscribers.{method}: test this against the database")
+
+
 class _Unfaked:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -308,6 +327,7 @@ class FakeUnitOfWork:
         self.tokens = cast(Tokens, _Unfaked("tokens"))
         self.reads = cast(Reads, _Unfaked("reads"))
         self.maintenance = cast(Maintenances, _Unfaked("maintenance"))
+        self.subscribers = cast(Subscribers, FakeSubscribers(self))
 
     @property
     def working(self) -> FakeData:

@@ -310,3 +310,18 @@ def test_settings_are_read_only() -> None:
     settings = load()
     with pytest.raises(ValueError, match="frozen"):
         settings.port = 1
+
+
+def test_smtp_url_is_checked_and_needs_a_sender_address() -> None:
+    """TOCSIN_SMTP_URL takes smtp:// or smtps:// with a host; without TOCSIN_SMTP_FROM it is a
+    one-line error naming that variable; the password never shows in the error or the repr."""
+    with pytest.raises(ConfigError, match="TOCSIN_SMTP_URL"):
+        load_settings({"TOCSIN_SMTP_URL": "http://mail.example.test"}, env_file=None)
+    with pytest.raises(ConfigError, match="TOCSIN_SMTP_FROM") as missing:
+        load_settings({"TOCSIN_SMTP_URL": "smtp://u:hunter2@mail.example.test"}, env_file=None)
+    assert "hunter2" not in str(missing.value)
+    settings = load_settings(
+        {"TOCSIN_SMTP_URL": "smtps://u:hunter2@mail.example.test", "TOCSIN_SMTP_FROM": "s@x.test"},
+        env_file=None,
+    )
+    assert "hunter2" not in repr(settings)

@@ -34,6 +34,7 @@ METRIC_NAMES = [
     "pages_sent_total",
     "escalations_total",
     "status_cache_total",
+    "status_subscribers",
     "build_info",
 ]
 
@@ -57,6 +58,7 @@ def touch_every_metric(metrics: Metrics) -> None:
     metrics.pages_sent_total.labels("slack").inc()
     metrics.escalations_total.labels("1").inc()
     metrics.status_cache_total.labels("hit").inc()
+    metrics.status_subscribers.labels("email", "confirmed").set(2)
 
 
 def test_render_contains_every_metric_name() -> None:

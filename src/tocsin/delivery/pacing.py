@@ -46,6 +46,10 @@ DEFAULT_RULES: Mapping[str, Rule] = {
     "discord": lambda d: [("discord:global", 40.0, 10)],
     "statuspage": lambda d: [("statuspage", 1.0, 1)],
     "pagerduty": lambda d: [("pagerduty", 2.0, 4)],
+    # Status-page subscribers: a gentle pace, so a notice to thousands does not flood the mail
+    # server (which often limits per minute) or look like a burst to the receivers.
+    "email": lambda d: [("email", 5.0, 10)],
+    "subscriber_webhook": lambda d: [("subscriber_webhook", 20.0, 20)],
 }
 
 

@@ -87,6 +87,13 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        self.status_subscribers = Gauge(
+            "status_subscribers",
+            "Status page subscribers, by kind (email|webhook) and state "
+            "(pending|confirmed|bounced|unsubscribed).",
+            ["kind", "state"],
+            registry=r,
+        )
         self.build_info = Gauge(
             "build_info",
             "Always 1; the version label says which tocsin runs.",

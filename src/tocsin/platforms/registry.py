@@ -23,6 +23,7 @@ from tocsin.delivery.base import Sender
 from tocsin.domain.policy import Policy
 from tocsin.platforms.apprise.sender import build_apprise_senders
 from tocsin.platforms.discord.sender import build_discord_sender
+from tocsin.platforms.email.sender import build_email_sender
 from tocsin.platforms.pagerduty.sender import build_pagerduty_sender
 from tocsin.platforms.slack.sender import build_slack_sender
 from tocsin.platforms.statuspage.sender import build_statuspage_sender
@@ -39,6 +40,7 @@ SENDERS: dict[str, Factory] = {
     "statuspage": build_statuspage_sender,
     "pagerduty": build_pagerduty_sender,
     "webhook": build_webhook_sender,
+    "email": build_email_sender,
 }
 SENDER_GROUPS: dict[str, GroupFactory] = {
     "apprise": build_apprise_senders,

@@ -18,6 +18,7 @@ from tocsin.domain.statuspage import is_public
 from tocsin.services.context import Context, Outcome
 from tocsin.services.paging import schedule_incident_timers
 from tocsin.services.ports import UnitOfWork
+from tocsin.services.subscriber_notices import queue_incident_notices
 
 Change = Callable[[Incident, datetime], list[TimelineEntry]]
 
@@ -126,6 +127,10 @@ async def commit_change(
         public_url=ctx.public_url,
     )
     await uow.outbox.add(effects, now)
+    # Status-page subscribers (docs/status-page.md#subscribers): a row per subscriber per notice.
+    await queue_incident_notices(
+        uow, ctx.policy, ctx.public_url, incident, entries, now, previous_severity
+    )
     # Paging, escalation, update reminders and nags (docs/oncall.md): timers armed or cancelled.
     await schedule_incident_timers(
         uow, ctx.policy, incident, entries, now, previous_severity=previous_severity

@@ -21,11 +21,13 @@ from tocsin.domain.maintenance import Draft, Maintenance
 from tocsin.domain.model import Incident, Severity, TimelineEntry
 from tocsin.domain.oncall import Override
 from tocsin.domain.status_view import ComponentRecord
+from tocsin.domain.subscribers import Subscriber
 
 if TYPE_CHECKING:  # row types of the stores; plain dataclasses
     from tocsin.storage.access import TokenRow, UserRow
     from tocsin.storage.outbox import OutboxRow
     from tocsin.storage.status import FailedSync
+    from tocsin.storage.subscribers import SubscriberRow
     from tocsin.storage.timers import Timer
 
 
@@ -176,6 +178,44 @@ class ChatRefs(Protocol):
     async def set(self, incident: int, destination: str, name: str, value: str) -> None: ...
 
 
+class Subscribers(Protocol):
+    """The status page's subscribers (``storage/subscribers.py``)."""
+
+    async def find(self, kind: str, address: str) -> SubscriberRow | None: ...
+    async def get(self, subscriber_id: int) -> SubscriberRow | None: ...
+    async def by_confirm_hash(self, digest: str) -> SubscriberRow | None: ...
+    async def by_unsubscribe_token(self, token: str) -> SubscriberRow | None: ...
+    async def add(
+        self,
+        kind: str,
+        address: str,
+        components: Sequence[str],
+        *,
+        state: str,
+        unsubscribe_token: str,
+        now: datetime,
+        confirm_hash: str | None = None,
+        confirm_expires_at: datetime | None = None,
+        secret: str | None = None,
+    ) -> int: ...
+    async def restart(
+        self,
+        subscriber_id: int,
+        components: Sequence[str],
+        confirm_hash: str,
+        expires_at: datetime,
+        now: datetime,
+    ) -> None: ...
+    async def set_state(
+        self, subscriber_id: int, state: str, now: datetime, *, error: str = ""
+    ) -> None: ...
+    async def mark(self, kind: str, address: str, state: str, now: datetime, error: str) -> int: ...
+    async def confirmed(self) -> list[SubscriberRow]: ...
+    async def all(self) -> list[Subscriber]: ...
+    async def delete(self, subscriber_id: int) -> bool: ...
+    async def counts(self) -> dict[tuple[str, str], int]: ...
+
+
 class UnitOfWork(Protocol):
     """``async with ctx.uow() as uow: ...; await uow.commit()``; leaving without commit rolls
     back. Stores are read-only attributes, one per kind of row."""
@@ -208,6 +248,8 @@ class UnitOfWork(Protocol):
     def ack_links(self) -> AckLinks: ...
     @property
     def maintenance(self) -> Maintenances: ...
+    @property
+    def subscribers(self) -> Subscribers: ...
 
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...

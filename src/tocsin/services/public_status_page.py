@@ -33,6 +33,7 @@ from tocsin.domain.status_view import (
 from tocsin.domain.statuspage import COMPONENT_STATUSES, OPERATIONAL, is_public
 from tocsin.services.context import Context
 from tocsin.services.pipeline import audit_record, deny
+from tocsin.services.subscriber_notices import queue_component_notice
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 1000
@@ -41,13 +42,18 @@ MAX_DESCRIPTION = 1000
 def public_ids(key: bytes) -> Callable[[Incident], str]:
     """Opaque public ids for incidents: an HMAC of the number, so the page does not reveal how
     many (private) incidents there were, and the id is stable across restarts and replicas."""
-    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
     def public_id(incident: Incident) -> str:
-        digest = hmac.new(key, f"incident:{incident.number}".encode(), hashlib.sha256).digest()
-        return "".join(alphabet[b % len(alphabet)] for b in digest[:12])
+        return public_number_id(key, incident.number)
 
     return public_id
+
+
+def public_number_id(key: bytes, number: int) -> str:
+    """The public id of incident ``number`` (see :func:`public_ids`)."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    digest = hmac.new(key, f"incident:{number}".encode(), hashlib.sha256).digest()
+    return "".join(alphabet[b % len(alphabet)] for b in digest[:12])
 
 
 def merge_components(policy: Policy, stored: list[ComponentRecord]) -> list[ComponentRecord]:
@@ -149,6 +155,8 @@ async def save_component(
             base.created_at,
         )
         await store.save_component(record, now)
+        # Subscribers hear of a status change (docs/status-page.md#subscribers).
+        await queue_component_notice(uow, ctx.public_url, name, base.status, record.status, now)
         await uow.audit.append(_allowed(actor, now, detail))
         await uow.commit()
     ctx.committed()

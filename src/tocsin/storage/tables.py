@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tocsin.storage import contact_tables
+from tocsin.storage import tables_subscribers as subscriber_tables
 
 metadata = sa.MetaData(
     naming_convention={
@@ -295,3 +296,5 @@ oncall_overrides = sa.Table(
 
 # --- people's contact methods: acknowledge links (docs/oncall.md) ---------------------------------
 ack_link_uses = contact_tables.define(metadata, TS)
+# --- status-page subscribers (docs/status-page.md) ------------------------------------------------
+status_subscribers = subscriber_tables.status_subscribers(metadata, JSON, TS)

@@ -29,6 +29,7 @@ from tocsin.storage.maintenance import MaintenanceStore
 from tocsin.storage.outbox import OutboxStore
 from tocsin.storage.overrides import OverrideStore
 from tocsin.storage.status import StatusStore
+from tocsin.storage.subscribers import SubscriberStore
 from tocsin.storage.timers import TimerStore
 
 S = TypeVar("S")
@@ -84,6 +85,7 @@ class UnitOfWork:
     refs = _Store(ChatRefStore)
     ack_links = _Store(AckLinkStore)
     maintenance = _Store(MaintenanceStore)
+    subscribers = _Store(SubscriberStore)
 
     def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self.db = db

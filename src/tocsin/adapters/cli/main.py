@@ -31,6 +31,7 @@ LAZY = {
     "oncall": "tocsin.adapters.cli.oncall:oncall",
     "page": "tocsin.adapters.cli.page:page",
     "maintenance": "tocsin.adapters.cli.maintenance:maintenance",
+    "subscriber": "tocsin.adapters.cli.subscribers:subscriber",
 }
 
 

@@ -29,6 +29,7 @@ from tocsin.adapters.web.api.openapi import ALL_ENDPOINTS, openapi_document
 from tocsin.adapters.web.api.parsing import incident_number, parse_body, parse_query
 from tocsin.adapters.web.api.problems import PROBLEMS, from_error, problem, unavailable
 from tocsin.adapters.web.api.ratelimit import FailureLimiter
+from tocsin.adapters.web.api.subscribers import SUBSCRIBER_ENDPOINTS
 from tocsin.adapters.web.dashboard.templating import render
 from tocsin.domain.errors import ConcurrentUpdate, DomainError
 from tocsin.services.context import Context
@@ -146,6 +147,7 @@ def api_mount(ctx: Context, limiter: FailureLimiter) -> Mount:
     """``/api``: the v1 routes, ``/api/openapi.json`` and ``/api/docs``."""
     routes = [_route(endpoint, ctx, limiter) for endpoint in ENDPOINTS]
     routes += oncall_routes(ctx, limiter)  # on-call schedules and overrides (docs/oncall.md)
+    routes += [_route(e, ctx, limiter) for e in SUBSCRIBER_ENDPOINTS]  # docs/status-page.md
     routes += [
         Route("/openapi.json", openapi_json, name="openapi"),
         Route("/docs", docs_page, name="api_docs"),

@@ -18,6 +18,7 @@ from tocsin.adapters.web.api.documented import MORE_SCHEMAS, OTHER_ENDPOINTS
 from tocsin.adapters.web.api.endpoints import ENDPOINTS, Endpoint
 from tocsin.adapters.web.api.problems import PROBLEM_MEDIA_TYPE, PROBLEMS
 from tocsin.adapters.web.api.schemas import MAX_INT
+from tocsin.adapters.web.api.subscribers import SUBSCRIBER_ENDPOINTS, SUBSCRIBER_SCHEMAS
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -81,7 +82,7 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
                                                            message=_STR)}),
 }  # fmt: skip
 
-ALL_ENDPOINTS: tuple[Endpoint, ...] = (*ENDPOINTS, *OTHER_ENDPOINTS)
+ALL_ENDPOINTS: tuple[Endpoint, ...] = (*ENDPOINTS, *OTHER_ENDPOINTS, *SUBSCRIBER_ENDPOINTS)
 """Every ``/api/v1`` route, as the document and ``/api/docs`` list them."""
 
 _PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -89,7 +90,7 @@ _PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
                {"type": "string", "pattern": r"^(?:[Ii][Nn][Cc]-?|#)?[1-9][0-9]{0,8}$"}),
     "name": ("The name (of the schedule or the status page component)",
              {"type": "string", "minLength": 1}),
-    "id": ("The id (of the override or the maintenance)",
+    "id": ("The id (of the override, the maintenance or the subscriber)",
            {"type": "integer", "minimum": 1, "maximum": MAX_INT}),
 }  # fmt: skip
 _PARAM_RE = re.compile(r"\{(\w+)\}")
@@ -188,7 +189,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": {**RESPONSE_SCHEMAS, **MORE_SCHEMAS, **defs},
+            "schemas": {**RESPONSE_SCHEMAS, **MORE_SCHEMAS, **SUBSCRIBER_SCHEMAS, **defs},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from tocsin.adapters.web.runtime import Runtime
-from tocsin.adapters.web.status import manage
+from tocsin.adapters.web.status import manage, subscribe
 from tocsin.adapters.web.status.cache import StatusCache
 from tocsin.adapters.web.status.history import history_routes
-from tocsin.adapters.web.status.render import RENDERERS
+from tocsin.adapters.web.status.render import HTML, RENDERERS, html
 from tocsin.adapters.web.status.routes import EXTRA_HEADERS, StatusFirst, public_routes
 from tocsin.config import Settings
 from tocsin.domain.status_view import PageInfo, StatusPage, opaque_id
@@ -39,7 +40,12 @@ def page_info(public_url: str, name: str = PAGE_NAME) -> PageInfo:
 
 
 def build_cache(
-    ctx: Context, page: PageInfo, key: bytes, metrics: Metrics | None = None
+    ctx: Context,
+    page: PageInfo,
+    key: bytes,
+    metrics: Metrics | None = None,
+    *,
+    subscribe: bool = True,
 ) -> StatusCache:
     """The page cache over ``ctx``'s database; this process's commits invalidate it."""
     public_id = public_status_page.public_ids(key)
@@ -50,7 +56,10 @@ def build_cache(
     async def marker() -> object:
         return await public_status_page.change_marker(ctx)
 
-    cache = StatusCache(load, marker, RENDERERS, metrics=metrics, extra_headers=EXTRA_HEADERS)
+    renderers = RENDERERS
+    if not subscribe:  # no SMTP: no subscription form (docs/status-page.md#subscribers)
+        renderers = {**RENDERERS, "html": (partial(html, subscribe=False), HTML)}
+    cache = StatusCache(load, marker, renderers, metrics=metrics, extra_headers=EXTRA_HEADERS)
     ctx.on_commit.append(cache.invalidate)
     return cache
 
@@ -77,8 +86,9 @@ def status_surface(
     # Imported here: the API's OpenAPI document describes this package's routes (import cycle).
     from tocsin.adapters.web.api.mount import build_limiter
 
+    email = settings.smtp_url is not None
     info, key = page_info(settings.public_url), secret_key(settings).encode()
-    cache = build_cache(ctx, info, key, metrics)
+    cache = build_cache(ctx, info, key, metrics, subscribe=email)
     starters: list[Starter] = []
     if settings.redis_url:
         # Imported only when configured: the redis client costs ~20 MB of memory.
@@ -100,6 +110,8 @@ def status_surface(
     limiter = build_limiter(settings.redis_url, runtime)
     routes = [*public_routes(cache), *manage.routes(ctx, limiter, cache)]
     routes += history_routes(ctx, info, public_status_page.public_ids(key))  # /status/history
+    routes += subscribe.routes(ctx, limiter, email=email)  # docs/status-page.md#subscribers
+    starters.append(subscribe.counts_refresher(ctx, metrics))
     return StatusSurface(routes, starters, cache, metrics)
 
 

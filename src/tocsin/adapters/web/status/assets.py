@@ -88,6 +88,23 @@ TEMPLATE = """<!doctype html>
     {% endfor %}
     <p class="more"><a href="/status/history">All past incidents</a></p>
   </section>
+  {% if subscribe %}
+  <section class="subscribe" aria-labelledby="subscribe-title">
+    <h2 id="subscribe-title">Get updates by email</h2>
+    <form method="post" action="/status/subscribe">
+      <label>Email address <input type="email" name="email" required maxlength="254"></label>
+      {% if status.components %}
+      <fieldset><legend>Only for these components (none ticked: all)</legend>
+        {% for component in status.components %}
+        <label><input type="checkbox" name="component" value="{{ component.name }}">
+          {{ component.name }}</label>
+        {% endfor %}
+      </fieldset>
+      {% endif %}
+      <button type="submit">Subscribe</button>
+    </form>
+  </section>
+  {% endif %}
   <footer class="foot">Updated
     <time datetime="{{ status.updated_at|iso }}">{{ status.updated_at|when }}</time>
     · <a href="/status/api/v2/summary.json">JSON</a></footer>

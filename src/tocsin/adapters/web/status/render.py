@@ -89,10 +89,14 @@ def maintenance_windows(status: StatusPage) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def html(status: StatusPage) -> bytes:
+def html(status: StatusPage, *, subscribe: bool = True) -> bytes:
+    """The page; ``subscribe`` shows the email subscription form (off without SMTP)."""
     page = environment().get_template("status.html")
     windows = maintenance_windows(status)
-    return page.render(page=status.page, status=status, labels=LABELS, windows=windows).encode()
+    rendered = page.render(
+        page=status.page, status=status, labels=LABELS, windows=windows, subscribe=subscribe
+    )
+    return rendered.encode()
 
 
 def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:

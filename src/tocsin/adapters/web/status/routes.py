@@ -30,7 +30,7 @@ from tocsin.observability.metrics import Metrics
 
 CONTENT_SECURITY_POLICY = (
     b"default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
-    b"form-action 'none'; frame-ancestors 'none'"
+    b"form-action 'self'; frame-ancestors 'none'"
 )
 _COMMON = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"))
 _PAGE = (

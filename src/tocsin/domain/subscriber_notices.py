@@ -1,0 +1,160 @@
+"""What status-page subscribers are told: one :class:`Notice` per public change.
+
+A notice is made for every timeline entry that changes what the public page shows *and* has a
+public text (domain/statuspage.py's :func:`~tocsin.domain.statuspage.public_body`: an update, or
+the fixed sentence of a declaration, a status change, a resolve or a reopen), and for every
+change of a component's stored status. Its ``key`` names the change, so that one subscriber gets
+one outbox row per notice however often it is queued. Webhook documents follow the shape of
+Atlassian Statuspage's subscriber webhooks (``meta``, ``page``, then ``incident`` or
+``component`` and ``component_update``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tocsin.domain.model import Incident, Severity, TimelineEntry
+from tocsin.domain.policy import Policy
+from tocsin.domain.status_json import stamp
+from tocsin.domain.status_view import component_id
+from tocsin.domain.statuspage import affected_statuses, impact, public_body, sync_kind
+
+INCIDENT, COMPONENT = "incident", "component"
+DOCUMENTATION = "docs/status-page.md#subscribers"
+STATUS_WORDS = {
+    "investigating": "Investigating",
+    "identified": "Identified",
+    "monitoring": "Monitoring",
+    "resolved": "Resolved",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    key: str
+    event: str  # INCIDENT or COMPONENT
+    title: str  # incident name, or component name
+    status: str  # incident status, or the component's new status
+    body: str
+    at: datetime
+    components: tuple[str, ...]  # what the subscriber filter looks at
+    data: Mapping[str, Any] = field(default_factory=dict)  # JSON-ready, for the webhook
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "event": self.event,
+            "title": self.title,
+            "status": self.status,
+            "body": self.body,
+            "at": self.at.isoformat(),
+            "components": list(self.components),
+            "data": dict(self.data),
+        }
+
+
+def incident_notices(
+    incident: Incident,
+    entries: Sequence[TimelineEntry],
+    policy: Policy,
+    previous_severity: Severity | None = None,
+) -> list[Notice]:
+    """A notice per public entry of ``entries`` just applied to ``incident``."""
+    notices = []
+    for index, entry in enumerate(entries):
+        body = public_body(entry)
+        if not body or sync_kind(incident, entry, policy, previous_severity) != "sync":
+            continue
+        data = {
+            "number": incident.number,
+            "name": incident.title,
+            "status": incident.status.value,
+            "impact": impact(incident.severity),
+            "created_at": stamp(incident.declared_at),
+            "updated_at": stamp(entry.at),
+            "resolved_at": stamp(incident.resolved_at),
+            "components": affected_statuses(incident, policy),
+            "update": {"status": incident.status.value, "body": body, "at": stamp(entry.at)},
+        }
+        key = f"incident:{incident.number}:v{incident.version}:{index}"
+        notices.append(
+            Notice(
+                key,
+                INCIDENT,
+                incident.title,
+                incident.status.value,
+                body,
+                entry.at,
+                incident.components,
+                data,
+            )
+        )
+    return notices
+
+
+def component_notice(name: str, old: str, new: str, at: datetime) -> Notice | None:
+    """A notice for a component's stored status moving from ``old`` to ``new`` (None if not)."""
+    if old == new:
+        return None
+    data = {"old_status": old, "new_status": new, "created_at": stamp(at)}
+    body = f"{name} is now {new.replace('_', ' ')} (was {old.replace('_', ' ')})."
+    return Notice(f"component:{name}:{stamp(at)}", COMPONENT, name, new, body, at, (name,), data)
+
+
+def webhook_document(
+    notice: Mapping[str, Any], *, page: Mapping[str, Any], incident_id: str, unsubscribe: str
+) -> dict[str, Any]:
+    """The JSON body a webhook subscriber receives for ``notice`` (its ``to_payload()``)."""
+    data = notice["data"]
+    meta = {
+        "unsubscribe": unsubscribe,
+        "documentation": DOCUMENTATION,
+        "generated_at": stamp(datetime.fromisoformat(notice["at"])),
+    }
+    document: dict[str, Any] = {"meta": meta, "page": dict(page)}
+    if notice["event"] == COMPONENT:
+        cid = component_id(notice["title"])
+        document["component"] = {
+            "id": cid,
+            "name": notice["title"],
+            "status": notice["status"],
+            "page_id": page["id"],
+            "updated_at": data["created_at"],
+        }
+        document["component_update"] = {
+            **data,
+            "id": f"{cid}-{data['created_at']}",
+            "component_id": cid,
+            "component_type": "Component",
+        }
+        return document
+    update = data["update"]
+    document["incident"] = {
+        "id": incident_id,
+        "name": data["name"],
+        "status": data["status"],
+        "impact": data["impact"],
+        "created_at": data["created_at"],
+        "updated_at": data["updated_at"],
+        "resolved_at": data["resolved_at"],
+        "page_id": page["id"],
+        "components": [
+            {"id": component_id(name), "name": name, "status": status}
+            for name, status in data["components"].items()
+        ],
+        "incident_updates": [
+            {
+                "id": f"{incident_id}-{update['at']}",
+                "incident_id": incident_id,
+                "status": update["status"],
+                "body": update["body"],
+                "created_at": update["at"],
+                "updated_at": update["at"],
+                "display_at": update["at"],
+            }
+        ],
+    }
+    return document

@@ -8,12 +8,13 @@ import asyncio
 import click
 
 from tocsin.adapters.cli.common import fail, settings
+from tocsin.adapters.cli.errors import ReportingGroup
 from tocsin.delivery.base import DeliveryError
 from tocsin.platforms.discord.register import Registration, register_commands
 from tocsin.platforms.discord.rest import DiscordRest
 
 
-@click.group("discord")
+@click.group("discord", cls=ReportingGroup)
 def discord() -> None:
     """Discord app setup."""
 

@@ -9,6 +9,7 @@ import json
 import click
 
 from tocsin.adapters.cli.common import local_actor, run_with_context
+from tocsin.adapters.cli.errors import ReportingGroup
 from tocsin.domain.maintenance import Maintenance
 from tocsin.services import maintenance as service
 from tocsin.services.context import Context
@@ -16,7 +17,7 @@ from tocsin.services.context import Context
 _TIME_HELP = 'ISO 8601 (UTC unless it has an offset), e.g. "2026-03-02T09:00Z", or "+2h".'
 
 
-@click.group("maintenance")
+@click.group("maintenance", cls=ReportingGroup)
 def maintenance() -> None:
     """Scheduled maintenance windows shown on the status page."""
 

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 import click
 
 from tocsin.adapters.cli.common import fail, settings
+from tocsin.adapters.cli.errors import ReportingGroup
 from tocsin.app import build_policy
 from tocsin.delivery.base import DeliveryError
 from tocsin.domain.errors import DomainError
@@ -28,7 +29,7 @@ TITLE = "tocsin test notification"
 BODY = "This is a test from `tocsin page test`: this contact method reaches you. Nothing to do."
 
 
-@click.group("page")
+@click.group("page", cls=ReportingGroup)
 def page() -> None:
     """Paging people: test their contact methods."""
 

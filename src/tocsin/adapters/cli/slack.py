@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from tocsin.adapters.cli.common import settings
+from tocsin.adapters.cli.errors import ReportingGroup
 from tocsin.platforms.slack.manifest import build_manifest, render
 
 
-@click.group("slack")
+@click.group("slack", cls=ReportingGroup)
 def slack() -> None:
     """Slack app setup."""
 

@@ -8,11 +8,12 @@ import json
 import click
 
 from tocsin.adapters.cli.common import local_actor, run_with_context
+from tocsin.adapters.cli.errors import ReportingGroup
 from tocsin.services import subscribers as service
 from tocsin.services.context import Context
 
 
-@click.group("subscriber")
+@click.group("subscriber", cls=ReportingGroup)
 def subscriber() -> None:
     """Who hears of the public status page's changes: email addresses and webhook URLs."""
 

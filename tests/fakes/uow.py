@@ -27,7 +27,17 @@ from tocsin.domain.model import Incident, Status, TimelineEntry
 from tocsin.domain.oncall import Override
 from tocsin.domain.policy import Policy
 from tocsin.services.context import Context, utcnow
-from tocsin.services.ports import ChatRefs, Reads, StatusPageData, Tokens, Users
+from tocsin.services.ports import (
+    AlertGroups,
+    AlertInbox,
+    ChatRefs,
+    Integrations,
+    Reads,
+    Silences,
+    StatusPageData,
+    Tokens,
+    Users,
+)
 from tocsin.storage.db import Database
 from tocsin.storage.incidents import ConcurrentUpdate
 from tocsin.storage.outbox import OutboxRow
@@ -295,6 +305,10 @@ class FakeUnitOfWork:
         self.users = cast(Users, _Unfaked("users"))
         self.tokens = cast(Tokens, _Unfaked("tokens"))
         self.reads = cast(Reads, _Unfaked("reads"))
+        self.integrations = cast(Integrations, _Unfaked("integrations"))
+        self.alert_inbox = cast(AlertInbox, _Unfaked("alert_inbox"))
+        self.alert_groups = cast(AlertGroups, _Unfaked("alert_groups"))
+        self.silences = cast(Silences, _Unfaked("silences"))
 
     @property
     def working(self) -> FakeData:

@@ -290,3 +290,6 @@ oncall_overrides = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Index("ix_oncall_overrides_schedule_ends_at", "schedule", "ends_at"),
 )
+
+# --- alert intake (docs/alerts.md): its tables live beside this module, on the same metadata ------
+from tocsin.storage import alert_tables as alert_tables  # noqa: E402

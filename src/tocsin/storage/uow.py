@@ -2,7 +2,7 @@
 
 Naming: a store is a class ``XxxStore`` taking the unit's connection, in a module of
 ``tocsin.storage`` named after what it keeps (``incidents``, ``outbox``, ``timers``, ``status``,
-``overrides``, ``access``, ``chat_refs``); the unit of work exposes it as the attribute named for
+``overrides``, ``access``, ``chat_refs``, ``alerts``); the unit of work exposes it as the attribute named for
 its rows (``uow.incidents``, ``uow.outbox``, ``uow.timers``, ...). Code outside ``storage`` uses
 those attributes and never builds a store from ``uow.connection``. The services see the same
 attributes through the protocols of :mod:`tocsin.services.ports`.
@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tocsin.storage.alerts import AlertGroupStore, AlertInboxStore, IntegrationStore, SilenceStore
 from tocsin.storage.access import ReadStore, TokenStore, UserStore
 from tocsin.storage.chat_refs import ChatRefStore
 from tocsin.storage.db import BUSY_TIMEOUT_MS, Database
@@ -80,6 +81,10 @@ class UnitOfWork:
     tokens = _Store(TokenStore)
     reads = _Store(ReadStore)
     refs = _Store(ChatRefStore)
+    integrations = _Store(IntegrationStore)
+    alert_inbox = _Store(AlertInboxStore)
+    alert_groups = _Store(AlertGroupStore)
+    silences = _Store(SilenceStore)
 
     def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self.db = db

@@ -27,6 +27,8 @@ LAZY = {
     "token": "tocsin.adapters.cli.access:token",
     "user": "tocsin.adapters.cli.access:user",
     "oncall": "tocsin.adapters.cli.oncall:oncall",
+    "integration": "tocsin.adapters.cli.alerts:integration",
+    "alerts": "tocsin.adapters.cli.alerts:alerts",
 }
 
 

@@ -1,0 +1,252 @@
+"""From the inbox to groups and actions: the ``alert_inbox`` timer handler.
+
+Each accepted body has a timer (:data:`~tocsin.services.alerts.intake.INBOX_TIMER`); when one
+fires, its handler claims its row and the pending rows behind it (up to :data:`BATCH`) and, for
+each, in the timer's transaction: parses it, applies it to its group
+(:func:`~tocsin.domain.alerts.apply_batch`), evaluates the silences, stores the group and
+carries out the route of the group's labels. So a crash before the commit leaves every row
+pending (its timer fires again), and two replicas never process a row twice. A row whose body no
+longer parses (it was checked on arrival) is marked failed with the error, not retried.
+
+Actions, when a group opens or fires again and no silence covers it:
+
+- ``ignore``: stored and counted;
+- ``page``: the first level of the route's escalation gets a page by direct message, at most once
+  per group and firing (the effect's key);
+- ``propose``: the group is posted to the announce channel of each chat platform;
+- ``declare``: an incident is declared through :func:`tocsin.services.dispatch.execute` with the
+  on-call person of the escalation's first level as commander; while that incident is open, the
+  group firing again is noted on its timeline instead.
+
+When a group resolves, a note goes on its incident's timeline; with ``auto_resolve`` the incident
+is resolved once every group attached to it has resolved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import orjson
+import structlog
+
+from tocsin.domain.alerts import (
+    PARSERS,
+    AlertAction,
+    AlertRoute,
+    Change,
+    ChangeKind,
+    IntegrationKind,
+    apply_batch,
+    is_silenced,
+    set_silenced,
+)
+from tocsin.domain.commands import Command, Mention
+from tocsin.domain.effects import Effect
+from tocsin.domain.errors import AlertPayloadError
+from tocsin.domain.model import Actor
+from tocsin.domain.oncall import level_targets, schedules_of
+from tocsin.domain.paging import CHAT, PAGE_DM, escalation_of
+from tocsin.services.alerts.intake import INBOX_TIMER
+from tocsin.services.alerts.joined import joined_context
+from tocsin.services.alerts.views import group_payload
+from tocsin.services.context import Context
+from tocsin.storage.alerts import InboxRow, StoredGroup
+from tocsin.storage.timers import Timer
+
+if TYPE_CHECKING:
+    from tocsin.delivery.timers import TimerContext, TimerHandlers
+    from tocsin.observability.metrics import Metrics
+    from tocsin.services.ports import UnitOfWork
+
+log = structlog.get_logger("tocsin.alerts")
+
+BATCH = 50  # inbox rows per transaction
+ALERTS = Actor("tocsin", "alerts", "tocsin alerts")  # who declares, notes and resolves
+PROPOSE = "propose_alert"  # the outbox kind the chat senders post to the announce channel
+_OPENS = (ChangeKind.GROUP_OPENED, ChangeKind.GROUP_REFIRED)
+
+
+@dataclass
+class AlertProcessor:
+    ctx: Context
+    metrics: Metrics | None = None
+
+    def register(self, handlers: TimerHandlers) -> TimerHandlers:
+        handlers.register(INBOX_TIMER, self.handle)
+        return handlers
+
+    async def handle(self, timer: Timer, tx: TimerContext) -> None:
+        """Process this timer's inbox row and the pending ones behind it."""
+        uow = tx.uow
+        first = timer.payload.get("inbox")
+        rows = await uow.alert_inbox.claim(BATCH, int(first) if first is not None else None)
+        kinds: dict[int, str] = {}
+        for row in rows:
+            if row.integration not in kinds:
+                found = await uow.integrations.by_id(row.integration)
+                kinds[row.integration] = found.kind if found else ""
+            await self._row(uow, row, kinds[row.integration], tx.now)
+        if self.metrics is not None and rows:
+            counts = await uow.alert_groups.counts()
+            for state in ("firing", "acknowledged", "silenced", "resolved"):
+                self.metrics.alert_groups.labels(state).set(counts.get(state, 0))
+
+    async def _row(self, uow: UnitOfWork, row: InboxRow, kind: str, now: datetime) -> None:
+        if not kind:  # the integration was deleted after the body was accepted
+            await uow.alert_inbox.finish(row.id, now, "the integration no longer exists")
+            return
+        try:
+            batch = PARSERS[IntegrationKind(kind)](orjson.loads(row.body))
+        except (AlertPayloadError, orjson.JSONDecodeError, ValueError) as exc:
+            await uow.alert_inbox.finish(row.id, now, str(exc))
+            return
+        stored = await uow.alert_groups.find(row.integration, batch.group_key, for_update=True)
+        group, changes = apply_batch(
+            stored.group if stored else None, str(row.integration), batch, row.received_at
+        )
+        silenced = is_silenced(await uow.silences.active(now), group.common_labels, now, group.id)
+        group = set_silenced(group, silenced and bool(group.firing))
+        route = self.ctx.policy.alert_routes.route(group.common_labels)
+        kept = StoredGroup(group, stored.incident if stored else None, route.action.value,
+                           route.auto_resolve)  # fmt: skip
+        kept = await uow.alert_groups.save(kept)
+        if not group.silenced:
+            kept = await self._act(uow, kept, route, changes, now)
+        await uow.alert_inbox.finish(row.id, now)
+        self._count(kind, batch.alerts, group.silenced)
+
+    def _count(self, kind: str, alerts: tuple[object, ...], silenced: bool) -> None:
+        if self.metrics is None:
+            return
+        for alert in alerts:
+            status = "silenced" if silenced else str(getattr(alert, "status", ""))
+            self.metrics.alerts_received_total.labels(kind, status).inc()
+
+    async def _act(
+        self,
+        uow: UnitOfWork,
+        kept: StoredGroup,
+        route: AlertRoute,
+        changes: tuple[Change, ...],
+        now: datetime,
+    ) -> StoredGroup:
+        kinds = {change.kind for change in changes}
+        ctx = joined_context(self.ctx, uow)
+        if kinds & set(_OPENS):
+            if route.action is AlertAction.PAGE:
+                await uow.outbox.add(await self._pages(uow, kept, route, now), now)
+            elif route.action is AlertAction.PROPOSE:
+                await uow.outbox.add(self._proposals(kept, route), now)
+            elif route.action is AlertAction.DECLARE:
+                kept = await self._declare(uow, ctx, kept, route, now)
+        if ChangeKind.GROUP_RESOLVED in kinds and kept.incident is not None:
+            await self._resolved(uow, ctx, kept)
+        return kept
+
+    # --- page ------------------------------------------------------------------------------------
+    async def _targets(self, uow: UnitOfWork, route: AlertRoute, now: datetime) -> list[str]:
+        policy = self.ctx.policy
+        escalation = escalation_of(policy, route.escalation_for(policy) or "default")
+        if not escalation.levels:
+            return []
+        level = escalation.levels[0]
+        names = schedules_of(level, policy)
+        overrides = await uow.overrides.between(names, now, now + timedelta(seconds=1))
+        return level_targets(policy, level, overrides, now)
+
+    async def _pages(
+        self, uow: UnitOfWork, kept: StoredGroup, route: AlertRoute, now: datetime
+    ) -> list[Effect]:
+        payload = group_payload(kept, route.severity.value, self.ctx.public_url)
+        stamp = _stamp(kept)
+        effects = []
+        for key in await self._targets(uow, route, now):
+            person = Actor.from_key(key)
+            if person.platform not in CHAT or person.platform not in self.ctx.destinations:
+                continue
+            page = {**payload, "person": person.to_dict(), "buttons": []}
+            where = f"{person.platform}:alert-group:{kept.id}:page:{stamp}:0.0:{key}"
+            effects.append(Effect(person.platform, PAGE_DM, page, where[:200], None,
+                                  ordering_key=f"{person.platform}:page:{key}"[:200]))  # fmt: skip
+        return effects
+
+    # --- propose ---------------------------------------------------------------------------------
+    def _proposals(self, kept: StoredGroup, route: AlertRoute) -> list[Effect]:
+        payload = group_payload(kept, route.severity.value, self.ctx.public_url)
+        stamp = _stamp(kept)
+        return [
+            Effect(dest, PROPOSE, payload, f"{dest}:alert-group:{kept.id}:propose:{stamp}", None,
+                   ordering_key=f"{dest}:alerts")  # fmt: skip
+            for dest in sorted(set(CHAT) & self.ctx.destinations)
+        ]
+
+    # --- declare and resolve ---------------------------------------------------------------------
+    async def _declare(
+        self, uow: UnitOfWork, ctx: Context, kept: StoredGroup, route: AlertRoute, now: datetime
+    ) -> StoredGroup:
+        from tocsin.services.dispatch import execute  # dispatch imports every use case
+
+        if kept.incident is not None:
+            incident = await uow.incidents.get(kept.incident)
+            if incident is not None and incident.is_open:
+                text = f"Alert group #{kept.id} ({kept.group.title}) is firing again."
+                await execute(ctx, ALERTS, Command("note", incident=incident.number, text=text))
+                return kept
+        return await self.declare(uow, ctx, kept, route, now, ALERTS)
+
+    async def declare(
+        self,
+        uow: UnitOfWork,
+        ctx: Context,
+        kept: StoredGroup,
+        route: AlertRoute,
+        now: datetime,
+        actor: Actor,
+    ) -> StoredGroup:
+        """Declare an incident for the group, with the route's severity and the on-call person
+        as commander, and attach the group to it."""
+        from tocsin.services.dispatch import execute
+
+        group = kept.group
+        targets = await self._targets(uow, route, now)
+        person = Mention(targets[0]) if targets else None
+        command = Command("declare", text=group.title[:200] or group.group_key[:200],
+                          severity=route.severity, person=person)  # fmt: skip
+        outcome = await execute(ctx, actor, command)
+        assert outcome.incident is not None  # a declare always makes one
+        kept = StoredGroup(group, outcome.incident.number, kept.action, kept.auto_resolve)
+        await uow.alert_groups.save(kept)
+        log.info("alert group declared", group=kept.id, incident=outcome.incident.ref)
+        return kept
+
+    async def _resolved(self, uow: UnitOfWork, ctx: Context, kept: StoredGroup) -> None:
+        from tocsin.services.dispatch import execute
+
+        number = kept.incident
+        assert number is not None
+        incident = await uow.incidents.get(number)
+        if incident is None or not incident.is_open:
+            return
+        text = f"Alert group #{kept.id} ({kept.group.title}) resolved."
+        await execute(ctx, ALERTS, Command("note", incident=number, text=text))
+        groups = await uow.alert_groups.of_incident(number)
+        if kept.auto_resolve and all(not g.group.firing for g in groups):
+            summary = "Every alert group of this incident resolved."
+            await execute(ctx, ALERTS, Command("resolve", incident=number, text=summary))
+
+
+def _stamp(kept: StoredGroup) -> int:
+    fired = kept.group.fired_at
+    return int(fired.timestamp() * 1000) if fired else 0
+
+
+def alert_timer_handlers(
+    ctx: Context, metrics: Metrics | None = None, handlers: TimerHandlers | None = None
+) -> TimerHandlers:
+    """The alert inbox's timer handler (added to ``handlers`` when given)."""
+    from tocsin.delivery.timers import TimerHandlers  # delivery imports services
+
+    registry = handlers if handlers is not None else TimerHandlers()
+    return AlertProcessor(ctx, metrics).register(registry)

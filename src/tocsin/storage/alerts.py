@@ -1,0 +1,375 @@
+"""The alert intake's stores: integrations, the inbox of accepted bodies, groups and silences.
+
+Groups are kept whole: the domain's :class:`~tocsin.domain.alerts.AlertGroup` with its alerts as
+JSON by fingerprint (:func:`group_json` and :func:`group_from_json` are the mapping), beside what
+the services add to it (the incident it joined, the route's action). Every method runs in the
+caller's transaction.
+
+:meth:`AlertInboxStore.claim` takes pending inbox rows for the transaction that processes them:
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL (two workers take different rows), and SQLite's single
+writer serialises the rest; a crash before commit leaves them pending.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tocsin.domain.alerts import Alert, AlertGroup, AlertStatus, GroupAlert, Silence
+from tocsin.domain.alerts.silences import parse_matchers
+from tocsin.storage.alert_tables import alert_groups, alert_inbox, alert_integrations, alert_silences
+from tocsin.storage.rows import _utc, utc
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+
+
+# --- integrations ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class IntegrationRow:
+    id: int
+    public_id: str
+    kind: str
+    name: str
+    secret_hash: str
+    created_at: datetime
+    created_by: str
+    signing_secret: str | None = None
+    last_received_at: datetime | None = None
+
+
+def _integration(r: Any) -> IntegrationRow:
+    return IntegrationRow(
+        id=int(r["id"]),
+        public_id=r["public_id"],
+        kind=r["kind"],
+        name=r["name"],
+        secret_hash=r["secret_hash"],
+        created_at=_utc(r["created_at"]),
+        created_by=r["created_by"],
+        signing_secret=r["signing_secret"],
+        last_received_at=utc(r["last_received_at"]),
+    )
+
+
+class IntegrationStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, row: IntegrationRow) -> int:
+        values = {
+            "public_id": row.public_id,
+            "kind": row.kind,
+            "name": row.name,
+            "secret_hash": row.secret_hash,
+            "signing_secret": row.signing_secret,
+            "created_at": row.created_at,
+            "created_by": row.created_by,
+        }
+        result = await self.conn.execute(alert_integrations.insert().values(**values))
+        return int(result.inserted_primary_key[0])
+
+    async def _one(self, where: Any) -> IntegrationRow | None:
+        query = sa.select(alert_integrations).where(where)
+        row = (await self.conn.execute(query)).mappings().first()
+        return _integration(row) if row is not None else None
+
+    async def by_public_id(self, public_id: str) -> IntegrationRow | None:
+        return await self._one(alert_integrations.c.public_id == public_id)
+
+    async def by_name(self, name: str) -> IntegrationRow | None:
+        return await self._one(alert_integrations.c.name == name)
+
+    async def by_id(self, integration_id: int) -> IntegrationRow | None:
+        return await self._one(alert_integrations.c.id == integration_id)
+
+    async def list(self) -> list[IntegrationRow]:
+        query = sa.select(alert_integrations).order_by(alert_integrations.c.id)
+        return [_integration(r) for r in (await self.conn.execute(query)).mappings()]
+
+    async def delete(self, name: str) -> bool:
+        statement = alert_integrations.delete().where(alert_integrations.c.name == name)
+        return bool((await self.conn.execute(statement)).rowcount == 1)
+
+    async def set_secret(self, name: str, secret_hash: str, signing_secret: str | None) -> bool:
+        statement = (
+            alert_integrations.update()
+            .where(alert_integrations.c.name == name)
+            .values(secret_hash=secret_hash, signing_secret=signing_secret)
+        )
+        return bool((await self.conn.execute(statement)).rowcount == 1)
+
+    async def touch(self, integration_id: int, now: datetime) -> None:
+        statement = (
+            alert_integrations.update()
+            .where(alert_integrations.c.id == integration_id)
+            .values(last_received_at=now)
+        )
+        await self.conn.execute(statement)
+
+
+# --- the inbox ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    id: int
+    integration: int
+    group_key: str
+    digest: str
+    body: str
+    received_at: datetime
+    state: str = PENDING
+    error: str | None = None
+
+
+def _inbox(r: Any) -> InboxRow:
+    return InboxRow(
+        id=int(r["id"]),
+        integration=int(r["integration"]),
+        group_key=r["group_key"],
+        digest=r["digest"],
+        body=r["body"],
+        received_at=_utc(r["received_at"]),
+        state=r["state"],
+        error=r["error"],
+    )
+
+
+class AlertInboxStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def latest_digest(self, integration: int, group_key: str) -> str | None:
+        """The digest of the last body accepted for this group (a redelivery repeats it)."""
+        query = (
+            sa.select(alert_inbox.c.digest)
+            .where(alert_inbox.c.integration == integration, alert_inbox.c.group_key == group_key)
+            .order_by(alert_inbox.c.id.desc())
+            .limit(1)
+        )
+        return (await self.conn.execute(query)).scalar_one_or_none()
+
+    async def add(
+        self, integration: int, group_key: str, digest: str, body: str, now: datetime
+    ) -> int:
+        values = {"integration": integration, "group_key": group_key, "digest": digest,
+                  "body": body, "received_at": now, "state": PENDING}  # fmt: skip
+        result = await self.conn.execute(alert_inbox.insert().values(**values))
+        return int(result.inserted_primary_key[0])
+
+    async def claim(self, limit: int, first: int | None = None) -> list[InboxRow]:
+        """Up to ``limit`` pending rows, oldest first (row ``first`` among them if pending),
+        locked for this transaction."""
+        query = sa.select(alert_inbox).where(alert_inbox.c.state == PENDING)
+        order = [alert_inbox.c.id]
+        if first is not None:
+            order.insert(0, sa.case((alert_inbox.c.id == first, 0), else_=1))
+        query = query.order_by(*order).limit(limit)
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [_inbox(r) for r in (await self.conn.execute(query)).mappings()]
+
+    async def finish(self, row_id: int, now: datetime, error: str | None = None) -> None:
+        state = DONE if error is None else FAILED
+        statement = (
+            alert_inbox.update()
+            .where(alert_inbox.c.id == row_id)
+            .values(state=state, processed_at=now, error=error and error[:2000])
+        )
+        await self.conn.execute(statement)
+
+    async def rows(self, states: tuple[str, ...] = (PENDING,)) -> list[InboxRow]:
+        query = sa.select(alert_inbox).where(alert_inbox.c.state.in_(states))
+        return [_inbox(r) for r in (await self.conn.execute(query.order_by("id"))).mappings()]
+
+
+# --- groups ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class StoredGroup:
+    """A group with what the services keep beside it: the incident it joined (if any), the
+    route's action and whether the incident resolves with it."""
+
+    group: AlertGroup
+    incident: int | None = None
+    action: str = ""
+    auto_resolve: bool = False
+
+    @property
+    def id(self) -> int:
+        assert self.group.id is not None  # stored groups always have one
+        return self.group.id
+
+
+def key_hash(group_key: str) -> str:
+    return hashlib.sha256(group_key.encode()).hexdigest()
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def alert_json(entry: GroupAlert) -> dict[str, Any]:
+    alert = entry.alert
+    return {
+        "status": alert.status.value,
+        "labels": dict(alert.labels),
+        "annotations": dict(alert.annotations),
+        "starts_at": _time(alert.starts_at),
+        "ends_at": _time(alert.ends_at),
+        "links": dict(alert.links),
+        "values": dict(alert.values),
+        "value_text": alert.value_text,
+        "at": _time(entry.at),
+    }
+
+
+def _alert(fingerprint: str, data: Mapping[str, Any]) -> GroupAlert:
+    alert = Alert(
+        fingerprint=fingerprint,
+        status=AlertStatus(data["status"]),
+        labels=MappingProxyType(dict(data.get("labels") or {})),
+        annotations=MappingProxyType(dict(data.get("annotations") or {})),
+        starts_at=_parse_time(data.get("starts_at")),
+        ends_at=_parse_time(data.get("ends_at")),
+        links=MappingProxyType(dict(data.get("links") or {})),
+        values=MappingProxyType(dict(data.get("values") or {})),
+        value_text=str(data.get("value_text") or ""),
+    )
+    at = _parse_time(data["at"])
+    assert at is not None
+    return GroupAlert(alert, at)
+
+
+def _stored(r: Any) -> StoredGroup:
+    alerts = {fp: _alert(fp, data) for fp, data in sorted((r["alerts"] or {}).items())}
+    group = AlertGroup(
+        integration=str(r["integration"]),
+        group_key=r["group_key"],
+        title=r["title"],
+        alerts=MappingProxyType(alerts),
+        first_seen=_utc(r["first_seen"]),
+        last_seen=_utc(r["last_seen"]),
+        fired_at=utc(r["fired_at"]),
+        acknowledged=bool(r["acknowledged"]),
+        silenced=bool(r["silenced"]),
+        id=int(r["id"]),
+    )
+    return StoredGroup(group, r["incident"], r["action"], bool(r["auto_resolve"]))
+
+
+def _group_values(stored: StoredGroup) -> dict[str, Any]:
+    group = stored.group
+    return {
+        "title": group.title[:2000],
+        "status": group.status.value,
+        "alerts": {fp: alert_json(entry) for fp, entry in group.alerts.items()},
+        "first_seen": group.first_seen,
+        "last_seen": group.last_seen,
+        "fired_at": group.fired_at,
+        "acknowledged": group.acknowledged,
+        "silenced": group.silenced,
+        "incident": stored.incident,
+        "action": stored.action,
+        "auto_resolve": stored.auto_resolve,
+    }
+
+
+class AlertGroupStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def _first(self, query: Any, for_update: bool) -> StoredGroup | None:
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).mappings().first()
+        return _stored(row) if row is not None else None
+
+    async def find(
+        self, integration: int, group_key: str, *, for_update: bool = False
+    ) -> StoredGroup | None:
+        query = sa.select(alert_groups).where(
+            alert_groups.c.integration == integration,
+            alert_groups.c.key_hash == key_hash(group_key),
+        )
+        return await self._first(query, for_update)
+
+    async def get(self, group_id: int, *, for_update: bool = False) -> StoredGroup | None:
+        query = sa.select(alert_groups).where(alert_groups.c.id == group_id)
+        return await self._first(query, for_update)
+
+    async def save(self, stored: StoredGroup) -> StoredGroup:
+        """Insert a new group (no id yet) or update a stored one; the group with its id."""
+        values = _group_values(stored)
+        group = stored.group
+        if group.id is not None:
+            table = alert_groups
+            await self.conn.execute(table.update().where(table.c.id == group.id).values(**values))
+            return stored
+        values |= {"integration": int(group.integration), "group_key": group.group_key,
+                   "key_hash": key_hash(group.group_key)}  # fmt: skip
+        result = await self.conn.execute(alert_groups.insert().values(**values))
+        made = replace(group, id=int(result.inserted_primary_key[0]))
+        return replace(stored, group=made)
+
+    async def list(
+        self, *, statuses: tuple[str, ...] = (), limit: int = 50, offset: int = 0
+    ) -> list[StoredGroup]:
+        query = sa.select(alert_groups).order_by(alert_groups.c.last_seen.desc(),
+                                                 alert_groups.c.id.desc())  # fmt: skip
+        if statuses:
+            query = query.where(alert_groups.c.status.in_(statuses))
+        rows = await self.conn.execute(query.limit(limit).offset(offset))
+        return [_stored(r) for r in rows.mappings()]
+
+    async def of_incident(self, incident: int) -> list[StoredGroup]:
+        query = sa.select(alert_groups).where(alert_groups.c.incident == incident)
+        return [_stored(r) for r in (await self.conn.execute(query)).mappings()]
+
+    async def counts(self) -> dict[str, int]:
+        """How many groups are in each status."""
+        query = sa.select(alert_groups.c.status, sa.func.count()).group_by(alert_groups.c.status)
+        return {status: int(n) for status, n in (await self.conn.execute(query)).all()}
+
+
+# --- silences -------------------------------------------------------------------------------------
+class SilenceStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, silence: Silence, now: datetime) -> int:
+        values = {
+            "group_id": silence.group_id,
+            "matchers": ",".join(str(m) for m in silence.matchers),
+            "starts_at": silence.starts_at,
+            "ends_at": silence.ends_at,
+            "comment": silence.comment,
+            "created_by": silence.created_by,
+            "created_at": now,
+        }
+        result = await self.conn.execute(alert_silences.insert().values(**values))
+        return int(result.inserted_primary_key[0])
+
+    async def active(self, now: datetime) -> list[Silence]:
+        table = alert_silences
+        query = sa.select(table).where(table.c.starts_at <= now, table.c.ends_at > now)
+        found = []
+        for r in (await self.conn.execute(query)).mappings():
+            matchers = parse_matchers(r["matchers"]) if r["matchers"] else ()
+            found.append(Silence(_utc(r["starts_at"]), _utc(r["ends_at"]), matchers,
+                                 r["group_id"], r["comment"], r["created_by"]))  # fmt: skip
+        return found
+
+
+__all__ = [
+    "DONE", "FAILED", "PENDING", "AlertGroupStore", "AlertInboxStore", "InboxRow",
+    "IntegrationRow", "IntegrationStore", "SilenceStore", "StoredGroup", "key_hash",
+]  # fmt: skip

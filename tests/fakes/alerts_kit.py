@@ -43,7 +43,7 @@ def path_of(made: Created) -> str:
 
 def runner(ctx: Context, metrics: Metrics | None = None) -> TimerRunner:
     handlers = alert_timer_handlers(ctx, metrics, TimerHandlers())
-    return TimerRunner(ctx.db, handlers, Wakeup(), worker_id="alerts-test", poll=0.05)
+    return TimerRunner(ctx.db, handlers, Wakeup(), worker_id="alerts-test", poll=0.05, clock=ctx.clock)
 
 
 def routed(*routes: Mapping[str, Any], **extra: Any) -> Any:

@@ -34,6 +34,7 @@ import structlog
 from tocsin.domain.alerts import (
     PARSERS,
     AlertAction,
+    AlertGroup,
     AlertRoute,
     Change,
     ChangeKind,
@@ -108,7 +109,7 @@ class AlertProcessor:
         )
         silenced = is_silenced(await uow.silences.active(now), group.common_labels, now, group.id)
         group = set_silenced(group, silenced and bool(group.firing))
-        route = self.ctx.policy.alert_routes.route(group.common_labels)
+        route = self._route(stored, group, changes)
         kept = StoredGroup(group, stored.incident if stored else None, route.action.value,
                            route.auto_resolve)  # fmt: skip
         kept = await uow.alert_groups.save(kept)
@@ -116,6 +117,19 @@ class AlertProcessor:
             kept = await self._act(uow, kept, route, changes, now)
         await uow.alert_inbox.finish(row.id, now)
         self._count(kind, batch.alerts, group.silenced)
+
+    def _route(
+        self, stored: StoredGroup | None, group: AlertGroup, changes: tuple[Change, ...]
+    ) -> AlertRoute:
+        """The route of the group's labels when it (re)opens; otherwise the one it fired under
+        (a resolve may carry fewer labels, and must not move the group to another route)."""
+        router = self.ctx.policy.alert_routes
+        opening = any(change.kind in _OPENS for change in changes)
+        if stored is None or opening or not stored.action:
+            return router.route(group.common_labels)
+        kept = router.route(stored.group.common_labels)
+        return AlertRoute(kept.severity, AlertAction(stored.action), kept.matchers,
+                          kept.escalation, stored.auto_resolve)  # fmt: skip
 
     def _count(self, kind: str, alerts: tuple[object, ...], silenced: bool) -> None:
         if self.metrics is None:

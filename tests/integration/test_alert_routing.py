@@ -141,3 +141,33 @@ async def test_ack_and_declare_by_hand(db: Database, clock: object) -> None:
     assert declared.incident == 1
     with pytest.raises(Exception, match="already on INC-1"):
         await declare_group(ctx, ALERTS, kept.id)
+
+
+async def test_the_slack_sender_posts_a_proposed_group_in_the_announce_channel(
+    db: Database, clock: object
+) -> None:
+    """The outbox row a proposal writes is posted by the real Slack sender (against the Slack
+    fake) in the announce channel: the group's title and its alerts, with their links."""
+    from fakes.slack_api import BOT_TOKEN, FakeSlack
+    from tocsin.delivery.base import Delivery
+    from tocsin.platforms.slack.sender import SlackSender
+    from tocsin.platforms.slack.webapi import SlackApi
+
+    ctx = _ctx(db, clock)
+    made = await integration(ctx)
+    await _post(ctx, path_of(made), generic("disk", link="https://grafana.example.com/d/1"))
+    async with UnitOfWork(db, read_only=True) as uow:
+        [row] = await uow.outbox.rows(("pending",))
+    with FakeSlack() as slack:
+        announce = slack.add_channel("incidents")
+        sender = SlackSender(SlackApi(BOT_TOKEN, slack.api_url, timeout=1.0), policy=ctx.policy,
+                             announce_channel=announce)  # fmt: skip
+        try:
+            delivery = Delivery(row.id, None, "slack", row.kind, row.payload, row.idempotency_key, 0)
+            await sender.send(delivery, {})  # type: ignore[arg-type]  # no refs for a group
+        finally:
+            await sender.aclose()
+        [message] = slack.messages[announce]
+        assert slack.violations == []
+    assert "disk is down" in message["text"]
+    assert "https://grafana.example.com/d/1" in str(message["blocks"])

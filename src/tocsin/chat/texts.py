@@ -310,3 +310,25 @@ def reminder_message(payload: Mapping[str, Any], style: Style) -> Message:
         elif mention not in text:
             text = f"{mention}: {text}"
     return Message(f"⏰ {text}", buttons=_buttons(payload))
+
+
+def alert_group_message(payload: Mapping[str, Any], style: Style) -> Message:
+    """A proposed alert group in the announce channel: its headline, the firing alerts (with
+    their links) and how to declare an incident for it from the CLI (buttons are not built)."""
+    group = payload.get("group") or {}
+    snap = payload.get("incident") or {}
+    lines = []
+    for alert in list(group.get("alerts") or [])[:10]:
+        name = style.escape(str(alert.get("name", "")))
+        link = str(alert.get("link") or "")
+        lines.append(f"• {style.link(link, name) if link else name}")
+    labels = ", ".join(f"{k}={v}" for k, v in sorted((group.get("labels") or {}).items()))
+    command = f"tocsin alerts declare {group.get('id', '')}"
+    hint = f"Declare an incident for it: {style.code(command)}"
+    fields = (Field("Labels", style.escape(labels[:900])),) if labels else ()
+    return Message(
+        f"🔔 {_headline(snap, style)}: {style.escape(str(payload.get('text', '')))}",
+        title=f"🔔 {_headline(snap, style)}",
+        body="\n".join([*lines, hint]),
+        fields=fields,
+    )

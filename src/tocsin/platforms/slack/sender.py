@@ -17,6 +17,7 @@ Kinds (planned by :mod:`tocsin.domain.routing`, plus two of our own):
 ``ephemeral``              (queued by the Slack adapter) a message only one person sees.
 ``page_dm``, ``remind``    a page by direct message, a reminder in the incident channel (in
                            :mod:`tocsin.platforms.slack.paging`).
+``propose_alert``          a proposed alert group in the announce channel (docs/alerts.md).
 
 Nothing is done twice because of a retry: when an earlier attempt may have reached Slack, the
 message tagged with this delivery's key (its first block's ``block_id``) is looked up in
@@ -101,6 +102,7 @@ class SlackSender:
             "ephemeral": self._ephemeral,
             "page_dm": paging.page_dm,
             "remind": paging.remind,
+            "propose_alert": self._propose_alert,
         }
 
     async def send(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
@@ -242,6 +244,16 @@ class SlackSender:
     async def _update(self, channel: str, ts: str, message: Message, key: str) -> None:
         blocks = message_blocks(message, key=key)
         await self.api.call("chat.update", channel=channel, ts=ts, text=message.text, blocks=blocks)
+
+    async def _propose_alert(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
+        """A proposed alert group, posted once in the announce channel for its severity."""
+        del refs  # an alert group has no incident channel
+        payload = delivery.payload
+        channel = self._announce_channel(str(payload["incident"]["severity"]))
+        if not channel:
+            raise Skip("no Slack announce channel set (TOCSIN_SLACK_ANNOUNCE_CHANNEL or policy)")
+        ts = await self._post_once(delivery, channel, texts.alert_group_message(payload, STYLE))
+        return Sent(remote_ids={"channel": channel, "ts": ts})
 
     # --- post, archive, ephemeral ------------------------------------------------------------
     async def _post(self, delivery: Delivery, refs: RemoteRefs) -> Sent:

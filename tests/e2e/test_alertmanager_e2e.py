@@ -56,10 +56,14 @@ receivers:
 
 
 def _cli(server: Server, *args: str) -> Any:
-    done = subprocess.run(  # noqa: S603 - our own fixed arguments
-        [str(TOCSIN), *args], env=server.env, capture_output=True, text=True, timeout=30,
+    done = subprocess.run(
+        [str(TOCSIN), *args],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
         check=False,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -72,9 +76,14 @@ def stack(tmp_path: Path) -> Iterator[tuple[Server, int]]:
         pytest.skip(HOW)
     (tmp_path / "policy.toml").write_text(POLICY)
     url = migrated_sqlite(tmp_path)
-    server = Server(tmp_path, url, TOCSIN_POLICY_FILE=str(tmp_path / "policy.toml"),
-                    TOCSIN_SLACK_SIGNING_SECRET="s" * 32, TOCSIN_SLACK_BOT_TOKEN="xoxb-test",
-                    TOCSIN_SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")  # fmt: skip
+    server = Server(
+        tmp_path,
+        url,
+        TOCSIN_POLICY_FILE=str(tmp_path / "policy.toml"),
+        TOCSIN_SLACK_SIGNING_SECRET="s" * 32,
+        TOCSIN_SLACK_BOT_TOKEN="xoxb-test",
+        TOCSIN_SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",
+    )
     server.env["TOCSIN_PUBLIC_URL"] = server.base
     server.start()
     made = _cli(server, "integration", "create", "alertmanager", "prom", "--json")
@@ -82,13 +91,21 @@ def stack(tmp_path: Path) -> Iterator[tuple[Server, int]]:
     with tempfile.TemporaryDirectory(prefix="tocsin-am-") as tmp:
         config = Path(tmp) / "alertmanager.yml"
         config.write_text(AM_CONFIG.format(url=made["url"]))
-        command = [BINARY, f"--config.file={config}", f"--storage.path={tmp}/data",
-                   f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address=",
-                   "--log.level=warn"]  # fmt: skip
-        am = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        command = [
+            BINARY,
+            f"--config.file={config}",
+            f"--storage.path={tmp}/data",
+            f"--web.listen-address=127.0.0.1:{am_port}",
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ]
+        am = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            poll(lambda: httpx.get(f"http://127.0.0.1:{am_port}/-/ready", timeout=2).is_success,
-                 WAIT, "alertmanager ready")  # fmt: skip
+            poll(
+                lambda: httpx.get(f"http://127.0.0.1:{am_port}/-/ready", timeout=2).is_success,
+                WAIT,
+                "alertmanager ready",
+            )
             yield server, am_port
         finally:
             am.terminate()

@@ -43,7 +43,9 @@ def path_of(made: Created) -> str:
 
 def runner(ctx: Context, metrics: Metrics | None = None) -> TimerRunner:
     handlers = alert_timer_handlers(ctx, metrics, TimerHandlers())
-    return TimerRunner(ctx.db, handlers, Wakeup(), worker_id="alerts-test", poll=0.05, clock=ctx.clock)
+    return TimerRunner(
+        ctx.db, handlers, Wakeup(), worker_id="alerts-test", poll=0.05, clock=ctx.clock
+    )
 
 
 def routed(*routes: Mapping[str, Any], **extra: Any) -> Any:
@@ -58,7 +60,9 @@ def generic(key: str, status: str = "firing", **fields: Any) -> bytes:
     return orjson.dumps(body)
 
 
-async def inbox(ctx: Context, states: tuple[str, ...] = ("pending", "done", "failed")) -> list[InboxRow]:
+async def inbox(
+    ctx: Context, states: tuple[str, ...] = ("pending", "done", "failed")
+) -> list[InboxRow]:
     async with UnitOfWork(ctx.db, read_only=True) as uow:
         return await uow.alert_inbox.rows(states)
 

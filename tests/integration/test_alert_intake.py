@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 
-from fakes.alerts_kit import generic, groups, inbox, integration, intake_client, path_of, runner
+from fakes.alerts_kit import generic, groups, inbox, intake_client, integration, path_of, runner
 from tocsin.observability.metrics import create_metrics
 from tocsin.services.context import Context
 
@@ -38,8 +38,12 @@ async def test_bearer_secret_on_the_bare_url_is_accepted(ctx: Context) -> None:
     made = await integration(ctx)
     base, secret = path_of(made).rsplit("/", 1)
     async with intake_client(ctx) as client:
-        good = await client.post(base, content=generic("a"), headers={"Authorization": f"Bearer {secret}"})
-        bad = await client.post(base, content=generic("b"), headers={"Authorization": "Bearer nope"})
+        good = await client.post(
+            base, content=generic("a"), headers={"Authorization": f"Bearer {secret}"}
+        )
+        bad = await client.post(
+            base, content=generic("b"), headers={"Authorization": "Bearer nope"}
+        )
     assert (good.status_code, bad.status_code) == (202, 401)
     assert [row.group_key for row in await inbox(ctx)] == ["a"]
 
@@ -88,7 +92,9 @@ async def test_malformed_bodies_are_400_naming_the_field(ctx: Context, fixtures_
     bad_am["alerts"][0]["labels"] = {"team": 7}
     async with intake_client(ctx) as client:
         not_json = await client.post(path_of(hook), content=b"{nope")
-        typo = await client.post(path_of(hook), content=b'{"key": "a", "status": "firing", "sevrity": "x"}')
+        typo = await client.post(
+            path_of(hook), content=b'{"key": "a", "status": "firing", "sevrity": "x"}'
+        )
         shape = await client.post(path_of(am), content=orjson.dumps(bad_am))
     assert [r.status_code for r in (not_json, typo, shape)] == [400, 400, 400]
     assert "not JSON" in not_json.json()["error"]
@@ -111,10 +117,19 @@ async def test_grafana_hmac_signature_authenticates(ctx: Context, fixtures_dir: 
     header = "X-Grafana-Alerting-Signature"
     async with intake_client(ctx) as client:
         ok = await client.post(base, content=body, headers={header: plain})
-        ok_stamped = await client.post(base, content=body, headers={
-            header: stamped, "X-Grafana-Alerting-Signature-Timestamp": stamp})  # fmt: skip
-        stale = await client.post(base, content=body, headers={
-            header: stamped, "X-Grafana-Alerting-Signature-Timestamp": str(int(stamp) - 3600)})  # fmt: skip
+        ok_stamped = await client.post(
+            base,
+            content=body,
+            headers={header: stamped, "X-Grafana-Alerting-Signature-Timestamp": stamp},
+        )
+        stale = await client.post(
+            base,
+            content=body,
+            headers={
+                header: stamped,
+                "X-Grafana-Alerting-Signature-Timestamp": str(int(stamp) - 3600),
+            },
+        )
         wrong = await client.post(base, content=body, headers={header: "0" * 64})
     assert [r.status_code for r in (ok, ok_stamped, stale, wrong)] == [202, 202, 401, 401]
 
@@ -129,7 +144,12 @@ async def test_a_redelivery_of_the_last_body_is_not_stored_again(ctx: Context) -
         again = await client.post(path_of(made), content=generic("a"))
         resolved = await client.post(path_of(made), content=generic("a", "resolved"))
         refired = await client.post(path_of(made), content=generic("a"))
-    assert [r.json()["duplicate"] for r in (first, again, resolved, refired)] == [False, True, False, False]
+    assert [r.json()["duplicate"] for r in (first, again, resolved, refired)] == [
+        False,
+        True,
+        False,
+        False,
+    ]
     assert len(await inbox(ctx)) == 3
     assert _sample(metrics, "alerts_deduplicated_total") == 1
 
@@ -168,8 +188,9 @@ async def test_a_crash_between_accept_and_processing_loses_nothing(ctx: Context)
     assert [row.state for row in await inbox(ctx)] == ["pending"]
     assert await groups(ctx) == []
     async with ctx.uow() as uow:  # the retry is due now (the crash put it off with backoff)
-        await uow.timers.schedule("alert_inbox:1", "alert_inbox", ctx.clock(),
-                                  payload={"inbox": 1}, replace=True)  # fmt: skip
+        await uow.timers.schedule(
+            "alert_inbox:1", "alert_inbox", ctx.clock(), payload={"inbox": 1}, replace=True
+        )
         await uow.commit()
     assert await runner(ctx).fire_due() == 1
     assert [row.state for row in await inbox(ctx)] == ["done"]
@@ -178,9 +199,21 @@ async def test_a_crash_between_accept_and_processing_loses_nothing(ctx: Context)
 
 
 def _am(status: str, starts: str, *, ends: str = "0001-01-01T00:00:00Z") -> bytes:
-    alert = {"status": status, "labels": {"alertname": "Disk", "team": "db"},
-             "annotations": {"summary": "Disk full"}, "startsAt": starts, "endsAt": ends,
-             "fingerprint": "f1"}  # fmt: skip
-    return orjson.dumps({"version": "4", "groupKey": '{}:{alertname="Disk"}', "status": status,
-                         "receiver": "tocsin", "alerts": [alert],
-                         "commonLabels": {"alertname": "Disk", "team": "db"}})  # fmt: skip
+    alert = {
+        "status": status,
+        "labels": {"alertname": "Disk", "team": "db"},
+        "annotations": {"summary": "Disk full"},
+        "startsAt": starts,
+        "endsAt": ends,
+        "fingerprint": "f1",
+    }
+    return orjson.dumps(
+        {
+            "version": "4",
+            "groupKey": '{}:{alertname="Disk"}',
+            "status": status,
+            "receiver": "tocsin",
+            "alerts": [alert],
+            "commonLabels": {"alertname": "Disk", "team": "db"},
+        }
+    )

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from fakes.alerts_kit import generic, groups, integration, intake_client, path_of, routed, runner
+from fakes.alerts_kit import generic, groups, intake_client, integration, path_of, routed, runner
 from tocsin.domain.model import Status
 from tocsin.services.alerts.groups import ack_group, declare_group, silence_group
 from tocsin.services.alerts.process import ALERTS
@@ -42,8 +42,11 @@ async def _outbox_kinds(db: Database) -> list[tuple[str, str, int | None]]:
 
 @pytest.fixture
 def declaring(db: Database, clock: object) -> Context:
-    return _ctx(db, clock, {"match": {"team": "db"}, "action": "declare", "severity": "P2",
-                            "auto_resolve": True})  # fmt: skip
+    return _ctx(
+        db,
+        clock,
+        {"match": {"team": "db"}, "action": "declare", "severity": "P2", "auto_resolve": True},
+    )
 
 
 async def test_declare_opens_an_incident_with_on_call_as_commander(declaring: Context) -> None:
@@ -57,7 +60,8 @@ async def test_declare_opens_an_incident_with_on_call_as_commander(declaring: Co
         incident = await uow.incidents.get(1)
     assert incident is not None
     assert (incident.title, incident.severity.value) == ("disk is down", "P2")
-    assert incident.commander is not None and incident.commander.key == "slack:U0ONCALL"
+    assert incident.commander is not None
+    assert incident.commander.key == "slack:U0ONCALL"
 
 
 async def test_a_group_firing_again_joins_its_open_incident(db: Database, clock: object) -> None:
@@ -78,14 +82,17 @@ async def test_a_group_firing_again_joins_its_open_incident(db: Database, clock:
     assert (kept.incident, kept.group.status.value) == (1, "firing")
 
 
-async def test_auto_resolve_resolves_the_incident_when_its_groups_resolve(declaring: Context) -> None:
+async def test_auto_resolve_resolves_the_incident_when_its_groups_resolve(
+    declaring: Context,
+) -> None:
     """With ``auto_resolve``, the incident resolves once its (only) group resolves."""
     made = await integration(declaring)
     await _post(declaring, path_of(made), generic("disk", labels={"team": "db"}))
     await _post(declaring, path_of(made), generic("disk", "resolved"))
     async with UnitOfWork(declaring.db, read_only=True) as uow:
         incident = await uow.incidents.get(1)
-    assert incident is not None and incident.status is Status.RESOLVED
+    assert incident is not None
+    assert incident.status is Status.RESOLVED
     [kept] = await groups(declaring)
     assert kept.group.status.value == "resolved"
 
@@ -102,7 +109,9 @@ async def test_propose_posts_the_group_to_the_announce_channel(db: Database, clo
     assert (kept.incident, kept.action) == (None, "propose")
 
 
-async def test_page_pages_on_call_once_per_firing_without_an_incident(db: Database, clock: object) -> None:
+async def test_page_pages_on_call_once_per_firing_without_an_incident(
+    db: Database, clock: object
+) -> None:
     """A ``page`` route sends the on-call person one page per firing of the group; no incident."""
     ctx = _ctx(db, clock, {"match": {"team": "db"}, "action": "page", "severity": "P1"})
     made = await integration(ctx)
@@ -160,10 +169,15 @@ async def test_the_slack_sender_posts_a_proposed_group_in_the_announce_channel(
         [row] = await uow.outbox.rows(("pending",))
     with FakeSlack() as slack:
         announce = slack.add_channel("incidents")
-        sender = SlackSender(SlackApi(BOT_TOKEN, slack.api_url, timeout=1.0), policy=ctx.policy,
-                             announce_channel=announce)  # fmt: skip
+        sender = SlackSender(
+            SlackApi(BOT_TOKEN, slack.api_url, timeout=1.0),
+            policy=ctx.policy,
+            announce_channel=announce,
+        )
         try:
-            delivery = Delivery(row.id, None, "slack", row.kind, row.payload, row.idempotency_key, 0)
+            delivery = Delivery(
+                row.id, None, "slack", row.kind, row.payload, row.idempotency_key, 0
+            )
             await sender.send(delivery, {})  # type: ignore[arg-type]  # no refs for a group
         finally:
             await sender.aclose()

@@ -24,7 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.alerts import Alert, AlertGroup, AlertStatus, GroupAlert, Silence
 from tocsin.domain.alerts.silences import parse_matchers
-from tocsin.storage.alert_tables import alert_groups, alert_inbox, alert_integrations, alert_silences
+from tocsin.storage.alert_tables import (
+    alert_groups,
+    alert_inbox,
+    alert_integrations,
+    alert_silences,
+)
 from tocsin.storage.rows import _utc, utc
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
@@ -72,8 +77,8 @@ class IntegrationStore:
             "created_at": row.created_at,
             "created_by": row.created_by,
         }
-        result = await self.conn.execute(alert_integrations.insert().values(**values))
-        return int(result.inserted_primary_key[0])
+        statement = alert_integrations.insert().values(**values).returning(alert_integrations.c.id)
+        return int((await self.conn.execute(statement)).scalar_one())
 
     async def _one(self, where: Any) -> IntegrationRow | None:
         query = sa.select(alert_integrations).where(where)
@@ -157,16 +162,22 @@ class AlertInboxStore:
     async def add(
         self, integration: int, group_key: str, digest: str, body: str, now: datetime
     ) -> int:
-        values = {"integration": integration, "group_key": group_key, "digest": digest,
-                  "body": body, "received_at": now, "state": PENDING}  # fmt: skip
-        result = await self.conn.execute(alert_inbox.insert().values(**values))
-        return int(result.inserted_primary_key[0])
+        values = {
+            "integration": integration,
+            "group_key": group_key,
+            "digest": digest,
+            "body": body,
+            "received_at": now,
+            "state": PENDING,
+        }
+        statement = alert_inbox.insert().values(**values).returning(alert_inbox.c.id)
+        return int((await self.conn.execute(statement)).scalar_one())
 
     async def claim(self, limit: int, first: int | None = None) -> list[InboxRow]:
         """Up to ``limit`` pending rows, oldest first (row ``first`` among them if pending),
         locked for this transaction."""
         query = sa.select(alert_inbox).where(alert_inbox.c.state == PENDING)
-        order = [alert_inbox.c.id]
+        order: list[Any] = [alert_inbox.c.id]
         if first is not None:
             order.insert(0, sa.case((alert_inbox.c.id == first, 0), else_=1))
         query = query.order_by(*order).limit(limit)
@@ -314,21 +325,14 @@ class AlertGroupStore:
             table = alert_groups
             await self.conn.execute(table.update().where(table.c.id == group.id).values(**values))
             return stored
-        values |= {"integration": int(group.integration), "group_key": group.group_key,
-                   "key_hash": key_hash(group.group_key)}  # fmt: skip
-        result = await self.conn.execute(alert_groups.insert().values(**values))
-        made = replace(group, id=int(result.inserted_primary_key[0]))
+        values |= {
+            "integration": int(group.integration),
+            "group_key": group.group_key,
+            "key_hash": key_hash(group.group_key),
+        }
+        statement = alert_groups.insert().values(**values).returning(alert_groups.c.id)
+        made = replace(group, id=int((await self.conn.execute(statement)).scalar_one()))
         return replace(stored, group=made)
-
-    async def list(
-        self, *, statuses: tuple[str, ...] = (), limit: int = 50, offset: int = 0
-    ) -> list[StoredGroup]:
-        query = sa.select(alert_groups).order_by(alert_groups.c.last_seen.desc(),
-                                                 alert_groups.c.id.desc())  # fmt: skip
-        if statuses:
-            query = query.where(alert_groups.c.status.in_(statuses))
-        rows = await self.conn.execute(query.limit(limit).offset(offset))
-        return [_stored(r) for r in rows.mappings()]
 
     async def of_incident(self, incident: int) -> list[StoredGroup]:
         query = sa.select(alert_groups).where(alert_groups.c.incident == incident)
@@ -338,6 +342,17 @@ class AlertGroupStore:
         """How many groups are in each status."""
         query = sa.select(alert_groups.c.status, sa.func.count()).group_by(alert_groups.c.status)
         return {status: int(n) for status, n in (await self.conn.execute(query)).all()}
+
+    async def list(
+        self, *, statuses: tuple[str, ...] = (), limit: int = 50, offset: int = 0
+    ) -> list[StoredGroup]:
+        query = sa.select(alert_groups).order_by(
+            alert_groups.c.last_seen.desc(), alert_groups.c.id.desc()
+        )
+        if statuses:
+            query = query.where(alert_groups.c.status.in_(statuses))
+        rows = await self.conn.execute(query.limit(limit).offset(offset))
+        return [_stored(r) for r in rows.mappings()]
 
 
 # --- silences -------------------------------------------------------------------------------------
@@ -355,8 +370,8 @@ class SilenceStore:
             "created_by": silence.created_by,
             "created_at": now,
         }
-        result = await self.conn.execute(alert_silences.insert().values(**values))
-        return int(result.inserted_primary_key[0])
+        statement = alert_silences.insert().values(**values).returning(alert_silences.c.id)
+        return int((await self.conn.execute(statement)).scalar_one())
 
     async def active(self, now: datetime) -> list[Silence]:
         table = alert_silences
@@ -364,8 +379,16 @@ class SilenceStore:
         found = []
         for r in (await self.conn.execute(query)).mappings():
             matchers = parse_matchers(r["matchers"]) if r["matchers"] else ()
-            found.append(Silence(_utc(r["starts_at"]), _utc(r["ends_at"]), matchers,
-                                 r["group_id"], r["comment"], r["created_by"]))  # fmt: skip
+            found.append(
+                Silence(
+                    _utc(r["starts_at"]),
+                    _utc(r["ends_at"]),
+                    matchers,
+                    r["group_id"],
+                    r["comment"],
+                    r["created_by"],
+                )
+            )
         return found
 
 

@@ -290,6 +290,5 @@ oncall_overrides = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Index("ix_oncall_overrides_schedule_ends_at", "schedule", "ends_at"),
 )
-
-# --- alert intake (docs/alerts.md): its tables live beside this module, on the same metadata ------
-from tocsin.storage import alert_tables as alert_tables  # noqa: E402
+# The alert intake's tables are in ``alert_tables`` on this metadata; ``tocsin.storage`` imports
+# that module (importing it from here would be an import cycle), so they are always registered.

@@ -34,8 +34,10 @@ def _show_created(made: service.Created, as_json: bool) -> None:
     if as_json:
         _echo_json(made.to_dict())
         return
-    click.echo(f'Integration "{made.row.name}" ({made.row.kind}). Its URL (shown once; tocsin '
-               "stores only a hash of the secret in it):")  # fmt: skip
+    click.echo(
+        f'Integration "{made.row.name}" ({made.row.kind}). Its URL (shown once; tocsin '
+        "stores only a hash of the secret in it):"
+    )
     click.echo(made.url)
     if made.signing_secret:
         click.echo(f"Grafana HMAC signing secret (optional): {made.signing_secret}")
@@ -92,8 +94,10 @@ def alerts() -> None:
 def _line(kept: StoredGroup) -> str:
     data = group_dict(kept)
     incident = f"  {data['incident']}" if data["incident"] else ""
-    return f"#{data['id']}  {data['status']}  {data['firing']}/{data['alerts']} firing  " \
-           f"{data['title']}{incident}"  # fmt: skip
+    return (
+        f"#{data['id']}  {data['status']}  {data['firing']}/{data['alerts']} firing  "
+        f"{data['title']}{incident}"
+    )
 
 
 @alerts.command("list")
@@ -145,7 +149,5 @@ def alerts_silence(group_id: int, length: str) -> None:
 @click.argument("group_id", type=int)
 def alerts_declare(group_id: int) -> None:
     """Declare an incident for an alert group (commander: whoever is on call)."""
-    kept = run_with_context(
-        lambda ctx: group_service.declare_group(ctx, local_actor(), group_id)
-    )
+    kept = run_with_context(lambda ctx: group_service.declare_group(ctx, local_actor(), group_id))
     click.echo(_line(kept))

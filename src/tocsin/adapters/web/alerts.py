@@ -16,8 +16,8 @@ from starlette.routing import BaseRoute, Route
 
 from tocsin.observability.metrics import Metrics
 from tocsin.responses import JSONResponse
-from tocsin.services.alerts.integrations import SIGNATURE_HEADER, TIMESTAMP_HEADERS
 from tocsin.services.alerts.intake import Credentials, Rejected, accept
+from tocsin.services.alerts.integrations import SIGNATURE_HEADER, TIMESTAMP_HEADERS
 from tocsin.services.context import Context
 
 PREFIX = "/alerts/"

@@ -117,8 +117,13 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
         ctx,
         metrics,
         runtime,
-        routes=[*slack_routes, *discord_routes, *alert_intake_routes(ctx, metrics),
-                *status.routes, *access],
+        routes=[
+            *slack_routes,
+            *discord_routes,
+            *alert_intake_routes(ctx, metrics),
+            *status.routes,
+            *access,
+        ],
         starters=[*(starters or []), delivery.start, *surface_starters],
         metrics_on_main=not separate_metrics,
     )

@@ -45,7 +45,9 @@ async def ack_group(ctx: Context, group_id: int) -> StoredGroup:
     return kept
 
 
-async def silence_group(ctx: Context, actor: Actor, group_id: int, length: timedelta) -> StoredGroup:
+async def silence_group(
+    ctx: Context, actor: Actor, group_id: int, length: timedelta
+) -> StoredGroup:
     """Silence the group for ``length`` (up to :data:`MAX_SILENCE`): it pages, proposes and
     declares nothing meanwhile."""
     if not timedelta(0) < length <= MAX_SILENCE:
@@ -69,12 +71,14 @@ async def declare_group(ctx: Context, actor: Actor, group_id: int) -> StoredGrou
         if kept.incident is not None:
             incident = await uow.incidents.get(kept.incident)
             if incident is not None and incident.is_open:
-                raise InvalidTransition(f"alert group #{group_id} is already on "
-                                        f"{incident_ref(incident.number)}")  # fmt: skip
+                raise InvalidTransition(
+                    f"alert group #{group_id} is already on {incident_ref(incident.number)}"
+                )
         route = ctx.policy.alert_routes.route(kept.group.common_labels)
         processor = AlertProcessor(ctx)
-        kept = await processor.declare(uow, joined_context(ctx, uow), kept, route,
-                                       ctx.clock(), actor)  # fmt: skip
+        kept = await processor.declare(
+            uow, joined_context(ctx, uow), kept, route, ctx.clock(), actor
+        )
         await uow.commit()
     ctx.committed()
     return kept

@@ -86,8 +86,9 @@ async def accept(ctx: Context, public_id: str, body: bytes, creds: Credentials) 
         if await uow.alert_inbox.latest_digest(row.id, group_key) == digest:
             return Accepted(None, row.kind)
         inbox_id = await uow.alert_inbox.add(row.id, group_key, digest, body.decode(), now)
-        await uow.timers.schedule(f"{INBOX_TIMER}:{inbox_id}", INBOX_TIMER, now,
-                                  payload={"inbox": inbox_id})  # fmt: skip
+        await uow.timers.schedule(
+            f"{INBOX_TIMER}:{inbox_id}", INBOX_TIMER, now, payload={"inbox": inbox_id}
+        )
         await uow.integrations.touch(row.id, now)
         await uow.commit()
     ctx.committed()

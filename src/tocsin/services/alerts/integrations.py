@@ -8,6 +8,7 @@ signing secret for Grafana's HMAC option (``X-Grafana-Alerting-Signature``).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -45,9 +46,14 @@ class Created:
 
 def integration_dict(row: IntegrationRow) -> dict[str, object]:
     last = row.last_received_at
-    return {"id": row.public_id, "kind": row.kind, "name": row.name,
-            "created_at": row.created_at.isoformat(), "created_by": row.created_by,
-            "last_received_at": last.isoformat() if last else None}  # fmt: skip
+    return {
+        "id": row.public_id,
+        "kind": row.kind,
+        "name": row.name,
+        "created_at": row.created_at.isoformat(),
+        "created_by": row.created_by,
+        "last_received_at": last.isoformat() if last else None,
+    }
 
 
 def hash_secret(secret: str) -> str:
@@ -81,8 +87,9 @@ def _kind(kind: str) -> IntegrationKind:
     if kind == IntegrationKind.HEARTBEAT:
         raise ParseError("heartbeat integrations are not built yet (see docs/alerts.md)")
     if kind not in {k.value for k in KINDS}:
-        raise ParseError(f"unknown integration kind {kind!r} (expected alertmanager, grafana or "
-                         "webhook)")  # fmt: skip
+        raise ParseError(
+            f"unknown integration kind {kind!r} (expected alertmanager, grafana or webhook)"
+        )
     return IntegrationKind(kind)
 
 
@@ -99,15 +106,19 @@ async def create_integration(ctx: Context, kind: str, name: str, created_by: str
     async with ctx.uow() as uow:
         if await uow.integrations.by_name(name) is not None:
             raise ParseError(f"an integration named {name!r} exists already")
-        row = IntegrationRow(0, secrets.token_hex(8), checked.value, name, hash_secret(secret),
-                             ctx.clock(), created_by, signing)  # fmt: skip
-        row = IntegrationRow(**{**_fields(row), "id": await uow.integrations.add(row)})
+        row = IntegrationRow(
+            0,
+            secrets.token_hex(8),
+            checked.value,
+            name,
+            hash_secret(secret),
+            ctx.clock(),
+            created_by,
+            signing,
+        )
+        row = dataclasses.replace(row, id=await uow.integrations.add(row))
         await uow.commit()
     return Created(row, integration_url(ctx.public_url, row, secret), signing)
-
-
-def _fields(row: IntegrationRow) -> dict[str, object]:
-    return {name: getattr(row, name) for name in row.__dataclass_fields__}
 
 
 async def list_integrations(ctx: Context) -> list[IntegrationRow]:

@@ -51,7 +51,7 @@ def joined_context(ctx: Context, uow: UnitOfWork) -> Context:
 
     def units(*, read_only: bool = False) -> UnitOfWork:
         del read_only
-        return unit  # type: ignore[return-value]  # a structural stand-in for the protocol
+        return unit
 
     clone.units = units
     return clone

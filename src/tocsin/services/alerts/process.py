@@ -110,8 +110,9 @@ class AlertProcessor:
         silenced = is_silenced(await uow.silences.active(now), group.common_labels, now, group.id)
         group = set_silenced(group, silenced and bool(group.firing))
         route = self._route(stored, group, changes)
-        kept = StoredGroup(group, stored.incident if stored else None, route.action.value,
-                           route.auto_resolve)  # fmt: skip
+        kept = StoredGroup(
+            group, stored.incident if stored else None, route.action.value, route.auto_resolve
+        )
         kept = await uow.alert_groups.save(kept)
         if not group.silenced:
             kept = await self._act(uow, kept, route, changes, now)
@@ -128,8 +129,13 @@ class AlertProcessor:
         if stored is None or opening or not stored.action:
             return router.route(group.common_labels)
         kept = router.route(stored.group.common_labels)
-        return AlertRoute(kept.severity, AlertAction(stored.action), kept.matchers,
-                          kept.escalation, stored.auto_resolve)  # fmt: skip
+        return AlertRoute(
+            kept.severity,
+            AlertAction(stored.action),
+            kept.matchers,
+            kept.escalation,
+            stored.auto_resolve,
+        )
 
     def _count(self, kind: str, alerts: tuple[object, ...], silenced: bool) -> None:
         if self.metrics is None:
@@ -182,8 +188,16 @@ class AlertProcessor:
                 continue
             page = {**payload, "person": person.to_dict(), "buttons": []}
             where = f"{person.platform}:alert-group:{kept.id}:page:{stamp}:0.0:{key}"
-            effects.append(Effect(person.platform, PAGE_DM, page, where[:200], None,
-                                  ordering_key=f"{person.platform}:page:{key}"[:200]))  # fmt: skip
+            effects.append(
+                Effect(
+                    person.platform,
+                    PAGE_DM,
+                    page,
+                    where[:200],
+                    None,
+                    ordering_key=f"{person.platform}:page:{key}"[:200],
+                )
+            )
         return effects
 
     # --- propose ---------------------------------------------------------------------------------
@@ -191,8 +205,14 @@ class AlertProcessor:
         payload = group_payload(kept, route.severity.value, self.ctx.public_url)
         stamp = _stamp(kept)
         return [
-            Effect(dest, PROPOSE, payload, f"{dest}:alert-group:{kept.id}:propose:{stamp}", None,
-                   ordering_key=f"{dest}:alerts")  # fmt: skip
+            Effect(
+                dest,
+                PROPOSE,
+                payload,
+                f"{dest}:alert-group:{kept.id}:propose:{stamp}",
+                None,
+                ordering_key=f"{dest}:alerts",
+            )
             for dest in sorted(set(CHAT) & self.ctx.destinations)
         ]
 
@@ -226,8 +246,12 @@ class AlertProcessor:
         group = kept.group
         targets = await self._targets(uow, route, now)
         person = Mention(targets[0]) if targets else None
-        command = Command("declare", text=group.title[:200] or group.group_key[:200],
-                          severity=route.severity, person=person)  # fmt: skip
+        command = Command(
+            "declare",
+            text=group.title[:200] or group.group_key[:200],
+            severity=route.severity,
+            person=person,
+        )
         outcome = await execute(ctx, actor, command)
         assert outcome.incident is not None  # a declare always makes one
         kept = StoredGroup(group, outcome.incident.number, kept.action, kept.auto_resolve)

@@ -32,8 +32,9 @@ def group_dict(kept: StoredGroup, *, alerts: bool = False) -> dict[str, Any]:
         "fired_at": _iso(group.fired_at),
     }
     if alerts:
-        data["alert_list"] = [{"fingerprint": fp, **alert_json(entry)}
-                              for fp, entry in group.alerts.items()]  # fmt: skip
+        data["alert_list"] = [
+            {"fingerprint": fp, **alert_json(entry)} for fp, entry in group.alerts.items()
+        ]
     return data
 
 
@@ -46,11 +47,20 @@ def group_payload(kept: StoredGroup, severity: str, public_url: str) -> dict[str
     links = [next(iter(alert.links.values()), "") for alert in firing[:10]]
     text = f"{len(firing)} alert{'s' if len(firing) != 1 else ''} firing: " + "; ".join(names)
     return {
-        "incident": {"ref": f"Alert group #{kept.id}", "severity": severity,
-                     "title": group.title, "url": ""},  # fmt: skip
+        "incident": {
+            "ref": f"Alert group #{kept.id}",
+            "severity": severity,
+            "title": group.title,
+            "url": "",
+        },
         "text": text[:2000],
-        "group": {"id": kept.id, "title": group.title, "severity": severity,
-                  "firing": len(firing), "labels": dict(group.common_labels),
-                  "alerts": [{"name": n, "link": link} for n, link in zip(names, links, strict=True)]},
+        "group": {
+            "id": kept.id,
+            "title": group.title,
+            "severity": severity,
+            "firing": len(firing),
+            "labels": dict(group.common_labels),
+            "alerts": [{"name": n, "link": link} for n, link in zip(names, links, strict=True)],
+        },
         "public_url": public_url,
-    }  # fmt: skip
+    }

@@ -61,7 +61,11 @@ def upgrade() -> None:
         sa.Column("group_key", sa.Text(), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("alerts", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False),
+        sa.Column(
+            "alerts",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("first_seen", _TS, nullable=False),
         sa.Column("last_seen", _TS, nullable=False),
         sa.Column("fired_at", _TS, nullable=True),

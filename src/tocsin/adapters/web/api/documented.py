@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from tocsin.adapters.web.api.alerts import ALERT_ENDPOINTS, ALERT_SCHEMAS
 from tocsin.adapters.web.api.endpoints import Call, Endpoint
 from tocsin.adapters.web.api.oncall import CalendarQuery, OverrideBody
 from tocsin.adapters.web.status.manage import (
@@ -62,6 +63,7 @@ MORE_SCHEMAS: dict[str, Any] = {
     "Message": _obj(["message"], message=_STR),
     "IncidentChange": _obj(["message", "incident"], message=_STR,
                            incident={"oneOf": [_ref("Incident"), {"type": "null"}]}),
+    **ALERT_SCHEMAS,
 }  # fmt: skip
 """Response schemas of the routes below (the views in :mod:`tocsin.services.oncall` and
 :mod:`tocsin.adapters.web.status.manage`)."""
@@ -103,4 +105,5 @@ OTHER_ENDPOINTS: tuple[Endpoint, ...] = (
              "updates; audited).",
              _E, "write", IncidentComponentsBody, returns="IncidentChange", tag="status",
              errors=(403, 404, 409)),
+    *ALERT_ENDPOINTS,  # integrations and alert groups (docs/alerts.md)
 )  # fmt: skip

@@ -217,3 +217,20 @@ def _am(status: str, starts: str, *, ends: str = "0001-01-01T00:00:00Z") -> byte
             "commonLabels": {"alertname": "Disk", "team": "db"},
         }
     )
+
+
+async def test_processing_counts_alerts_and_groups_by_state(ctx: Context) -> None:
+    """``alerts_received_total`` counts processed alerts by integration kind and status;
+    ``alert_groups`` gauges the groups by state after each batch."""
+    metrics = create_metrics(process=False)
+    made = await integration(ctx)
+    async with intake_client(ctx, metrics) as client:
+        for body in (generic("a"), generic("b"), generic("b", "resolved")):
+            ctx.clock.advance(seconds=1)  # type: ignore[attr-defined]  # the tests' Clock
+            assert (await client.post(path_of(made), content=body)).status_code == 202
+    await runner(ctx, metrics).fire_due()
+    received = "alerts_received_total"
+    assert _sample(metrics, received, integration="webhook", status="firing") == 2
+    assert _sample(metrics, received, integration="webhook", status="resolved") == 1
+    assert _sample(metrics, "alert_groups", state="firing") == 1
+    assert _sample(metrics, "alert_groups", state="resolved") == 1

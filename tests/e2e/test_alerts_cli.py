@@ -50,7 +50,11 @@ def test_integrations_and_alert_groups_from_the_command_line(cli: Cli) -> None:
     _post_and_process(cli.url, rotated["url"], generic("disk"))
     [group] = json.loads(cli.ok("alerts", "list", "--json"))
     assert {k: group[k] for k in ("status", "title", "alerts", "incident")} == {
-        "status": "firing", "title": "disk is down", "alerts": 1, "incident": None}  # fmt: skip
+        "status": "firing",
+        "title": "disk is down",
+        "alerts": 1,
+        "incident": None,
+    }
     gid = str(group["id"])
     assert "acknowledged" in cli.ok("alerts", "ack", gid)
     assert "silenced" in cli.ok("alerts", "silence", gid, "--for", "2h")
@@ -59,12 +63,12 @@ def test_integrations_and_alert_groups_from_the_command_line(cli: Cli) -> None:
 
 
 def test_alert_command_mistakes_are_one_line(cli: Cli) -> None:
-    """Unknown group, bad duration, heartbeat (not built), duplicate or unknown integration:
+    """Unknown group, bad duration, heartbeat without a period, duplicate or unknown integration:
     each a one-line error, no traceback."""
     cli.ok("db", "upgrade")
     cli.ok("integration", "create", "alertmanager", "prom")
     assert "no alert group #9" in one_error_line(cli("alerts", "ack", "9")).lower()
     assert "not a duration" in one_error_line(cli("alerts", "silence", "9", "--for", "soon"))
-    assert "not built" in one_error_line(cli("integration", "create", "heartbeat", "cron"))
+    assert "needs a period" in one_error_line(cli("integration", "create", "heartbeat", "cron"))
     assert "exists already" in one_error_line(cli("integration", "create", "webhook", "prom"))
     assert "no integration" in one_error_line(cli("integration", "delete", "nope"))

@@ -21,8 +21,7 @@ from tocsin.services.context import Context
 
 @pytest.fixture
 async def client(ctx: Context) -> AsyncIterator[httpx.AsyncClient]:
-    routes = [*alert_intake_routes(ctx), *access_routes(ctx, secret="k" * 40,
-                                                       secure_cookies=False)]  # fmt: skip
+    routes = [*alert_intake_routes(ctx), *access_routes(ctx, secret="k" * 40, secure_cookies=False)]
     app = create_app(ctx, create_metrics(process=False), Runtime(), routes=routes)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://tocsin.test") as http:
@@ -34,16 +33,18 @@ async def test_integrations_are_for_admins(ctx: Context, client: httpx.AsyncClie
     integration; a write token gets 403; a bad kind is 422; an unknown name 404."""
     admin = await bearer(ctx, "admin", "admin")
     writer = await bearer(ctx, "writer", "write")
-    made = await client.post("/api/v1/integrations", json={"kind": "webhook", "name": "kuma"},
-                             headers=admin)  # fmt: skip
+    made = await client.post(
+        "/api/v1/integrations", json={"kind": "webhook", "name": "kuma"}, headers=admin
+    )
     assert made.status_code == 201, made.text
     assert made.json()["url"].startswith("/alerts/")  # the test context has no public URL
     listed = (await client.get("/api/v1/integrations", headers=admin)).json()["items"]
     assert [(i["name"], i["kind"]) for i in listed] == [("kuma", "webhook")]
     assert "url" not in listed[0]
     assert_problem(await client.get("/api/v1/integrations", headers=writer), 403)
-    bad = await client.post("/api/v1/integrations", json={"kind": "nagios", "name": "x"},
-                            headers=admin)  # fmt: skip
+    bad = await client.post(
+        "/api/v1/integrations", json={"kind": "nagios", "name": "x"}, headers=admin
+    )
     assert_problem(bad, 422)
     rotated = await client.post("/api/v1/integrations/kuma/rotate", headers=admin)
     assert rotated.json()["url"] != made.json()["url"]
@@ -61,8 +62,9 @@ async def test_alert_groups_list_ack_silence_declare(
     admin = await bearer(ctx, "admin", "admin")
     reader = await bearer(ctx, "reader", "read")
     writer = await bearer(ctx, "writer", "write")
-    made = await client.post("/api/v1/integrations", json={"kind": "webhook", "name": "kuma"},
-                             headers=admin)  # fmt: skip
+    made = await client.post(
+        "/api/v1/integrations", json={"kind": "webhook", "name": "kuma"}, headers=admin
+    )
     path = urlsplit(made.json()["url"]).path
     assert (await client.post(path, content=generic("disk"))).status_code == 202
     await runner(ctx).fire_due()

@@ -26,6 +26,8 @@ alert_integrations = sa.Table(
     sa.Column("name", sa.String(64), nullable=False, unique=True),
     sa.Column("secret_hash", sa.String(64), nullable=False),
     sa.Column("signing_secret", sa.String(128)),
+    sa.Column("period_seconds", sa.Integer),  # heartbeats: a call is due every period
+    sa.Column("grace_seconds", sa.Integer),  # ... and late after period + grace
     sa.Column("created_at", TS, nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("last_received_at", TS),

@@ -47,6 +47,8 @@ class IntegrationRow:
     created_by: str
     signing_secret: str | None = None
     last_received_at: datetime | None = None
+    period_seconds: int | None = None
+    grace_seconds: int | None = None
 
 
 def _integration(r: Any) -> IntegrationRow:
@@ -60,6 +62,8 @@ def _integration(r: Any) -> IntegrationRow:
         created_by=r["created_by"],
         signing_secret=r["signing_secret"],
         last_received_at=utc(r["last_received_at"]),
+        period_seconds=r["period_seconds"],
+        grace_seconds=r["grace_seconds"],
     )
 
 
@@ -76,6 +80,8 @@ class IntegrationStore:
             "signing_secret": row.signing_secret,
             "created_at": row.created_at,
             "created_by": row.created_by,
+            "period_seconds": row.period_seconds,
+            "grace_seconds": row.grace_seconds,
         }
         statement = alert_integrations.insert().values(**values).returning(alert_integrations.c.id)
         return int((await self.conn.execute(statement)).scalar_one())

@@ -17,8 +17,8 @@ from tocsin.services.context import Context
 from tocsin.storage.alerts import StoredGroup
 
 _KINDS = click.Choice(["alertmanager", "grafana", "webhook", "heartbeat"])
-_DURATION = re.compile(r"(\d+)([mhd])")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_DURATION = re.compile(r"(\d+)([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def _echo_json(data: object) -> None:
@@ -46,11 +46,19 @@ def _show_created(made: service.Created, as_json: bool) -> None:
 @integration.command("create")
 @click.argument("kind", type=_KINDS)
 @click.argument("name")
+@click.option("--period", help="Heartbeats: a call is due this often (e.g. 5m, 1h, 1d).")
+@click.option("--grace", help="Heartbeats: how late a call may be before it counts as missed.")
 @click.option("--json", "as_json", is_flag=True, help="Print id, kind, name and url as JSON.")
-def integration_create(kind: str, name: str, as_json: bool) -> None:
+def integration_create(
+    kind: str, name: str, period: str | None, grace: str | None, as_json: bool
+) -> None:
     """Create an integration and print its URL."""
+    every = parse_duration(period) if period else None
+    late = parse_duration(grace) if grace else None
     made = run_with_context(
-        lambda ctx: service.create_integration(ctx, kind, name, local_actor().key)
+        lambda ctx: service.create_integration(
+            ctx, kind, name, local_actor().key, period=every, grace=late
+        )
     )
     _show_created(made, as_json)
 
@@ -129,7 +137,7 @@ def alerts_ack(group_id: int) -> None:
 def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(text.strip())
     if match is None:
-        fail(f"not a duration: {text!r} (use e.g. 30m, 1h, 4h, 2d)", 2)
+        fail(f"not a duration: {text!r} (use e.g. 90s, 30m, 4h, 2d)", 2)
     return timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 

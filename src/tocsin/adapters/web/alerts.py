@@ -1,5 +1,6 @@
 """The alert intake's HTTP routes: ``POST /alerts/<id>/<secret>`` (or ``/alerts/<id>`` with
-``Authorization: Bearer <secret>``, or Grafana's signature headers).
+``Authorization: Bearer <secret>``, or Grafana's signature headers); a heartbeat's URL takes GET
+too (405 for the other kinds).
 
 Answers: 202 once the body is committed to the inbox (also for a redelivery, which is not stored
 again); 401 for a wrong or missing secret or signature; 404 for an unknown integration; 400 for a
@@ -36,7 +37,9 @@ def alert_intake_routes(ctx: Context, metrics: Metrics | None = None) -> list[Ba
     async def intake(request: Request) -> Response:
         body = await request.body()
         try:
-            accepted = await accept(ctx, request.path_params["id"], body, _credentials(request))
+            accepted = await accept(
+                ctx, request.path_params["id"], body, _credentials(request), method=request.method
+            )
         except Rejected as exc:
             if metrics is not None:
                 metrics.alert_intake_rejected_total.labels(exc.reason).inc()
@@ -46,6 +49,6 @@ def alert_intake_routes(ctx: Context, metrics: Metrics | None = None) -> list[Ba
         return JSONResponse({"accepted": True, "duplicate": accepted.duplicate}, status_code=202)
 
     return [
-        Route("/alerts/{id}/{secret}", intake, methods=["POST"]),
-        Route("/alerts/{id}", intake, methods=["POST"]),
+        Route("/alerts/{id}/{secret}", intake, methods=["POST", "GET"]),
+        Route("/alerts/{id}", intake, methods=["POST", "GET"]),
     ]

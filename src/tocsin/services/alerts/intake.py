@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 
 from tocsin.domain.alerts import PARSERS, IntegrationKind
 from tocsin.domain.errors import AlertPayloadError
-from tocsin.services.alerts.integrations import secret_matches, signature_matches
+from tocsin.services.alerts.integrations import arm_heartbeat, secret_matches, signature_matches
 from tocsin.services.context import Context
+from tocsin.services.ports import UnitOfWork
 from tocsin.storage.alerts import IntegrationRow
 
 INBOX_TIMER = "alert_inbox"  # the timer kind that processes one inbox row (and those behind it)
@@ -47,12 +49,9 @@ class Credentials:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    inbox_id: int | None  # None: a redelivery, not stored again
+    inbox_id: int | None  # None: nothing new for the worker (a redelivery, a heartbeat's call)
     kind: str
-
-    @property
-    def duplicate(self) -> bool:
-        return self.inbox_id is None
+    duplicate: bool = False  # the same body as the group's last one, not stored again
 
 
 def _authentic(row: IntegrationRow, body: bytes, creds: Credentials, now: float) -> bool:
@@ -72,8 +71,39 @@ def _group_key(kind: IntegrationKind, body: bytes) -> str:
         raise Rejected(400, "malformed", exc.message) from None
 
 
-async def accept(ctx: Context, public_id: str, body: bytes, creds: Credentials) -> Accepted:
-    """Check and store one body; raises :class:`Rejected` (nothing stored) when refused."""
+async def enqueue(
+    uow: UnitOfWork, integration: int, group_key: str, body: bytes, now: datetime
+) -> int:
+    """Commit ``body`` to the inbox (with the caller's transaction) and the timer that hands it
+    to the worker; the inbox row's id."""
+    digest = body_digest(integration, body)
+    inbox_id = await uow.alert_inbox.add(integration, group_key, digest, body.decode(), now)
+    await uow.timers.schedule(
+        f"{INBOX_TIMER}:{inbox_id}", INBOX_TIMER, now, payload={"inbox": inbox_id}
+    )
+    return inbox_id
+
+
+def body_digest(integration: int, body: bytes) -> str:
+    return hashlib.sha256(f"{integration}\x00".encode() + body).hexdigest()
+
+
+async def _beat(uow: UnitOfWork, row: IntegrationRow, now: datetime) -> int | None:
+    """A heartbeat's call: the next one is due a period from now; a missed heartbeat (its group
+    firing) gets a resolve in the inbox."""
+    await arm_heartbeat(uow, row, now)
+    kept = await uow.alert_groups.find(row.id, row.name)
+    if kept is None or not kept.group.firing:
+        return None
+    body = orjson.dumps({"status": "resolved", "at": now.isoformat()})
+    return await enqueue(uow, row.id, row.name, body, now)
+
+
+async def accept(
+    ctx: Context, public_id: str, body: bytes, creds: Credentials, *, method: str = "POST"
+) -> Accepted:
+    """Check and store one body (or a heartbeat's call, GET or POST, body ignored); raises
+    :class:`Rejected` (nothing stored) when refused."""
     async with ctx.uow() as uow:
         row = await uow.integrations.by_public_id(public_id)
         if row is None:
@@ -81,14 +111,15 @@ async def accept(ctx: Context, public_id: str, body: bytes, creds: Credentials) 
         now = ctx.clock()
         if not _authentic(row, body, creds, now.timestamp()):
             raise Rejected(401, "unauthorized", "wrong or missing secret or signature")
-        group_key = _group_key(IntegrationKind(row.kind), body)
-        digest = hashlib.sha256(f"{row.id}\x00".encode() + body).hexdigest()
-        if await uow.alert_inbox.latest_digest(row.id, group_key) == digest:
-            return Accepted(None, row.kind)
-        inbox_id = await uow.alert_inbox.add(row.id, group_key, digest, body.decode(), now)
-        await uow.timers.schedule(
-            f"{INBOX_TIMER}:{inbox_id}", INBOX_TIMER, now, payload={"inbox": inbox_id}
-        )
+        if row.kind == IntegrationKind.HEARTBEAT:
+            inbox_id = await _beat(uow, row, now)
+        elif method != "POST":
+            raise Rejected(405, "method", "only heartbeat integrations take GET; POST the alerts")
+        else:
+            group_key = _group_key(IntegrationKind(row.kind), body)
+            if await uow.alert_inbox.latest_digest(row.id, group_key) == body_digest(row.id, body):
+                return Accepted(None, row.kind, duplicate=True)
+            inbox_id = await enqueue(uow, row.id, group_key, body, now)
         await uow.integrations.touch(row.id, now)
         await uow.commit()
     ctx.committed()

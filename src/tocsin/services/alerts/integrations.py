@@ -14,13 +14,21 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from tocsin.domain.alerts import IntegrationKind
 from tocsin.domain.errors import NotFound, ParseError
 from tocsin.services.context import Context
+from tocsin.services.ports import UnitOfWork
 from tocsin.storage.alerts import IntegrationRow
 
-KINDS = (IntegrationKind.ALERTMANAGER, IntegrationKind.GRAFANA, IntegrationKind.WEBHOOK)
+KINDS = (
+    IntegrationKind.ALERTMANAGER,
+    IntegrationKind.GRAFANA,
+    IntegrationKind.WEBHOOK,
+    IntegrationKind.HEARTBEAT,
+)
+MIN_PERIOD, MAX_PERIOD, MAX_GRACE = timedelta(minutes=1), timedelta(days=30), timedelta(days=1)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 SIGNATURE_HEADER = "x-grafana-alerting-signature"
 # Grafana's timestamp header has no default name; these two are the names its docs use.
@@ -45,8 +53,9 @@ class Created:
 
 
 def integration_dict(row: IntegrationRow) -> dict[str, object]:
+    """What the CLI's ``--json`` and the API show: never a secret."""
     last = row.last_received_at
-    return {
+    data: dict[str, object] = {
         "id": row.public_id,
         "kind": row.kind,
         "name": row.name,
@@ -54,6 +63,9 @@ def integration_dict(row: IntegrationRow) -> dict[str, object]:
         "created_by": row.created_by,
         "last_received_at": last.isoformat() if last else None,
     }
+    if row.period_seconds is not None:
+        data |= {"period_seconds": row.period_seconds, "grace_seconds": row.grace_seconds or 0}
+    return data
 
 
 def hash_secret(secret: str) -> str:
@@ -84,13 +96,29 @@ def integration_url(public_url: str, row: IntegrationRow, secret: str) -> str:
 
 
 def _kind(kind: str) -> IntegrationKind:
-    if kind == IntegrationKind.HEARTBEAT:
-        raise ParseError("heartbeat integrations are not built yet (see docs/alerts.md)")
     if kind not in {k.value for k in KINDS}:
         raise ParseError(
-            f"unknown integration kind {kind!r} (expected alertmanager, grafana or webhook)"
+            f"unknown integration kind {kind!r} (expected alertmanager, grafana, webhook or "
+            "heartbeat)"
         )
     return IntegrationKind(kind)
+
+
+def _timing(
+    kind: IntegrationKind, period: timedelta | None, grace: timedelta | None
+) -> tuple[int | None, int | None]:
+    """A heartbeat's period (1 minute to 30 days) and grace (0 to 1 day, default 0), in
+    seconds; other kinds take neither."""
+    if kind is not IntegrationKind.HEARTBEAT:
+        if period is not None or grace is not None:
+            raise ParseError("only heartbeat integrations have a period and a grace")
+        return None, None
+    if period is None or not MIN_PERIOD <= period <= MAX_PERIOD:
+        raise ParseError("a heartbeat needs a period between 1 minute and 30 days (e.g. 5m)")
+    grace = grace or timedelta(0)
+    if not timedelta(0) <= grace <= MAX_GRACE:
+        raise ParseError("a heartbeat's grace is between 0 and 1 day")
+    return int(period.total_seconds()), int(grace.total_seconds())
 
 
 def _secrets(kind: IntegrationKind) -> tuple[str, str | None]:
@@ -98,8 +126,18 @@ def _secrets(kind: IntegrationKind) -> tuple[str, str | None]:
     return secrets.token_urlsafe(32), signing
 
 
-async def create_integration(ctx: Context, kind: str, name: str, created_by: str) -> Created:
+async def create_integration(
+    ctx: Context,
+    kind: str,
+    name: str,
+    created_by: str,
+    *,
+    period: timedelta | None = None,
+    grace: timedelta | None = None,
+) -> Created:
+    """A new integration and its URL; a heartbeat's first call is due within period + grace."""
     checked = _kind(kind)
+    period_seconds, grace_seconds = _timing(checked, period, grace)
     if _NAME.fullmatch(name) is None:
         raise ParseError("an integration name is 1-64 letters, digits, '_', '.' or '-'")
     secret, signing = _secrets(checked)
@@ -115,8 +153,12 @@ async def create_integration(ctx: Context, kind: str, name: str, created_by: str
             ctx.clock(),
             created_by,
             signing,
+            period_seconds=period_seconds,
+            grace_seconds=grace_seconds,
         )
         row = dataclasses.replace(row, id=await uow.integrations.add(row))
+        if checked is IntegrationKind.HEARTBEAT:
+            await arm_heartbeat(uow, row, row.created_at)
         await uow.commit()
     return Created(row, integration_url(ctx.public_url, row, secret), signing)
 
@@ -140,6 +182,27 @@ async def rotate_integration(ctx: Context, name: str) -> Created:
 
 async def delete_integration(ctx: Context, name: str) -> None:
     async with ctx.uow() as uow:
-        if not await uow.integrations.delete(name):
+        row = await uow.integrations.by_name(name)
+        if row is None or not await uow.integrations.delete(name):
             raise NotFound(f"no integration named {name!r}")
+        await uow.timers.cancel(heartbeat_key(row))
         await uow.commit()
+
+
+# --- heartbeats -----------------------------------------------------------------------------------
+HEARTBEAT_TIMER = "heartbeat"  # fires when a heartbeat's call is late
+
+
+def heartbeat_key(row: IntegrationRow) -> str:
+    return f"{HEARTBEAT_TIMER}:{row.id}"
+
+
+async def arm_heartbeat(uow: UnitOfWork, row: IntegrationRow, now: datetime) -> None:
+    """The next call is due at ``now`` + period; late (the timer fires) after the grace too."""
+    period = timedelta(seconds=row.period_seconds or 0)
+    due = now + period
+    late = due + timedelta(seconds=row.grace_seconds or 0)
+    payload = {"integration": row.id, "due": due.isoformat()}
+    await uow.timers.schedule(
+        heartbeat_key(row), HEARTBEAT_TIMER, late, payload=payload, replace=True
+    )

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import structlog
@@ -34,12 +34,15 @@ import structlog
 from tocsin.domain.alerts import (
     PARSERS,
     AlertAction,
+    AlertBatch,
     AlertGroup,
     AlertRoute,
     Change,
     ChangeKind,
     IntegrationKind,
     apply_batch,
+    heartbeat_missed,
+    heartbeat_ok,
     is_silenced,
     set_silenced,
 )
@@ -49,11 +52,12 @@ from tocsin.domain.errors import AlertPayloadError
 from tocsin.domain.model import Actor
 from tocsin.domain.oncall import level_targets, schedules_of
 from tocsin.domain.paging import CHAT, PAGE_DM, escalation_of
-from tocsin.services.alerts.intake import INBOX_TIMER
+from tocsin.services.alerts.intake import INBOX_TIMER, enqueue
+from tocsin.services.alerts.integrations import HEARTBEAT_TIMER
 from tocsin.services.alerts.joined import joined_context
 from tocsin.services.alerts.views import group_payload
 from tocsin.services.context import Context
-from tocsin.storage.alerts import InboxRow, StoredGroup
+from tocsin.storage.alerts import InboxRow, IntegrationRow, StoredGroup
 from tocsin.storage.timers import Timer
 
 if TYPE_CHECKING:
@@ -76,31 +80,42 @@ class AlertProcessor:
 
     def register(self, handlers: TimerHandlers) -> TimerHandlers:
         handlers.register(INBOX_TIMER, self.handle)
+        handlers.register(HEARTBEAT_TIMER, self.missed)
         return handlers
+
+    async def missed(self, timer: Timer, tx: TimerContext) -> None:
+        """A heartbeat's call is late: a firing alert, from when it was due, into the inbox."""
+        row = await tx.uow.integrations.by_id(int(timer.payload["integration"]))
+        if row is None:
+            return
+        body = orjson.dumps({"status": "firing", "at": str(timer.payload["due"])})
+        await enqueue(tx.uow, row.id, row.name, body, tx.now)
 
     async def handle(self, timer: Timer, tx: TimerContext) -> None:
         """Process this timer's inbox row and the pending ones behind it."""
         uow = tx.uow
         first = timer.payload.get("inbox")
         rows = await uow.alert_inbox.claim(BATCH, int(first) if first is not None else None)
-        kinds: dict[int, str] = {}
+        sources: dict[int, IntegrationRow | None] = {}
         for row in rows:
-            if row.integration not in kinds:
-                found = await uow.integrations.by_id(row.integration)
-                kinds[row.integration] = found.kind if found else ""
-            await self._row(uow, row, kinds[row.integration], tx.now)
+            if row.integration not in sources:
+                sources[row.integration] = await uow.integrations.by_id(row.integration)
+            await self._row(uow, row, sources[row.integration], tx.now)
         if self.metrics is not None and rows:
             counts = await uow.alert_groups.counts()
             for state in ("firing", "acknowledged", "silenced", "resolved"):
                 self.metrics.alert_groups.labels(state).set(counts.get(state, 0))
 
-    async def _row(self, uow: UnitOfWork, row: InboxRow, kind: str, now: datetime) -> None:
-        if not kind:  # the integration was deleted after the body was accepted
+    async def _row(
+        self, uow: UnitOfWork, row: InboxRow, source: IntegrationRow | None, now: datetime
+    ) -> None:
+        if source is None:  # the integration was deleted after the body was accepted
             await uow.alert_inbox.finish(row.id, now, "the integration no longer exists")
             return
+        kind = source.kind
         try:
-            batch = PARSERS[IntegrationKind(kind)](orjson.loads(row.body))
-        except (AlertPayloadError, orjson.JSONDecodeError, ValueError) as exc:
+            batch = _batch(source, orjson.loads(row.body))
+        except (AlertPayloadError, orjson.JSONDecodeError, ValueError, KeyError) as exc:
             await uow.alert_inbox.finish(row.id, now, str(exc))
             return
         stored = await uow.alert_groups.find(row.integration, batch.group_key, for_update=True)
@@ -273,6 +288,17 @@ class AlertProcessor:
         if kept.auto_resolve and all(not g.group.firing for g in groups):
             summary = "Every alert group of this incident resolved."
             await execute(ctx, ALERTS, Command("resolve", incident=number, text=summary))
+
+
+def _batch(source: IntegrationRow, data: Any) -> AlertBatch:
+    """The batch of an inbox body: a sender's body in its format, or a heartbeat's event
+    (``{"status", "at"}``, written by tocsin itself)."""
+    if source.kind != IntegrationKind.HEARTBEAT:
+        return PARSERS[IntegrationKind(source.kind)](data)
+    at = datetime.fromisoformat(str(data["at"]))
+    if data["status"] == "firing":
+        return heartbeat_missed(source.name, at)
+    return heartbeat_ok(source.name, at)
 
 
 def _stamp(kept: StoredGroup) -> int:

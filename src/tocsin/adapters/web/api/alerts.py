@@ -41,8 +41,14 @@ STATUSES = ("firing", "acknowledged", "silenced", "resolved")
 class IntegrationBody(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["alertmanager", "grafana", "webhook"]
+    kind: Literal["alertmanager", "grafana", "webhook", "heartbeat"]
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    period_seconds: int | None = Field(
+        None, ge=60, le=30 * 24 * 3600, description="heartbeats only: a call is due this often"
+    )
+    grace_seconds: int | None = Field(
+        None, ge=0, le=24 * 3600, description="heartbeats only: how late a call may be"
+    )
 
 
 class SilenceBody(BaseModel):
@@ -80,7 +86,13 @@ async def create_integration(request: Request, ctx: Context, principal: Principa
     body = await parse_body(request, IntegrationBody)
     if isinstance(body, Response):
         return body
-    made = await service.create_integration(ctx, body.kind, body.name, principal.actor.key)
+    period, grace = (
+        None if seconds is None else timedelta(seconds=seconds)
+        for seconds in (body.period_seconds, body.grace_seconds)
+    )
+    made = await service.create_integration(
+        ctx, body.kind, body.name, principal.actor.key, period=period, grace=grace
+    )
     return json_response(made.to_dict(), 201)
 
 
@@ -150,8 +162,10 @@ def alert_routes(ctx: Context, limiter: FailureLimiter) -> list[Route]:
         (f"{one}/silence", _group_handler("silence"), "POST"),
         (f"{one}/declare", _group_handler("declare"), "POST"),
     ]
-    return [_route(path, handler, ctx, limiter, method, prefix="alerts")
-            for path, handler, method in table]  # fmt: skip
+    return [
+        _route(path, handler, ctx, limiter, method, prefix="alerts")
+        for path, handler, method in table
+    ]
 
 
 # --- the description for /api/openapi.json (added to OTHER_ENDPOINTS) ---------------------------
@@ -165,11 +179,30 @@ _T: dict[str, Any] = {"type": "string", "format": "date-time"}
 _NT: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
 _I: dict[str, Any] = {"type": "integer"}
 _LABELS: dict[str, Any] = {"type": "object", "additionalProperties": _S}
-_INTEGRATION = {"id": _S, "kind": _S, "name": _S, "created_at": _T, "created_by": _S,
-                "last_received_at": _NT}  # fmt: skip
-_GROUP = {"id": _I, "status": {"enum": list(STATUSES)}, "title": _S, "alerts": _I, "firing": _I,
-          "incident": {"type": ["string", "null"]}, "action": _S, "labels": _LABELS,
-          "group_key": _S, "first_seen": _T, "last_seen": _T, "fired_at": _NT}  # fmt: skip
+_INTEGRATION = {
+    "id": _S,
+    "kind": _S,
+    "name": _S,
+    "created_at": _T,
+    "created_by": _S,
+    "last_received_at": _NT,
+    "period_seconds": _I,
+    "grace_seconds": _I,
+}
+_GROUP = {
+    "id": _I,
+    "status": {"enum": list(STATUSES)},
+    "title": _S,
+    "alerts": _I,
+    "firing": _I,
+    "incident": {"type": ["string", "null"]},
+    "action": _S,
+    "labels": _LABELS,
+    "group_key": _S,
+    "first_seen": _T,
+    "last_seen": _T,
+    "fired_at": _NT,
+}
 
 
 def _schema(required: list[str], props: dict[str, Any]) -> dict[str, Any]:

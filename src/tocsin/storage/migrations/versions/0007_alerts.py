@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("secret_hash", sa.String(length=64), nullable=False),
         sa.Column("signing_secret", sa.String(length=128), nullable=True),
+        sa.Column("period_seconds", sa.Integer(), nullable=True),
+        sa.Column("grace_seconds", sa.Integer(), nullable=True),
         sa.Column("created_at", _TS, nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("last_received_at", _TS, nullable=True),

@@ -123,6 +123,37 @@ async def test_page_pages_on_call_once_per_firing_without_an_incident(
         assert await uow.incidents.list(open_only=False) == []
 
 
+async def test_page_walks_the_escalation_until_someone_acknowledges(
+    db: Database, clock: object
+) -> None:
+    """Nobody acknowledges: after ``escalate_after_minutes`` the next level is paged (once, on
+    the timer's own schedule); once the group is acknowledged paging stops."""
+    ladder = [{"name": "default", "levels": [["slack:U0FIRST"], ["slack:U0SECOND"]],
+               "escalate_after_minutes": 5, "repeat": 1}]  # fmt: skip
+    policy = routed({"match": {"team": "db"}, "action": "page", "severity": "P1"},
+                    escalation=ladder)  # fmt: skip
+    ctx = Context(db, policy, clock=clock, destinations=frozenset({"slack"}))  # type: ignore[arg-type]
+    made = await integration(ctx)
+    await _post(ctx, path_of(made), generic("disk", labels={"team": "db"}))
+
+    async def paged() -> list[str]:
+        async with UnitOfWork(db, read_only=True) as uow:
+            rows = await uow.outbox.rows(("pending",), limit=50)
+        return [row.payload["person"]["user_id"] for row in rows if row.kind == "page_dm"]
+
+    assert await paged() == ["U0FIRST"]
+    clock.advance(minutes=4)  # type: ignore[attr-defined]
+    assert await runner(ctx).fire_due() == 0
+    clock.advance(minutes=1)  # type: ignore[attr-defined]
+    assert await runner(ctx).fire_due() == 1
+    assert sorted(await paged()) == ["U0FIRST", "U0SECOND"]
+    [kept] = await groups(ctx)
+    await ack_group(ctx, kept.id)
+    clock.advance(minutes=5)  # type: ignore[attr-defined]
+    await runner(ctx).fire_due()
+    assert sorted(await paged()) == ["U0FIRST", "U0SECOND"]  # acknowledged: no third page
+
+
 async def test_ignore_and_silence_store_but_act_on_nothing(db: Database, clock: object) -> None:
     """``ignore`` keeps the group and does nothing; a silenced group fires without a proposal."""
     ctx = _ctx(db, clock, {"match": {"team": "noise"}, "action": "ignore"})

@@ -192,7 +192,7 @@ class Metrics:
         )
         self.alert_intake_rejected_total = Counter(
             "alert_intake_rejected_total",
-            "Alert bodies refused, by reason (unauthorized, unknown, too_large, malformed, method).",
+            "Alert bodies refused, by reason: unauthorized, unknown, too_large, malformed, method.",
             ["reason"],
             registry=r,
         )

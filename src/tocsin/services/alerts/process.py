@@ -11,8 +11,8 @@ longer parses (it was checked on arrival) is marked failed with the error, not r
 Actions, when a group opens or fires again and no silence covers it:
 
 - ``ignore``: stored and counted;
-- ``page``: the first level of the route's escalation gets a page by direct message, at most once
-  per group and firing (the effect's key);
+- ``page``: the route's escalation is walked without an incident (:mod:`.paging`): the first
+  level is paged by direct message, the next ones while nobody acknowledges, each step once;
 - ``propose``: the group is posted to the announce channel of each chat platform;
 - ``declare``: an incident is declared through :func:`tocsin.services.dispatch.execute` with the
   on-call person of the escalation's first level as commander; while that incident is open, the
@@ -25,7 +25,7 @@ is resolved once every group attached to it has resolved.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -50,11 +50,11 @@ from tocsin.domain.commands import Command, Mention
 from tocsin.domain.effects import Effect
 from tocsin.domain.errors import AlertPayloadError
 from tocsin.domain.model import Actor
-from tocsin.domain.oncall import level_targets, schedules_of
-from tocsin.domain.paging import CHAT, PAGE_DM, escalation_of
+from tocsin.domain.paging import CHAT
 from tocsin.services.alerts.intake import INBOX_TIMER, enqueue
 from tocsin.services.alerts.integrations import HEARTBEAT_TIMER
 from tocsin.services.alerts.joined import joined_context
+from tocsin.services.alerts.paging import PAGE_TIMER, GroupPaging
 from tocsin.services.alerts.views import group_payload
 from tocsin.services.context import Context
 from tocsin.storage.alerts import InboxRow, IntegrationRow, StoredGroup
@@ -78,9 +78,13 @@ class AlertProcessor:
     ctx: Context
     metrics: Metrics | None = None
 
+    def __post_init__(self) -> None:
+        self.paging = GroupPaging(self.ctx)
+
     def register(self, handlers: TimerHandlers) -> TimerHandlers:
         handlers.register(INBOX_TIMER, self.handle)
         handlers.register(HEARTBEAT_TIMER, self.missed)
+        handlers.register(PAGE_TIMER, self.paging.escalate)
         return handlers
 
     async def missed(self, timer: Timer, tx: TimerContext) -> None:
@@ -171,7 +175,8 @@ class AlertProcessor:
         ctx = joined_context(self.ctx, uow)
         if kinds & set(_OPENS):
             if route.action is AlertAction.PAGE:
-                await uow.outbox.add(await self._pages(uow, kept, route, now), now)
+                escalation = route.escalation_for(self.ctx.policy) or "default"
+                await self.paging.start(uow, kept, escalation, route.severity.value, now)
             elif route.action is AlertAction.PROPOSE:
                 await uow.outbox.add(self._proposals(kept, route), now)
             elif route.action is AlertAction.DECLARE:
@@ -179,41 +184,6 @@ class AlertProcessor:
         if ChangeKind.GROUP_RESOLVED in kinds and kept.incident is not None:
             await self._resolved(uow, ctx, kept)
         return kept
-
-    # --- page ------------------------------------------------------------------------------------
-    async def _targets(self, uow: UnitOfWork, route: AlertRoute, now: datetime) -> list[str]:
-        policy = self.ctx.policy
-        escalation = escalation_of(policy, route.escalation_for(policy) or "default")
-        if not escalation.levels:
-            return []
-        level = escalation.levels[0]
-        names = schedules_of(level, policy)
-        overrides = await uow.overrides.between(names, now, now + timedelta(seconds=1))
-        return level_targets(policy, level, overrides, now)
-
-    async def _pages(
-        self, uow: UnitOfWork, kept: StoredGroup, route: AlertRoute, now: datetime
-    ) -> list[Effect]:
-        payload = group_payload(kept, route.severity.value, self.ctx.public_url)
-        stamp = _stamp(kept)
-        effects = []
-        for key in await self._targets(uow, route, now):
-            person = Actor.from_key(key)
-            if person.platform not in CHAT or person.platform not in self.ctx.destinations:
-                continue
-            page = {**payload, "person": person.to_dict(), "buttons": []}
-            where = f"{person.platform}:alert-group:{kept.id}:page:{stamp}:0.0:{key}"
-            effects.append(
-                Effect(
-                    person.platform,
-                    PAGE_DM,
-                    page,
-                    where[:200],
-                    None,
-                    ordering_key=f"{person.platform}:page:{key}"[:200],
-                )
-            )
-        return effects
 
     # --- propose ---------------------------------------------------------------------------------
     def _proposals(self, kept: StoredGroup, route: AlertRoute) -> list[Effect]:
@@ -259,7 +229,8 @@ class AlertProcessor:
         from tocsin.services.dispatch import execute
 
         group = kept.group
-        targets = await self._targets(uow, route, now)
+        escalation = route.escalation_for(self.ctx.policy) or "default"
+        targets = await self.paging.targets(uow, escalation, 0, now)
         person = Mention(targets[0]) if targets else None
         command = Command(
             "declare",

@@ -20,7 +20,8 @@ from tocsin.observability.metrics import Metrics, create_metrics
 from tocsin.services.alerts.integrations import Created, create_integration
 from tocsin.services.alerts.process import alert_timer_handlers
 from tocsin.services.context import Context
-from tocsin.storage.alerts import InboxRow, StoredGroup
+from tocsin.storage.alert_groups import StoredGroup
+from tocsin.storage.alerts import InboxRow
 from tocsin.storage.uow import UnitOfWork
 
 

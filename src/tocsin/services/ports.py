@@ -24,7 +24,8 @@ from tocsin.domain.status_view import ComponentRecord
 if TYPE_CHECKING:  # row types of the stores; plain dataclasses
     from tocsin.domain.alerts import Silence
     from tocsin.storage.access import TokenRow, UserRow
-    from tocsin.storage.alerts import InboxRow, IntegrationRow, StoredGroup
+    from tocsin.storage.alert_groups import StoredGroup
+    from tocsin.storage.alerts import InboxRow, IntegrationRow
     from tocsin.storage.outbox import OutboxRow
     from tocsin.storage.status import FailedSync
     from tocsin.storage.timers import Timer

@@ -14,7 +14,7 @@ from tocsin.services.alerts import groups as group_service
 from tocsin.services.alerts import integrations as service
 from tocsin.services.alerts.views import group_dict
 from tocsin.services.context import Context
-from tocsin.storage.alerts import StoredGroup
+from tocsin.storage.alert_groups import StoredGroup
 
 _KINDS = click.Choice(["alertmanager", "grafana", "webhook", "heartbeat"])
 _DURATION = re.compile(r"(\d+)([smhd])")

@@ -11,7 +11,7 @@ from tocsin.services.alerts.joined import joined_context
 from tocsin.services.alerts.process import AlertProcessor
 from tocsin.services.context import Context
 from tocsin.services.ports import UnitOfWork
-from tocsin.storage.alerts import StoredGroup
+from tocsin.storage.alert_groups import StoredGroup
 
 MAX_SILENCE = timedelta(days=30)
 

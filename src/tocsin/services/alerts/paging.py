@@ -20,7 +20,7 @@ from tocsin.domain.oncall import level_targets, schedules_of
 from tocsin.domain.paging import CHAT, PAGE_DM, Step, escalation_of, next_step
 from tocsin.services.alerts.views import group_payload
 from tocsin.services.context import Context
-from tocsin.storage.alerts import StoredGroup
+from tocsin.storage.alert_groups import StoredGroup
 from tocsin.storage.timers import Timer
 
 if TYPE_CHECKING:

@@ -57,7 +57,8 @@ from tocsin.services.alerts.joined import joined_context
 from tocsin.services.alerts.paging import PAGE_TIMER, GroupPaging
 from tocsin.services.alerts.views import group_payload
 from tocsin.services.context import Context
-from tocsin.storage.alerts import InboxRow, IntegrationRow, StoredGroup
+from tocsin.storage.alert_groups import StoredGroup
+from tocsin.storage.alerts import InboxRow, IntegrationRow
 from tocsin.storage.timers import Timer
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tocsin.domain.model import incident_ref
-from tocsin.storage.alerts import StoredGroup, alert_json
+from tocsin.storage.alert_groups import StoredGroup, alert_json
 
 
 def _iso(value: Any) -> str | None:

@@ -39,6 +39,7 @@ alert_inbox = sa.Table(
     sa.Column("id", _ID, primary_key=True),
     sa.Column("integration", sa.Integer, nullable=False),
     sa.Column("group_key", sa.Text, nullable=False),
+    sa.Column("group_hash", sa.String(64), nullable=False),  # SHA-256 of group_key, indexed
     sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("received_at", TS, nullable=False),
@@ -46,7 +47,7 @@ alert_inbox = sa.Table(
     sa.Column("processed_at", TS),
     sa.Column("error", sa.Text),
     sa.Index("ix_alert_inbox_state_id", "state", "id"),
-    sa.Index("ix_alert_inbox_integration_digest", "integration", "digest"),
+    sa.Index("ix_alert_inbox_group", "integration", "group_hash", "id"),
 )
 
 alert_groups = sa.Table(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.alerts import Silence
 from tocsin.domain.alerts.silences import parse_matchers
+from tocsin.storage.alert_groups import key_hash
 from tocsin.storage.alert_tables import (
     alert_inbox,
     alert_integrations,
@@ -151,7 +152,10 @@ class AlertInboxStore:
         """The digest of the last body accepted for this group (a redelivery repeats it)."""
         query = (
             sa.select(alert_inbox.c.digest)
-            .where(alert_inbox.c.integration == integration, alert_inbox.c.group_key == group_key)
+            .where(
+                alert_inbox.c.integration == integration,
+                alert_inbox.c.group_hash == key_hash(group_key),
+            )
             .order_by(alert_inbox.c.id.desc())
             .limit(1)
         )
@@ -163,6 +167,7 @@ class AlertInboxStore:
         values = {
             "integration": integration,
             "group_key": group_key,
+            "group_hash": key_hash(group_key),
             "digest": digest,
             "body": body,
             "received_at": now,

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("id", _ID, nullable=False),
         sa.Column("integration", sa.Integer(), nullable=False),
         sa.Column("group_key", sa.Text(), nullable=False),
+        sa.Column("group_hash", sa.String(length=64), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("received_at", _TS, nullable=False),
@@ -53,7 +54,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_alert_inbox_state_id", "alert_inbox", ["state", "id"], unique=False)
     op.create_index(
-        "ix_alert_inbox_integration_digest", "alert_inbox", ["integration", "digest"], unique=False
+        "ix_alert_inbox_group", "alert_inbox", ["integration", "group_hash", "id"], unique=False
     )
     op.create_table(
         "alert_groups",
@@ -102,7 +103,7 @@ def downgrade() -> None:
     op.drop_index("ix_alert_groups_incident", table_name="alert_groups")
     op.drop_index("ix_alert_groups_status", table_name="alert_groups")
     op.drop_table("alert_groups")
-    op.drop_index("ix_alert_inbox_integration_digest", table_name="alert_inbox")
+    op.drop_index("ix_alert_inbox_group", table_name="alert_inbox")
     op.drop_index("ix_alert_inbox_state_id", table_name="alert_inbox")
     op.drop_table("alert_inbox")
     op.drop_table("alert_integrations")

@@ -13,7 +13,20 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from tocsin.chat.messages import ACK, JOIN, RESOLVE, UPDATE, Button, Field, Message, Person, Style
+from tocsin.chat.messages import (
+    ACK,
+    ALERT_ACK,
+    ALERT_DECLARE,
+    ALERT_SILENCE_HOURS,
+    JOIN,
+    RESOLVE,
+    UPDATE,
+    Button,
+    Field,
+    Message,
+    Person,
+    Style,
+)
 from tocsin.domain.commands import help_text
 from tocsin.domain.errors import DomainError, ParseError
 
@@ -312,9 +325,12 @@ def reminder_message(payload: Mapping[str, Any], style: Style) -> Message:
     return Message(f"⏰ {text}", buttons=_buttons(payload))
 
 
-def alert_group_message(payload: Mapping[str, Any], style: Style) -> Message:
+def alert_group_message(
+    payload: Mapping[str, Any], style: Style, *, buttons: bool = False
+) -> Message:
     """A proposed alert group in the announce channel: its headline, the firing alerts (with
-    their links) and how to declare an incident for it from the CLI (buttons are not built)."""
+    their links) and how to declare an incident for it from the CLI; with ``buttons``,
+    Acknowledge, Declare incident and Silence 1h / 4h / 24h."""
     group = payload.get("group") or {}
     snap = payload.get("incident") or {}
     lines = []
@@ -331,4 +347,35 @@ def alert_group_message(payload: Mapping[str, Any], style: Style) -> Message:
         title=f"🔔 {_headline(snap, style)}",
         body="\n".join([*lines, hint]),
         fields=fields,
+        buttons=_alert_buttons(str(group.get("id", ""))) if buttons else (),
     )
+
+
+def _alert_buttons(value: str) -> tuple[Button, ...]:
+    silences = tuple(
+        Button(action, f"Silence {hours}h", value) for action, hours in ALERT_SILENCE_HOURS.items()
+    )
+    return (
+        Button(ALERT_ACK, "Acknowledge", value, "primary"),
+        Button(
+            ALERT_DECLARE,
+            "Declare incident",
+            value,
+            "danger",
+            confirm="Declare an incident for this alert group?",
+        ),
+        *silences,
+    )
+
+
+def alert_action_done(action: str, group: Mapping[str, Any], style: Style) -> Message:
+    """What the person who pressed an alert group's button reads."""
+    title = style.escape(str(group.get("title", "")))
+    if action == ALERT_DECLARE:
+        return Message(
+            f"Declared {group.get('incident')} for alert group #{group.get('id')}: {title}."
+        )
+    if action == ALERT_ACK:
+        return Message(f"Alert group #{group.get('id')} acknowledged: {title}.")
+    hours = ALERT_SILENCE_HOURS.get(action, 0)
+    return Message(f"Alert group #{group.get('id')} silenced for {hours}h: {title}.")

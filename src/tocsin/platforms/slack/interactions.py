@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tocsin.chat import texts
+from tocsin.chat.alerts import ACTIONS as ALERT_ACTIONS
+from tocsin.chat.alerts import alert_action
 from tocsin.chat.commands import first_time, notify, perform, preview
 from tocsin.chat.messages import ACK, JOIN, RESOLVE, DeclareForm
 from tocsin.domain.commands import MAX_TEXT, Command
@@ -99,7 +101,10 @@ class Interactions:
                 number = int(str(action.get("value")))
             except ValueError:
                 continue
-            if name == "update":
+            if name in ALERT_ACTIONS:  # a proposed alert group's buttons (docs/alerts.md)
+                text = await alert_action(self.ctx, actor, name, number, STYLE)
+                await self.tell(payload, actor, text, name)
+            elif name == "update":
                 await self._open_update(payload, actor, number)
             elif name in _BUTTON_COMMANDS:
                 command = Command(_BUTTON_COMMANDS[name], incident=number)

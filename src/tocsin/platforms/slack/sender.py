@@ -252,7 +252,8 @@ class SlackSender:
         channel = self._announce_channel(str(payload["incident"]["severity"]))
         if not channel:
             raise Skip("no Slack announce channel set (TOCSIN_SLACK_ANNOUNCE_CHANNEL or policy)")
-        ts = await self._post_once(delivery, channel, texts.alert_group_message(payload, STYLE))
+        message = texts.alert_group_message(payload, STYLE, buttons=True)
+        ts = await self._post_once(delivery, channel, message)
         return Sent(remote_ids={"channel": channel, "ts": ts})
 
     # --- post, archive, ephemeral ------------------------------------------------------------

@@ -104,14 +104,16 @@ async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | Non
     import structlog  # imported here for the same reason as in build_delivery
 
     from tocsin.observability.metrics import create_metrics
+    from tocsin.services.alerts.process import alert_timer_handlers
     from tocsin.services.maintenance import maintenance_timer_handlers
     from tocsin.services.paging import paging_timer_handlers
 
     ctx = build_context(settings)
     metrics = create_metrics()
-    if timer_handlers is None:  # paging, escalations, reminders and nags
+    if timer_handlers is None:  # paging, escalations, reminders and nags; the alert inbox
         timer_handlers = paging_timer_handlers(settings, ctx, metrics)
         maintenance_timer_handlers(timer_handlers, ctx.destinations)  # docs/status-page.md
+        alert_timer_handlers(ctx, metrics, timer_handlers)
     service = build_delivery(settings, ctx, metrics, timer_handlers=timer_handlers)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

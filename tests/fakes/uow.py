@@ -29,9 +29,13 @@ from tocsin.domain.oncall import Override
 from tocsin.domain.policy import Policy
 from tocsin.services.context import Context, utcnow
 from tocsin.services.ports import (
+    AlertGroups,
+    AlertInbox,
     ChatRefs,
+    Integrations,
     Maintenances,
     Reads,
+    Silences,
     StatusPageData,
     Subscribers,
     Tokens,
@@ -328,6 +332,10 @@ class FakeUnitOfWork:
         self.reads = cast(Reads, _Unfaked("reads"))
         self.maintenance = cast(Maintenances, _Unfaked("maintenance"))
         self.subscribers = cast(Subscribers, FakeSubscribers(self))
+        self.integrations = cast(Integrations, _Unfaked("integrations"))
+        self.alert_inbox = cast(AlertInbox, _Unfaked("alert_inbox"))
+        self.alert_groups = cast(AlertGroups, _Unfaked("alert_groups"))
+        self.silences = cast(Silences, _Unfaked("silences"))
 
     @property
     def working(self) -> FakeData:

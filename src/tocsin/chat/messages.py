@@ -20,6 +20,10 @@ JOIN = "join"
 ACK = "ack"
 UPDATE = "update"
 RESOLVE = "resolve"
+# Buttons on a proposed alert group (value: the group's id).
+ALERT_ACK = "alert_ack"
+ALERT_DECLARE = "alert_declare"
+ALERT_SILENCE_HOURS = {"alert_silence_1h": 1, "alert_silence_4h": 4, "alert_silence_24h": 24}
 
 Person = Mapping[str, Any]  # an Actor.to_dict(): platform, user_id, display_name
 

@@ -14,7 +14,20 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from tocsin.chat.messages import ACK, JOIN, RESOLVE, UPDATE, Button, Field, Message, Person, Style
+from tocsin.chat.messages import (
+    ACK,
+    ALERT_ACK,
+    ALERT_DECLARE,
+    ALERT_SILENCE_HOURS,
+    JOIN,
+    RESOLVE,
+    UPDATE,
+    Button,
+    Field,
+    Message,
+    Person,
+    Style,
+)
 from tocsin.domain.commands import help_text
 from tocsin.domain.errors import DomainError, ParseError
 
@@ -337,3 +350,59 @@ def maintenance_notice(notice: Mapping[str, Any], style: Style) -> Message:
     body = style.escape(str(notice.get("description") or ""))
     body = body if notice.get("event") == "created" else ""
     return Message(title, title, body, tuple(fields), footer=f"Maintenance #{notice.get('id')}")
+
+
+def alert_group_message(
+    payload: Mapping[str, Any], style: Style, *, buttons: bool = False
+) -> Message:
+    """A proposed alert group in the announce channel: its headline, the firing alerts (with
+    their links) and how to declare an incident for it from the CLI; with ``buttons``,
+    Acknowledge, Declare incident and Silence 1h / 4h / 24h."""
+    group = payload.get("group") or {}
+    snap = payload.get("incident") or {}
+    lines = []
+    for alert in list(group.get("alerts") or [])[:10]:
+        name = style.escape(str(alert.get("name", "")))
+        link = str(alert.get("link") or "")
+        lines.append(f"• {style.link(link, name) if link else name}")
+    labels = ", ".join(f"{k}={v}" for k, v in sorted((group.get("labels") or {}).items()))
+    command = f"tocsin alerts declare {group.get('id', '')}"
+    hint = f"Declare an incident for it: {style.code(command)}"
+    fields = (Field("Labels", style.escape(labels[:900])),) if labels else ()
+    return Message(
+        f"🔔 {_headline(snap, style)}: {style.escape(str(payload.get('text', '')))}",
+        title=f"🔔 {_headline(snap, style)}",
+        body="\n".join([*lines, hint]),
+        fields=fields,
+        buttons=_alert_buttons(str(group.get("id", ""))) if buttons else (),
+    )
+
+
+def _alert_buttons(value: str) -> tuple[Button, ...]:
+    silences = tuple(
+        Button(action, f"Silence {hours}h", value) for action, hours in ALERT_SILENCE_HOURS.items()
+    )
+    return (
+        Button(ALERT_ACK, "Acknowledge", value, "primary"),
+        Button(
+            ALERT_DECLARE,
+            "Declare incident",
+            value,
+            "danger",
+            confirm="Declare an incident for this alert group?",
+        ),
+        *silences,
+    )
+
+
+def alert_action_done(action: str, group: Mapping[str, Any], style: Style) -> Message:
+    """What the person who pressed an alert group's button reads."""
+    title = style.escape(str(group.get("title", "")))
+    if action == ALERT_DECLARE:
+        return Message(
+            f"Declared {group.get('incident')} for alert group #{group.get('id')}: {title}."
+        )
+    if action == ALERT_ACK:
+        return Message(f"Alert group #{group.get('id')} acknowledged: {title}.")
+    hours = ALERT_SILENCE_HOURS.get(action, 0)
+    return Message(f"Alert group #{group.get('id')} silenced for {hours}h: {title}.")

@@ -81,6 +81,7 @@ class Metrics:
         )
         self._incident_metrics(r)
         self._delivery_metrics(r)
+        self._alert_metrics(r)
         self.status_cache_total = Counter(
             "status_cache_total",
             "Status page cache lookups, by result (hit|miss).",
@@ -173,6 +174,33 @@ class Metrics:
             "timers_fired_total",
             "Timers (reminders, escalations, checks) fired, by kind.",
             ["kind"],
+            registry=r,
+        )
+
+    def _alert_metrics(self, r: CollectorRegistry) -> None:
+        """The alert intake (docs/alerts.md). ``integration`` is the integration's kind, a fixed
+        set, not its name; ``status`` is the alert's (firing, resolved, silenced)."""
+        self.alerts_received_total = Counter(
+            "alerts_received_total",
+            "Alerts processed from the inbox, by integration kind and status.",
+            ["integration", "status"],
+            registry=r,
+        )
+        self.alerts_deduplicated_total = Counter(
+            "alerts_deduplicated_total",
+            "Alert bodies accepted as redeliveries of the group's last body (stored once).",
+            registry=r,
+        )
+        self.alert_groups = Gauge(
+            "alert_groups",
+            "Alert groups by state (firing, acknowledged, silenced, resolved).",
+            ["state"],
+            registry=r,
+        )
+        self.alert_intake_rejected_total = Counter(
+            "alert_intake_rejected_total",
+            "Alert bodies refused, by reason: unauthorized, unknown, too_large, malformed, method.",
+            ["reason"],
             registry=r,
         )
 

@@ -1,1 +1,4 @@
 """storage."""
+
+# Every table on tables.metadata (migrations, backups): the alert intake's live in their own module.
+from tocsin.storage import alert_tables as alert_tables

@@ -298,3 +298,5 @@ oncall_overrides = sa.Table(
 ack_link_uses = contact_tables.define(metadata, TS)
 # --- status-page subscribers (docs/status-page.md) ------------------------------------------------
 status_subscribers = subscriber_tables.status_subscribers(metadata, JSON, TS)
+# The alert intake's tables are in ``alert_tables`` on this metadata; ``tocsin.storage`` imports
+# that module (importing it from here would be an import cycle), so they are always registered.

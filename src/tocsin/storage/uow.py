@@ -2,10 +2,10 @@
 
 Naming: a store is a class ``XxxStore`` taking the unit's connection, in a module of
 ``tocsin.storage`` named after what it keeps (``incidents``, ``outbox``, ``timers``, ``status``,
-``overrides``, ``access``, ``chat_refs``); the unit of work exposes it as the attribute named for
-its rows (``uow.incidents``, ``uow.outbox``, ``uow.timers``, ...). Code outside ``storage`` uses
-those attributes and never builds a store from ``uow.connection``. The services see the same
-attributes through the protocols of :mod:`tocsin.services.ports`.
+``overrides``, ``access``, ``chat_refs``, ``alerts``, ``alert_groups``); the unit of work exposes
+it as the attribute named for its rows (``uow.incidents``, ``uow.outbox``, ``uow.timers``, ...).
+Code outside ``storage`` uses those attributes and never builds a store from ``uow.connection``.
+The services see the same attributes through the protocols of :mod:`tocsin.services.ports`.
 
 Stores are built on first use in each unit and kept for the rest of it, so a unit that touches
 two stores builds two small objects and the others cost nothing.
@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.storage.access import ReadStore, TokenStore, UserStore
 from tocsin.storage.ack_links import AckLinkStore
+from tocsin.storage.alert_groups import AlertGroupStore
+from tocsin.storage.alerts import AlertInboxStore, IntegrationStore, SilenceStore
 from tocsin.storage.chat_refs import ChatRefStore
 from tocsin.storage.db import BUSY_TIMEOUT_MS, Database
 from tocsin.storage.group_commit import GroupCommit, Savepoint, _Group
@@ -86,6 +88,10 @@ class UnitOfWork:
     ack_links = _Store(AckLinkStore)
     maintenance = _Store(MaintenanceStore)
     subscribers = _Store(SubscriberStore)
+    integrations = _Store(IntegrationStore)
+    alert_inbox = _Store(AlertInboxStore)
+    alert_groups = _Store(AlertGroupStore)
+    silences = _Store(SilenceStore)
 
     def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self.db = db

@@ -32,6 +32,8 @@ LAZY = {
     "page": "tocsin.adapters.cli.page:page",
     "maintenance": "tocsin.adapters.cli.maintenance:maintenance",
     "subscriber": "tocsin.adapters.cli.subscribers:subscriber",
+    "integration": "tocsin.adapters.cli.alerts:integration",
+    "alerts": "tocsin.adapters.cli.alerts:alerts",
 }
 
 

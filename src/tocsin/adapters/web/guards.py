@@ -67,6 +67,7 @@ class GuardMiddleware:
                 await self._reply(scope, send, 400, "malformed Content-Length header")
                 return
             if int(value) > self.max_body:
+                _count_too_large(scope)
                 await self._reply(scope, send, 413, "request body too large (limit 1 MiB)")
                 return
         started = False
@@ -90,6 +91,7 @@ class GuardMiddleware:
         try:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
+            _count_too_large(scope)
             if not started:
                 await self._reply(scope, send, 413, "request body too large (limit 1 MiB)")
         except Exception as exc:
@@ -107,6 +109,16 @@ class GuardMiddleware:
             return {"type": "http.disconnect"}
 
         await error_response(scope, status, message)(scope, nothing, send)
+
+
+def _count_too_large(scope: Scope) -> None:
+    """An oversized alert body counts as an intake rejection (docs/alerts.md)."""
+    if not str(scope.get("path", "")).startswith("/alerts/"):
+        return
+    app = scope.get("app")
+    metrics = getattr(getattr(app, "state", None), "metrics", None)
+    if metrics is not None:
+        metrics.alert_intake_rejected_total.labels("too_large").inc()
 
 
 _MESSAGES = {

@@ -18,6 +18,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from tocsin.adapters.web.ack import ack_routes
+from tocsin.adapters.web.alerts import alert_intake_routes
 from tocsin.adapters.web.api.mount import routes_from_settings
 from tocsin.adapters.web.app import Starter, create_app
 from tocsin.adapters.web.health import metrics_routes
@@ -30,6 +31,7 @@ from tocsin.observability.metrics import create_metrics
 from tocsin.platforms.discord import discord_surface
 from tocsin.platforms.slack import slack_surface
 from tocsin.services.ack_tokens import ack_secret
+from tocsin.services.alerts.process import alert_timer_handlers
 from tocsin.services.maintenance import maintenance_timer_handlers
 from tocsin.services.paging import paging_timer_handlers
 
@@ -102,6 +104,7 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     # Paging, escalations, update reminders and commander nags run as timers (docs/oncall.md).
     timers = paging_timer_handlers(settings, ctx, metrics)
     maintenance_timer_handlers(timers, ctx.destinations)  # maintenance (docs/status-page.md)
+    alert_timer_handlers(ctx, metrics, timers)  # the alert inbox (docs/alerts.md)
     delivery = build_delivery(settings, ctx, metrics, timer_handlers=timers)
     runtime.soft_checks.update(delivery.soft_checks())
     # Slack (docs/slack-setup.md): the /slack/* routes over HTTP, Socket Mode with an app token.
@@ -119,7 +122,14 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
         ctx,
         metrics,
         runtime,
-        routes=[*slack_routes, *discord_routes, *status.routes, *acks, *access],
+        routes=[
+            *slack_routes,
+            *discord_routes,
+            *alert_intake_routes(ctx, metrics),
+            *status.routes,
+            *acks,
+            *access,
+        ],
         starters=[*(starters or []), delivery.start, *surface_starters],
         metrics_on_main=not separate_metrics,
     )

@@ -111,6 +111,7 @@ class DiscordSender:
         self._kinds: dict[str, Handler] = {
             "open_channel": self._open,
             "announce": self._announce,
+            "propose_alert": self._propose_alert,
             "post": self._post_entry,
             "refresh_announcement": self._refresh,
             "close_space": self._close,
@@ -242,6 +243,17 @@ class DiscordSender:
         if not channel:
             raise Skip("no Discord announce channel (TOCSIN_DISCORD_ANNOUNCE_CHANNEL or policy)")
         message = texts.maintenance_notice(delivery.payload["maintenance"], STYLE)
+        message_id = await self._send_message(channel, message, delivery.idempotency_key)
+        return Sent(remote_ids={"channel": channel, "message": message_id})
+
+    async def _propose_alert(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
+        """A proposed alert group, posted in the announce channel for its severity."""
+        del refs  # an alert group has no incident channel
+        payload = delivery.payload
+        channel = self._announce_channel(str(payload["incident"]["severity"]))
+        if not channel:
+            raise Skip("no Discord announce channel (TOCSIN_DISCORD_ANNOUNCE_CHANNEL or policy)")
+        message = texts.alert_group_message(payload, STYLE)
         message_id = await self._send_message(channel, message, delivery.idempotency_key)
         return Sent(remote_ids={"channel": channel, "message": message_id})
 

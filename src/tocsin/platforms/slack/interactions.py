@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tocsin.chat import texts
+from tocsin.chat.alerts import ACTIONS as ALERT_ACTIONS
+from tocsin.chat.alerts import alert_action
 from tocsin.chat.commands import first_time, notify, perform, preview
 from tocsin.chat.messages import ACK, JOIN, RESOLVE, DeclareForm
 from tocsin.chat.payloads import items, obj, string
@@ -99,7 +101,10 @@ class Interactions:
             number = parse_incident_ref(str(action.get("value")))
             if number is None:
                 continue
-            if name == "update":
+            if name in ALERT_ACTIONS:  # a proposed alert group's buttons (docs/alerts.md)
+                text = await alert_action(self.ctx, actor, name, number, STYLE)
+                await self.tell(payload, actor, text, name)
+            elif name == "update":
                 await self._open_update(payload, actor, number)
             elif name in _BUTTON_COMMANDS:
                 command = Command(_BUTTON_COMMANDS[name], incident=number)

@@ -19,6 +19,7 @@ Kinds (planned by :mod:`tocsin.domain.routing`, plus two of our own):
                            :mod:`tocsin.platforms.slack.paging`).
 ``notice``                 a scheduled maintenance created, started or completed, posted in the
                            announce channel of P1 incidents (docs/status-page.md).
+``propose_alert``          a proposed alert group in the announce channel (docs/alerts.md).
 
 Nothing is done twice because of a retry: when an earlier attempt may have reached Slack, the
 message tagged with this delivery's key (its first block's ``block_id``) is looked up in
@@ -104,6 +105,7 @@ class SlackSender:
             "notice": self._notice,
             "page_dm": paging.page_dm,
             "remind": paging.remind,
+            "propose_alert": self._propose_alert,
         }
 
     async def send(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
@@ -254,6 +256,17 @@ class SlackSender:
     async def _update(self, channel: str, ts: str, message: Message, key: str) -> None:
         blocks = message_blocks(message, key=key)
         await self.api.call("chat.update", channel=channel, ts=ts, text=message.text, blocks=blocks)
+
+    async def _propose_alert(self, delivery: Delivery, refs: RemoteRefs) -> Sent:
+        """A proposed alert group, posted once in the announce channel for its severity."""
+        del refs  # an alert group has no incident channel
+        payload = delivery.payload
+        channel = self._announce_channel(str(payload["incident"]["severity"]))
+        if not channel:
+            raise Skip("no Slack announce channel set (TOCSIN_SLACK_ANNOUNCE_CHANNEL or policy)")
+        message = texts.alert_group_message(payload, STYLE, buttons=True)
+        ts = await self._post_once(delivery, channel, message)
+        return Sent(remote_ids={"channel": channel, "ts": ts})
 
     # --- post, archive, ephemeral ------------------------------------------------------------
     async def _post(self, delivery: Delivery, refs: RemoteRefs) -> Sent:

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 
+from tocsin.adapters.web.api.alerts import alert_routes
 from tocsin.adapters.web.api.auth import authenticate
 from tocsin.adapters.web.api.endpoints import ENDPOINTS, Call, Endpoint, json_response
 from tocsin.adapters.web.api.headers import SecurityHeaders
@@ -148,6 +149,7 @@ def api_mount(ctx: Context, limiter: FailureLimiter) -> Mount:
     routes = [_route(endpoint, ctx, limiter) for endpoint in ENDPOINTS]
     routes += oncall_routes(ctx, limiter)  # on-call schedules and overrides (docs/oncall.md)
     routes += [_route(e, ctx, limiter) for e in SUBSCRIBER_ENDPOINTS]  # docs/status-page.md
+    routes += alert_routes(ctx, limiter)  # integrations and alert groups (docs/alerts.md)
     routes += [
         Route("/openapi.json", openapi_json, name="openapi"),
         Route("/docs", docs_page, name="api_docs"),

@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from tocsin.adapters.web.api.alerts import ALERT_ENDPOINTS, ALERT_SCHEMAS
 from tocsin.adapters.web.api.endpoints import Call, Endpoint
 from tocsin.adapters.web.api.oncall import CalendarQuery, OverrideBody
 from tocsin.adapters.web.status.maintenance_calls import (
@@ -83,6 +84,7 @@ MORE_SCHEMAS: dict[str, Any] = {
         finished_at=_MAYBE,
     ),
     "MaintenanceList": _list("Maintenance"),
+    **ALERT_SCHEMAS,
 }  # fmt: skip
 """Response schemas of the routes below (the views in :mod:`tocsin.services.oncall` and
 :mod:`tocsin.adapters.web.status.manage`)."""
@@ -143,4 +145,5 @@ OTHER_ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/v1/maintenances/{id}/cancel", "cancelMaintenance",
              "Call off a scheduled or running maintenance (audited).",
              _E, "write", returns="Maintenance", tag="status", errors=(403, 404, 409)),
+    *ALERT_ENDPOINTS,  # integrations and alert groups (docs/alerts.md)
 )  # fmt: skip

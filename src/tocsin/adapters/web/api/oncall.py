@@ -133,6 +133,7 @@ def _route(
     method: str = "GET",
     *,
     query_token: bool = False,
+    prefix: str = "oncall",
 ) -> Route:
     async def handle(request: Request) -> Response:
         token = query_token and bool(request.query_params.get("token"))
@@ -147,7 +148,7 @@ def _route(
         except DomainError as exc:
             return from_error(exc)
 
-    return Route(path, handle, methods=[method], name=f"oncall_{handler.__name__}")
+    return Route(path, handle, methods=[method], name=f"{prefix}_{handler.__name__}")
 
 
 def oncall_routes(ctx: Context, limiter: FailureLimiter) -> list[Route]:

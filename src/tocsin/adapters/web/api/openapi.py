@@ -90,7 +90,7 @@ _PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
                {"type": "string", "pattern": r"^(?:[Ii][Nn][Cc]-?|#)?[1-9][0-9]{0,8}$"}),
     "name": ("The name (of the schedule or the status page component)",
              {"type": "string", "minLength": 1}),
-    "id": ("The id (of the override, the maintenance or the subscriber)",
+    "id": ("The id (of the override, the maintenance, the subscriber or the alert group)",
            {"type": "integer", "minimum": 1, "maximum": MAX_INT}),
 }  # fmt: skip
 _PARAM_RE = re.compile(r"\{(\w+)\}")

@@ -16,8 +16,6 @@ The worker itself is not changed for this: it marks the row dead, this module no
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -26,6 +24,7 @@ import structlog
 from tocsin.domain.effects import Effect
 from tocsin.domain.model import incident_ref
 from tocsin.domain.routing import CHAT, snapshot
+from tocsin.periodic import Starter, every
 from tocsin.services.context import Context
 from tocsin.storage.status import FailedSync
 
@@ -106,27 +105,11 @@ async def notify_failures(ctx: Context) -> int:
     return added
 
 
-def failure_watcher(
-    ctx: Context, interval: float = WATCH_SECONDS
-) -> Callable[[], Awaitable[Callable[[], Awaitable[None]]]]:
+def failure_watcher(ctx: Context, interval: float = WATCH_SECONDS) -> Starter:
     """A starter for the web app: runs :func:`notify_failures` every ``interval`` seconds."""
-
-    async def start() -> Callable[[], Awaitable[None]]:
-        async def loop() -> None:
-            while True:
-                try:
-                    await notify_failures(ctx)
-                except Exception as exc:  # noqa: BLE001 - the database may be away; keep going
-                    log.warning("statuspage failure watch failed", error=str(exc))
-                await asyncio.sleep(interval)
-
-        task = asyncio.create_task(loop(), name="tocsin-statuspage-failures")
-
-        async def stop() -> None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-        return stop
-
-    return start
+    return every(
+        interval,
+        lambda: notify_failures(ctx),
+        name="tocsin-statuspage-failures",
+        failed="statuspage failure watch failed",
+    )

@@ -16,9 +16,6 @@ input answers 400 naming the field, a body over 8 KB 413.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 import structlog
@@ -33,6 +30,7 @@ from tocsin.adapters.web.status.routes import CONTENT_SECURITY_POLICY
 from tocsin.domain.errors import NotFound, ParseError
 from tocsin.domain.subscribers import KINDS, STATES
 from tocsin.observability.metrics import Metrics
+from tocsin.periodic import Starter, every
 from tocsin.services import subscribers
 from tocsin.services.context import Context
 
@@ -140,27 +138,11 @@ async def refresh_counts(ctx: Context, metrics: Metrics) -> None:
             metrics.status_subscribers.labels(kind, state).set(counts.get((kind, state), 0))
 
 
-def counts_refresher(
-    ctx: Context, metrics: Metrics, interval: float = 30.0
-) -> Callable[[], Awaitable[Callable[[], Awaitable[None]]]]:
+def counts_refresher(ctx: Context, metrics: Metrics, interval: float = 30.0) -> Starter:
     """A starter for ``tocsin serve``: refreshes the subscriber counts every ``interval`` s."""
-
-    async def start() -> Callable[[], Awaitable[None]]:
-        async def loop() -> None:
-            while True:
-                try:
-                    await refresh_counts(ctx, metrics)
-                except Exception as exc:  # noqa: BLE001 - the database may be away; keep going
-                    log.warning("subscriber counts not refreshed", error=str(exc))
-                await asyncio.sleep(interval)
-
-        task = asyncio.create_task(loop(), name="tocsin-subscriber-counts")
-
-        async def stop() -> None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-        return stop
-
-    return start
+    return every(
+        interval,
+        lambda: refresh_counts(ctx, metrics),
+        name="tocsin-subscriber-counts",
+        failed="subscriber counts not refreshed",
+    )

@@ -165,14 +165,21 @@ async def upcoming_and_current(ctx: Context) -> list[Maintenance]:
 
 async def is_under_maintenance(ctx: Context, component: str, now: datetime) -> bool:
     """Whether status page component ``component`` is inside an open maintenance window at
-    ``now`` (see :func:`tocsin.domain.maintenance.is_active`).
-
-    This is the check the alert and monitor code is meant to call to keep from paging people
-    about a component during its announced maintenance; nothing calls it yet (docs/status-page.md).
-    """
+    ``now`` (see :func:`tocsin.domain.maintenance.is_active`)."""
     async with ctx.uow(read_only=True) as uow:
-        found = await uow.maintenance.open_for(component, now)
-    return any(rules.is_active(m, now) for m in found)
+        return bool(await components_under_maintenance(uow, (component,), now))
+
+
+async def components_under_maintenance(
+    uow: UnitOfWork, components: Sequence[str], now: datetime
+) -> frozenset[str]:
+    """Those of ``components`` an open maintenance window holds at ``now``, read in the caller's
+    unit of work (the alert processing checks a group's components this way before it pages)."""
+    held: set[str] = set()
+    for component in components:
+        if rules.under_maintenance(await uow.maintenance.open_for(component, now), now):
+            held.add(component)
+    return frozenset(held)
 
 
 # --- timers ---------------------------------------------------------------------------------------

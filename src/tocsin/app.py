@@ -112,7 +112,9 @@ async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | Non
     metrics = create_metrics()
     if timer_handlers is None:  # paging, escalations, reminders and nags; the alert inbox
         timer_handlers = paging_timer_handlers(settings, ctx, metrics)
-        maintenance_timer_handlers(timer_handlers, ctx.destinations)  # docs/status-page.md
+        maintenance_timer_handlers(
+            timer_handlers, ctx.destinations, ctx.public_url
+        )  # docs/status-page.md
         alert_timer_handlers(ctx, metrics, timer_handlers)
     service = build_delivery(settings, ctx, metrics, timer_handlers=timer_handlers)
     stopping = asyncio.Event()

@@ -88,3 +88,16 @@ async def test_a_bad_page_number_is_a_400_naming_it(http: httpx.AsyncClient, bad
     answer = await http.get("/status/history", params={"page": bad})
     assert answer.status_code == 400
     assert answer.text.startswith("page:")
+
+
+async def test_each_incident_shows_how_long_it_lasted(
+    ctx: Context, http: httpx.AsyncClient, clock: Clock
+) -> None:
+    """The history shows each incident's duration, declaration to resolution, on the injected
+    clock: 2 h 5 min for one resolved that long after it was declared."""
+    outcome = await execute(ctx, ALICE, Command("declare", text="Long one", severity=Severity.P1))
+    assert outcome.incident is not None
+    clock.advance(hours=2, minutes=5)
+    await execute(ctx, ALICE, Command("resolve", incident=outcome.incident.number, text=""))
+    page = (await http.get("/status/history")).text
+    assert "lasted 2 h 5 min" in page

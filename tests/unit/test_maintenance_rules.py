@@ -153,3 +153,14 @@ def test_shown_status_moves_ahead_of_a_late_timer() -> None:
     assert not rules.is_public(rules.cancel(scheduled, NOW))
     assert rules.is_upcoming(scheduled, NOW)
     assert not rules.is_upcoming(scheduled, NOW + timedelta(hours=1))
+
+
+def test_alert_components_reads_the_label_and_the_monitors_component() -> None:
+    """A group's components: the comma-separated ``component`` label, then the component of the
+    monitor its ``monitor`` label names; duplicates once, unknown monitors add nothing."""
+    monitors = {"web-check": "API", "db-check": "Payments"}
+    assert rules.alert_components({"component": "API, Payments"}, monitors) == ("API", "Payments")
+    assert rules.alert_components({"monitor": "db-check"}, monitors) == ("Payments",)
+    both = {"component": "API", "monitor": "web-check"}
+    assert rules.alert_components(both, monitors) == ("API",)
+    assert rules.alert_components({"monitor": "gone", "team": "db"}, monitors) == ()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from tocsin.domain.status_history import HistoryPage, by_month, page_count
+from tocsin.domain.status_history import HistoryPage, by_month, duration_words, page_count
 from tocsin.domain.status_view import IncidentView, PageInfo
 
 
@@ -33,3 +33,14 @@ def test_page_count_and_neighbours() -> None:
     first, last = HistoryPage(info, 1, 2, 21, ()), HistoryPage(info, 2, 2, 21, ())
     assert (first.newer, first.older) == (None, 2)
     assert (last.newer, last.older) == (1, None)
+
+
+def test_duration_words_round_down_to_minutes_and_drop_zero_parts() -> None:
+    """Durations read as minutes, hours and minutes, or days and hours; zero parts are left out
+    and anything under a minute says so."""
+    assert duration_words(timedelta(seconds=59)) == "under a minute"
+    assert duration_words(timedelta(minutes=45, seconds=59)) == "45 min"
+    assert duration_words(timedelta(hours=2)) == "2 h"
+    assert duration_words(timedelta(hours=2, minutes=5)) == "2 h 5 min"
+    assert duration_words(timedelta(days=3, hours=4, minutes=9)) == "3 d 4 h"
+    assert duration_words(timedelta(days=1)) == "1 d"

@@ -16,7 +16,7 @@ components ``under_maintenance`` at a moment. Pure: no clock, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -189,6 +189,24 @@ def is_active(m: Maintenance, now: datetime) -> bool:
 def under_maintenance(maintenances: Collection[Maintenance], now: datetime) -> frozenset[str]:
     """The components some maintenance holds under maintenance at ``now``."""
     return frozenset(c for m in maintenances if is_active(m, now) for c in m.components)
+
+
+def alert_components(
+    labels: Mapping[str, str], monitor_components: Mapping[str, str]
+) -> tuple[str, ...]:
+    """The status page components an alert group is about (docs/alerts.md): the names in its
+    ``component`` label (comma-separated), and the component of the monitor its ``monitor``
+    label names (``monitor_components``: monitor name → component)."""
+    names = [n.strip() for n in labels.get("component", "").split(",") if n.strip()]
+    monitor = monitor_components.get(labels.get("monitor", ""))
+    if monitor:
+        names.append(monitor)
+    return tuple(dict.fromkeys(names))
+
+
+def maintenance_reason(components: Collection[str]) -> str:
+    """How a group silenced by maintenance shows its reason."""
+    return "under maintenance: " + ", ".join(sorted(components))
 
 
 def is_upcoming(m: Maintenance, now: datetime) -> bool:

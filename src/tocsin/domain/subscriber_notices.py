@@ -3,10 +3,12 @@
 A notice is made for every timeline entry that changes what the public page shows *and* has a
 public text (domain/statuspage.py's :func:`~tocsin.domain.statuspage.public_body`: an update, or
 the fixed sentence of a declaration, a status change, a resolve or a reopen), and for every
-change of a component's stored status. Its ``key`` names the change, so that one subscriber gets
+change of a component's stored status, and for a maintenance window announced, begun and
+completed (:func:`maintenance_notice`). Its ``key`` names the change, so that one subscriber gets
 one outbox row per notice however often it is queued. Webhook documents follow the shape of
 Atlassian Statuspage's subscriber webhooks (``meta``, ``page``, then ``incident`` or
-``component`` and ``component_update``).
+``component`` and ``component_update``; a maintenance is an ``incident`` with ``impact``
+maintenance, ``scheduled_for`` and ``scheduled_until``, as Statuspage sends it).
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tocsin.domain import maintenance as windows
+from tocsin.domain.maintenance import Maintenance
 from tocsin.domain.model import Incident, Severity, TimelineEntry
 from tocsin.domain.policy import Policy
-from tocsin.domain.status_json import stamp
+from tocsin.domain.status_json import maintenance_id, stamp
 from tocsin.domain.status_view import component_id
 from tocsin.domain.statuspage import affected_statuses, impact, public_body, sync_kind
 
-INCIDENT, COMPONENT = "incident", "component"
+INCIDENT, COMPONENT, MAINTENANCE = "incident", "component", "maintenance"
 DOCUMENTATION = "docs/status-page.md#subscribers"
 STATUS_WORDS = {
     "investigating": "Investigating",
@@ -104,6 +108,57 @@ def component_notice(name: str, old: str, new: str, at: datetime) -> Notice | No
     return Notice(f"component:{name}:{stamp(at)}", COMPONENT, name, new, body, at, (name,), data)
 
 
+_MAINTENANCE_STATUS = {
+    "created": windows.SCHEDULED, "started": windows.IN_PROGRESS, "completed": windows.COMPLETED,
+}  # fmt: skip
+MAINTENANCE_EVENTS = tuple(_MAINTENANCE_STATUS)
+
+
+def maintenance_notice(m: Maintenance, event: str, at: datetime) -> Notice:
+    """The notice of maintenance ``m`` being announced (``created``), begun (``started``) or
+    completed (``completed``); keyed by the maintenance and the event, so each goes once."""
+    status = _MAINTENANCE_STATUS[event]
+    window = f"{stamp(m.starts_at)} to {stamp(m.ends_at)}"
+    sentence = windows.SENTENCES.get(status, f"Maintenance is scheduled from {window}.")
+    extra = m.description if event == "created" else ""
+    body = f"{sentence} {extra}".strip()
+    data = {
+        "id": maintenance_id(m),
+        "name": m.title,
+        "status": status,
+        "impact": "maintenance",
+        "created_at": stamp(m.created_at or at),
+        "updated_at": stamp(at),
+        "resolved_at": stamp(at) if status == windows.COMPLETED else None,
+        "components": {name: _under(status) for name in m.components},
+        "update": {"status": status, "body": body, "at": stamp(at)},
+        "scheduled_for": stamp(m.starts_at),
+        "scheduled_until": stamp(m.ends_at),
+    }
+    key = f"maintenance:{m.id}:{event}"
+    return Notice(key, MAINTENANCE, m.title, status, body, at, m.components, data)
+
+
+def _under(status: str) -> str:
+    return "under_maintenance" if status == windows.IN_PROGRESS else "operational"
+
+
+def page_indicator(notice: Mapping[str, Any]) -> dict[str, str]:
+    """The page's ``status_indicator`` and ``status_description`` a webhook document carries for
+    ``notice`` (its ``to_payload()``): the incident's impact while it is open, ``maintenance``
+    while a maintenance is in progress, else none."""
+    impact_of = notice["data"].get("impact", "none")
+    if notice["event"] == MAINTENANCE:
+        if notice["status"] == windows.IN_PROGRESS:
+            return {"status_indicator": "maintenance", "status_description": "Under Maintenance"}
+        impact_of = "none"
+    elif notice["status"] == "resolved":
+        impact_of = "none"
+    if impact_of == "none":
+        return {"status_indicator": "none", "status_description": "All Systems Operational"}
+    return {"status_indicator": impact_of, "status_description": "Incident in progress"}
+
+
 def webhook_document(
     notice: Mapping[str, Any], *, page: Mapping[str, Any], incident_id: str, unsubscribe: str
 ) -> dict[str, Any]:
@@ -132,6 +187,7 @@ def webhook_document(
         }
         return document
     update = data["update"]
+    incident_id = data.get("id", incident_id)  # a maintenance carries its own id
     document["incident"] = {
         "id": incident_id,
         "name": data["name"],
@@ -157,4 +213,7 @@ def webhook_document(
             }
         ],
     }
+    if notice["event"] == MAINTENANCE:
+        scheduled = {k: data[k] for k in ("scheduled_for", "scheduled_until")}
+        document["incident"].update(scheduled)
     return document

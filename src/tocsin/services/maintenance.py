@@ -27,6 +27,7 @@ from tocsin.services.context import Context
 from tocsin.services.pipeline import audit_record
 from tocsin.services.ports import UnitOfWork
 from tocsin.services.public_status_page import merge_components
+from tocsin.services.subscriber_notices import queue_maintenance_notice
 
 if TYPE_CHECKING:
     from tocsin.delivery.timers import TimerContext, TimerHandlers
@@ -94,6 +95,7 @@ async def create(
         )  # fmt: skip
         made = await uow.maintenance.add(draft, created_by=actor.key, now=now)
         await _arm(uow, made)
+        await queue_maintenance_notice(uow, ctx.public_url, made, "created", now)
         await _finish(uow, ctx, actor, made, effects.CREATED, CREATE)
     ctx.committed()
     return made
@@ -165,23 +167,32 @@ async def upcoming_and_current(ctx: Context) -> list[Maintenance]:
 
 async def is_under_maintenance(ctx: Context, component: str, now: datetime) -> bool:
     """Whether status page component ``component`` is inside an open maintenance window at
-    ``now`` (see :func:`tocsin.domain.maintenance.is_active`).
-
-    This is the check the alert and monitor code is meant to call to keep from paging people
-    about a component during its announced maintenance; nothing calls it yet (docs/status-page.md).
-    """
+    ``now`` (see :func:`tocsin.domain.maintenance.is_active`)."""
     async with ctx.uow(read_only=True) as uow:
-        found = await uow.maintenance.open_for(component, now)
-    return any(rules.is_active(m, now) for m in found)
+        return bool(await components_under_maintenance(uow, (component,), now))
+
+
+async def components_under_maintenance(
+    uow: UnitOfWork, components: Sequence[str], now: datetime
+) -> frozenset[str]:
+    """Those of ``components`` an open maintenance window holds at ``now``, read in the caller's
+    unit of work (the alert processing checks a group's components this way before it pages)."""
+    held: set[str] = set()
+    for component in components:
+        if rules.under_maintenance(await uow.maintenance.open_for(component, now), now):
+            held.add(component)
+    return frozenset(held)
 
 
 # --- timers ---------------------------------------------------------------------------------------
 class MaintenanceTimers:
     """The ``maintenance_start`` and ``maintenance_end`` timer handlers; they queue the
-    announcements and the Statuspage mirror for the enabled ``destinations``."""
+    announcements and the Statuspage mirror for the enabled ``destinations``, and the
+    subscribers' notices (their links under ``public_url``)."""
 
-    def __init__(self, destinations: frozenset[str] = frozenset()) -> None:
+    def __init__(self, destinations: frozenset[str] = frozenset(), public_url: str = "") -> None:
         self.destinations = destinations
+        self.public_url = public_url
 
     def register(self, handlers: TimerHandlers) -> TimerHandlers:
         handlers.register(START, self.started)
@@ -189,12 +200,14 @@ class MaintenanceTimers:
         return handlers
 
     async def started(self, timer: Timer, tx: TimerContext) -> None:
-        await self._move(timer, tx, rules.start, effects.STARTED)
+        await self._move(timer, tx, rules.start, effects.STARTED, "started")
 
     async def ended(self, timer: Timer, tx: TimerContext) -> None:
-        await self._move(timer, tx, rules.complete, effects.COMPLETED)
+        await self._move(timer, tx, rules.complete, effects.COMPLETED, "completed")
 
-    async def _move(self, timer: Timer, tx: TimerContext, move: Any, event: str) -> None:
+    async def _move(
+        self, timer: Timer, tx: TimerContext, move: Any, event: str, notice: str
+    ) -> None:
         store = tx.uow.maintenance
         m = await store.get(int(timer.payload["id"]), for_update=True)
         if m is None:
@@ -205,13 +218,14 @@ class MaintenanceTimers:
             return
         await store.save(changed)
         await tx.uow.outbox.add(effects.plan(changed, event, self.destinations), tx.now)
+        await queue_maintenance_notice(tx.uow, self.public_url, changed, notice, tx.now)
 
 
 def maintenance_timer_handlers(
-    handlers: TimerHandlers, destinations: frozenset[str] = frozenset()
+    handlers: TimerHandlers, destinations: frozenset[str] = frozenset(), public_url: str = ""
 ) -> TimerHandlers:
     """Add the maintenance timer handlers to the composition root's ``handlers``."""
-    return MaintenanceTimers(destinations).register(handlers)
+    return MaintenanceTimers(destinations, public_url).register(handlers)
 
 
 # --- views ----------------------------------------------------------------------------------------

@@ -23,15 +23,18 @@ from markupsafe import Markup, escape
 
 from tocsin.domain.effects import Effect
 from tocsin.domain.mail import MailMessage
+from tocsin.domain.maintenance import Maintenance
 from tocsin.domain.model import Incident, Severity, TimelineEntry
 from tocsin.domain.policy import Policy
 from tocsin.domain.status_view import opaque_id
 from tocsin.domain.subscriber_notices import (
+    COMPONENT,
     INCIDENT,
     STATUS_WORDS,
     Notice,
     component_notice,
     incident_notices,
+    maintenance_notice,
 )
 from tocsin.domain.subscribers import EMAIL, wants
 from tocsin.services.ports import UnitOfWork
@@ -96,7 +99,7 @@ def notice_mail(notice: Notice, public_url: str) -> NoticeMail:
     else:
         status = notice.status.replace("_", " ").capitalize()
     subject = f"[{PAGE_NAME}] {notice.title}: {status}"
-    affected = ", ".join(notice.components) if notice.event == INCIDENT else ""
+    affected = ", ".join(notice.components) if notice.event != COMPONENT else ""
     lines = [notice.title, f"Status: {status}", "", notice.body, ""]
     if affected:
         lines += [f"Affected: {affected}", ""]
@@ -164,3 +167,11 @@ async def queue_component_notice(
 ) -> int:
     notice = component_notice(name, old, new, now)
     return await queue_notices(uow, [notice] if notice else [], public_url, now)
+
+
+async def queue_maintenance_notice(
+    uow: UnitOfWork, public_url: str, m: Maintenance, event: str, now: datetime
+) -> int:
+    """Tell the subscribers of ``m``'s components that it was announced, began or completed
+    (``event``: created, started, completed)."""
+    return await queue_notices(uow, [maintenance_notice(m, event, now)], public_url, now)

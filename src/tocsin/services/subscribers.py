@@ -23,7 +23,7 @@ from tocsin.domain.effects import Effect
 from tocsin.domain.errors import InvalidTransition, NotFound
 from tocsin.domain.mail import MailMessage
 from tocsin.domain.model import Actor
-from tocsin.domain.subscriber_notices import webhook_document
+from tocsin.domain.subscriber_notices import page_indicator, webhook_document
 from tocsin.domain.subscribers import (
     BOUNCED,
     CONFIRMED,
@@ -255,14 +255,7 @@ async def webhook_request(
         return None
     notice = payload["notice"]
     number = notice["data"].get("number")
-    open_impact = notice["data"].get("impact", "none") if notice["status"] != "resolved" else "none"
-    page = {
-        "id": page_id(ctx.public_url),
-        "status_indicator": open_impact,
-        "status_description": "All Systems Operational"
-        if open_impact == "none"
-        else "Incident in progress",
-    }
+    page = {"id": page_id(ctx.public_url), **page_indicator(notice)}
     document = webhook_document(
         notice,
         page=page,

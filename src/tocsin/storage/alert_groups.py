@@ -96,6 +96,7 @@ def _stored(r: Any) -> StoredGroup:
         acknowledged=bool(r["acknowledged"]),
         silenced=bool(r["silenced"]),
         id=int(r["id"]),
+        silenced_reason=r["silenced_reason"] or "",
     )
     return StoredGroup(group, r["incident"], r["action"], bool(r["auto_resolve"]))
 
@@ -111,6 +112,7 @@ def _group_values(stored: StoredGroup) -> dict[str, Any]:
         "fired_at": group.fired_at,
         "acknowledged": group.acknowledged,
         "silenced": group.silenced,
+        "silenced_reason": group.silenced_reason[:200] or None,
         "incident": stored.incident,
         "action": stored.action,
         "auto_resolve": stored.auto_resolve,

@@ -65,6 +65,7 @@ alert_groups = sa.Table(
     sa.Column("fired_at", TS),
     sa.Column("acknowledged", sa.Boolean, nullable=False),
     sa.Column("silenced", sa.Boolean, nullable=False),
+    sa.Column("silenced_reason", sa.String(200)),
     sa.Column("incident", sa.Integer),
     sa.Column("action", sa.String(16), nullable=False),
     sa.Column("auto_resolve", sa.Boolean, nullable=False),

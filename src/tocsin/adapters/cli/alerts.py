@@ -102,8 +102,11 @@ def alerts() -> None:
 def _line(kept: StoredGroup) -> str:
     data = group_dict(kept)
     incident = f"  {data['incident']}" if data["incident"] else ""
+    status = data["status"]
+    if data["silenced_reason"]:
+        status = f"{status} ({data['silenced_reason']})"
     return (
-        f"#{data['id']}  {data['status']}  {data['firing']}/{data['alerts']} firing  "
+        f"#{data['id']}  {status}  {data['firing']}/{data['alerts']} firing  "
         f"{data['title']}{incident}"
     )
 

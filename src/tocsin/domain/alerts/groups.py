@@ -83,7 +83,8 @@ class GroupAlert:
 @dataclass(frozen=True, slots=True)
 class AlertGroup:
     """One group of alerts. ``id`` is the storage id (kept through every change); ``fired_at`` is
-    when its current or last firing began (``None``: it has never fired)."""
+    when its current or last firing began (``None``: it has never fired); ``silenced_reason``
+    says why a silenced group is (``silence``, or ``under maintenance: <components>``)."""
 
     integration: str
     group_key: str
@@ -95,6 +96,7 @@ class AlertGroup:
     acknowledged: bool = False
     silenced: bool = False
     id: int | None = None
+    silenced_reason: str = ""
 
     @property
     def status(self) -> GroupStatus:
@@ -185,6 +187,7 @@ def acknowledge(group: AlertGroup) -> AlertGroup:
     return replace(group, acknowledged=True)
 
 
-def set_silenced(group: AlertGroup, silenced: bool) -> AlertGroup:
-    """Record whether a silence covers the group now (the caller evaluates the silences)."""
-    return replace(group, silenced=silenced)
+def set_silenced(group: AlertGroup, silenced: bool, reason: str = "silence") -> AlertGroup:
+    """Record whether a silence (or a maintenance window, with its ``reason``) covers the group
+    now; the caller evaluates the silences and the windows."""
+    return replace(group, silenced=silenced, silenced_reason=reason if silenced else "")

@@ -8,7 +8,11 @@ carries out the route of the group's labels. So a crash before the commit leaves
 pending (its timer fires again), and two replicas never process a row twice. A row whose body no
 longer parses (it was checked on arrival) is marked failed with the error, not retried.
 
-Actions, when a group opens or fires again and no silence covers it:
+A firing group is silenced, and pages nobody, while a silence covers it or while a maintenance
+window holds one of its components (a ``component`` label, or the component of the monitor its
+``monitor`` label names: docs/alerts.md); the stored group says which (``silenced_reason``).
+
+Actions, when a group opens or fires again and no silence or maintenance covers it:
 
 - ``ignore``: stored and counted;
 - ``page``: the route's escalation is walked without an incident (:mod:`.paging`): the first
@@ -49,6 +53,7 @@ from tocsin.domain.alerts import (
 from tocsin.domain.commands import Command, Mention
 from tocsin.domain.effects import Effect
 from tocsin.domain.errors import AlertPayloadError
+from tocsin.domain.maintenance import alert_components, maintenance_reason
 from tocsin.domain.model import Actor
 from tocsin.domain.paging import CHAT
 from tocsin.services.alerts.intake import INBOX_TIMER, enqueue
@@ -57,6 +62,7 @@ from tocsin.services.alerts.joined import joined_context
 from tocsin.services.alerts.paging import PAGE_TIMER, GroupPaging
 from tocsin.services.alerts.views import group_payload
 from tocsin.services.context import Context
+from tocsin.services.maintenance import components_under_maintenance
 from tocsin.storage.alert_groups import StoredGroup
 from tocsin.storage.alerts import InboxRow, IntegrationRow
 from tocsin.storage.timers import Timer
@@ -127,8 +133,7 @@ class AlertProcessor:
         group, changes = apply_batch(
             stored.group if stored else None, str(row.integration), batch, row.received_at
         )
-        silenced = is_silenced(await uow.silences.active(now), group.common_labels, now, group.id)
-        group = set_silenced(group, silenced and bool(group.firing))
+        group = await self._silence(uow, group, now)
         route = self._route(stored, group, changes)
         kept = StoredGroup(
             group, stored.incident if stored else None, route.action.value, route.auto_resolve
@@ -138,6 +143,23 @@ class AlertProcessor:
             kept = await self._act(uow, kept, route, changes, now)
         await uow.alert_inbox.finish(row.id, now)
         self._count(kind, batch.alerts, group.silenced)
+
+    async def _silence(self, uow: UnitOfWork, group: AlertGroup, now: datetime) -> AlertGroup:
+        """The group marked silenced while it fires under a silence, or while a maintenance
+        window holds one of its components (:func:`~tocsin.domain.maintenance.alert_components`),
+        with the reason it shows."""
+        if not group.firing:
+            return set_silenced(group, False)
+        if is_silenced(await uow.silences.active(now), group.common_labels, now, group.id):
+            return set_silenced(group, True)
+        components = alert_components(group.common_labels, self._monitor_components)
+        held = await components_under_maintenance(uow, components, now) if components else ()
+        return set_silenced(group, bool(held), maintenance_reason(held))
+
+    @property
+    def _monitor_components(self) -> dict[str, str]:
+        monitors = self.ctx.policy.monitors
+        return {m.name: m.component for m in monitors if m.component}
 
     def _route(
         self, stored: StoredGroup | None, group: AlertGroup, changes: tuple[Change, ...]

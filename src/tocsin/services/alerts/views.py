@@ -20,6 +20,7 @@ def group_dict(kept: StoredGroup, *, alerts: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": kept.id,
         "status": group.status.value,
+        "silenced_reason": group.silenced_reason or None,
         "title": group.title,
         "alerts": len(group.alerts),
         "firing": len(group.firing),

@@ -192,6 +192,7 @@ _INTEGRATION = {
 _GROUP = {
     "id": _I,
     "status": {"enum": list(STATUSES)},
+    "silenced_reason": {"type": ["string", "null"]},
     "title": _S,
     "alerts": _I,
     "firing": _I,

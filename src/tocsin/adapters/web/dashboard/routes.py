@@ -14,8 +14,10 @@ from starlette.staticfiles import StaticFiles
 from tocsin.adapters.web.api.headers import SecurityHeaders
 from tocsin.adapters.web.dashboard.events import Events
 from tocsin.adapters.web.dashboard.forms import Forms
+from tocsin.adapters.web.dashboard.maintenance import MaintenancePages
 from tocsin.adapters.web.dashboard.pages import Pages
 from tocsin.adapters.web.dashboard.session import Deps
+from tocsin.adapters.web.dashboard.subscribers import SubscriberPages
 
 SESSION_COOKIE = "tocsin_session"
 SESSION_MAX_AGE = 12 * 60 * 60  # a signed-in session lasts 12 hours
@@ -39,6 +41,7 @@ def session_layers(secret: str, *, secure: bool) -> list[Middleware]:
 def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute]:
     """Every dashboard route; ``secure`` marks the session cookie ``Secure`` (https)."""
     pages, forms, events = Pages(deps), Forms(deps), Events(deps)
+    maintenance, subscribers = MaintenancePages(deps), SubscriberPages(deps)
     layers = session_layers(secret, secure=secure)
     table = [
         ("/", pages.incidents, "GET", "dashboard"),
@@ -48,6 +51,11 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
         ("/declare", pages.declare_form, "GET", "declare"),
         ("/declare", pages.declare, "POST", "declare_submit"),
         ("/audit", pages.audit, "GET", "audit"),
+        ("/maintenance", maintenance.index, "GET", "maintenance"),
+        ("/maintenance", maintenance.create, "POST", "maintenance_create"),
+        ("/maintenance/{maintenance_id:int}/cancel", maintenance.cancel, "POST", "m_cancel"),
+        ("/subscribers", subscribers.index, "GET", "subscribers"),
+        ("/subscribers/{subscriber_id:int}/remove", subscribers.remove, "POST", "s_remove"),
         ("/incidents/{number:int}", pages.incident, "GET", "incident"),
         ("/incidents/{number:int}/events", events.stream, "GET", "incident_events"),
         ("/incidents/{number:int}/postmortem", pages.postmortem, "GET", "postmortem"),

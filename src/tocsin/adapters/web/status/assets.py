@@ -146,6 +146,7 @@ HISTORY_TEMPLATE = """<!doctype html>
       <h3>{{ incident.name }}</h3>
       <p class="meta">Resolved
         <time datetime="{{ incident.resolved_at|iso }}">{{ incident.resolved_at|when }}</time>
+        · <span class="duration">lasted {{ incident|duration }}</span>
         · impact {{ incident.impact }}
         {% if incident.components %} · {{ incident.components|join(", ") }}{% endif %}</p>
       {% include "updates.html" %}

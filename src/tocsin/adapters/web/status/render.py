@@ -27,6 +27,7 @@ from tocsin.adapters.web.status.assets import (
     UPDATES_TEMPLATE,
 )
 from tocsin.domain.maintenance import shown_status
+from tocsin.domain.status_history import duration
 from tocsin.domain.status_json import DOCUMENTS, current_maintenances, maintenance_id, stamp
 from tocsin.domain.status_view import IncidentView, StatusPage
 
@@ -67,6 +68,7 @@ def environment() -> Environment:
     )
     env.filters["when"] = when
     env.filters["iso"] = iso
+    env.filters["duration"] = duration
     return env
 
 

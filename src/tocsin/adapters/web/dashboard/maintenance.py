@@ -1,0 +1,85 @@
+"""The dashboard's Maintenance page: the scheduled windows (upcoming and current, and those of the
+last 90 days), a form to schedule one and a button to call one off. Behind sign-in; the forms
+carry the session's CSRF token like every dashboard form; scheduling and cancelling need the
+``write`` scope (as the REST calls do) and run the same use cases (services/maintenance.py), so
+the timers, announcements, subscriber notices and audit follow."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from tocsin.adapters.web.dashboard.session import (
+    Deps,
+    csrf_failed,
+    current_user,
+    flash,
+    form_text,
+    page,
+    read_form,
+    refusal,
+    to_login,
+)
+from tocsin.domain import maintenance as rules
+from tocsin.domain.errors import DomainError
+from tocsin.services import maintenance as service
+from tocsin.services.access.principal import WRITE, Principal, has_scope
+
+HERE = "/maintenance"
+
+
+class MaintenancePages:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def index(self, request: Request) -> Response:
+        principal = await current_user(request, self.deps)
+        if principal is None:
+            return to_login(request)
+        found = await service.recent(self.deps.ctx)
+        now = self.deps.ctx.clock()
+        rows = [(m, rules.shown_status(m, now)) for m in sorted(found, key=lambda m: m.starts_at)]
+        return page(request, self.deps, principal, "maintenance.html", rows=rows,
+                    can_write=has_scope(principal, WRITE))  # fmt: skip
+
+    async def create(self, request: Request) -> Response:
+        principal, form = await self._writer(request)
+        if not isinstance(principal, Principal):
+            return principal
+        try:
+            made = await service.create(
+                self.deps.ctx, principal.actor,
+                form_text(form, "title", "title", rules.MAX_TITLE),
+                form_text(form, "start", "start", 64), form_text(form, "end", "end", 64),
+                [c.strip() for c in form.get("components", "").split(",") if c.strip()],
+                form_text(form, "description", "description", rules.MAX_DESCRIPTION, False),
+            )  # fmt: skip
+            flash(request, f"Maintenance #{made.id} is scheduled.")
+        except DomainError as exc:
+            flash(request, str(exc), "error")
+        return RedirectResponse(HERE, status_code=303)
+
+    async def cancel(self, request: Request) -> Response:
+        principal, _ = await self._writer(request)
+        if not isinstance(principal, Principal):
+            return principal
+        number = int(request.path_params["maintenance_id"])
+        try:
+            await service.cancel(self.deps.ctx, principal.actor, number)
+            flash(request, f"Maintenance #{number} is cancelled.")
+        except DomainError as exc:
+            flash(request, str(exc), "error")
+        return RedirectResponse(HERE, status_code=303)
+
+    async def _writer(self, request: Request) -> tuple[Principal | Response, dict[str, str]]:
+        """The signed-in writer and the form; otherwise the response that refuses."""
+        principal = await current_user(request, self.deps)
+        if principal is None:
+            return to_login(request), {}
+        form = await read_form(request)
+        if form is None:
+            return csrf_failed(request, self.deps, principal), {}
+        if not has_scope(principal, WRITE):
+            text = "Scheduling and cancelling maintenance needs the write scope."
+            return refusal(request, self.deps, principal, text), {}
+        return principal, form

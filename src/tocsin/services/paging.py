@@ -266,6 +266,8 @@ def paging_config(settings: Settings, ctx: Context) -> PagingConfig:
     destinations = set(ctx.destinations)
     if settings.webhook_url:
         destinations.add("webhook")
+    if settings.smtp_url is not None and settings.smtp_from:
+        destinations.add("email")  # mailto: contacts in people's rules
     return PagingConfig(
         ctx.policy,
         frozenset(destinations),

@@ -21,7 +21,7 @@ import structlog
 from tocsin.domain.effects import Effect
 from tocsin.domain.model import Incident
 from tocsin.domain.notify import Person, find_person, rule_for
-from tocsin.domain.notify.paging import step_effects
+from tocsin.domain.notify.paging import MAIL, mail_address, step_effects
 from tocsin.domain.paging import Step, escalation_of, page_key, page_payload, stop_reason
 from tocsin.domain.policy import Escalation, Policy
 from tocsin.domain.routing import snapshot
@@ -114,5 +114,8 @@ class PersonalPaging:
         base = page_payload(incident, snapshot(incident, self.public_url), escalation, step)
         link = ack_url(self.public_url, self.ack_secret, incident.number, person.id, now)
         key = f"{page_key(incident, step)}:{person.id}:{index}"
-        return step_effects(incident, person, rule[index].contact, base, key, self.destinations,
-                            link)  # fmt: skip
+        contact = rule[index].contact
+        if MAIL not in self.destinations and mail_address(person.contacts.get(contact, "")):
+            log.warning("mail step skipped: set TOCSIN_SMTP_URL and TOCSIN_SMTP_FROM to send it",
+                        incident=incident.ref, person=person.id, contact=contact)  # fmt: skip
+        return step_effects(incident, person, contact, base, key, self.destinations, link)

@@ -130,9 +130,7 @@ async def test_an_ack_after_the_second_step_stops_the_mail(rig: Rig, clock: Cloc
     assert rig.smtp.mailbox.messages == []
 
 
-async def test_without_an_ack_the_mail_arrives_with_a_working_link(
-    rig: Rig, clock: Clock
-) -> None:
+async def test_without_an_ack_the_mail_arrives_with_a_working_link(rig: Rig, clock: Clock) -> None:
     """Unacknowledged, the mail goes out at 10 minutes (not before): subject and text name the
     incident, the HTML part escapes the title, and the acknowledge link in it shows a
     confirmation on GET and acknowledges as Alice on POST."""
@@ -156,11 +154,13 @@ async def test_without_an_ack_the_mail_arrives_with_a_working_link(
         assert confirm.status_code == 200
         assert "method=post" in confirm.text
         shown = await execute(rig.ctx, CAROL, parse("show INC-1"))
-        assert shown.incident is not None and shown.incident.acknowledged_at is None
+        assert shown.incident is not None
+        assert shown.incident.acknowledged_at is None
         done = await client.post(path)
         assert done.status_code == 200, done.text
     shown = await execute(rig.ctx, CAROL, parse("show INC-1"))
-    assert shown.incident is not None and shown.incident.acknowledged_at == clock.now
+    assert shown.incident is not None
+    assert shown.incident.acknowledged_at == clock.now
     assert any(e.kind.value == "acknowledged" and e.actor.key == ALICE for e in shown.timeline)
 
 

@@ -136,7 +136,7 @@ class Paging:
         snap = snapshot(incident, self.config.public_url)
         effects: list[Effect] = []
         if not step.exhausted:
-            people = self.personal.people(targets)
+            people = await self.personal.people(tx.uow, targets)
             effects = page_effects(
                 incident, snap, escalation, step, targets, self.config.destinations, people
             )

@@ -26,6 +26,8 @@ from tocsin.domain.paging import Step, escalation_of, page_key, page_payload, st
 from tocsin.domain.policy import Escalation, Policy
 from tocsin.domain.routing import snapshot
 from tocsin.services.ack_tokens import ack_url
+from tocsin.services.people import current
+from tocsin.services.ports import UnitOfWork
 from tocsin.storage.timers import Timer
 
 if TYPE_CHECKING:
@@ -48,9 +50,10 @@ class PersonalPaging:
     ack_secret: str | None = None
     minute: float = 60.0
 
-    def people(self, targets: Collection[str]) -> dict[str, Person]:
-        """The targets that have a ``[[person]]`` entry, by target key."""
-        found = {key: find_person(self.policy.people, key) for key in targets}
+    async def people(self, uow: UnitOfWork, targets: Collection[str]) -> dict[str, Person]:
+        """The targets that have a ``[[person]]`` entry, by target key (stored edits applied)."""
+        everyone = await current(uow, self.policy) if targets else ()
+        found = {key: find_person(everyone, key) for key in targets}
         return {key: person for key, person in found.items() if person is not None}
 
     async def page(
@@ -84,7 +87,7 @@ class PersonalPaging:
             return
         step = Step.from_payload(timer.payload["step"])
         incident = await tx.uow.incidents.get(timer.incident)
-        person = find_person(self.policy.people, str(timer.payload.get("person", "")))
+        person = find_person(await current(tx.uow, self.policy), str(timer.payload.get("person")))
         if incident is None or person is None:
             return
         reason = stop_reason(incident, self.policy, step)

@@ -24,8 +24,8 @@ from tocsin.app import build_policy
 from tocsin.config import Settings
 from tocsin.delivery.base import DeliveryError
 from tocsin.domain.errors import DomainError
-from tocsin.domain.notify import DM_CONTACTS, Person, find_person, mask_url
 from tocsin.domain.mail import MailMessage
+from tocsin.domain.notify import DM_CONTACTS, Person, find_person, mask_url
 from tocsin.domain.notify.paging import mail_address
 
 Notify = Callable[..., Awaitable[None]]

@@ -9,18 +9,24 @@ import asyncio
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from conftest import Clock
 from tocsin.adapters.cli.people import person
+from tocsin.adapters.web.api.mount import access_routes
+from tocsin.adapters.web.app import create_app
+from tocsin.adapters.web.runtime import Runtime
 from tocsin.delivery.timers import TimerHandlers, TimerRunner
 from tocsin.delivery.wake import Wakeup
 from tocsin.domain.commands import parse
 from tocsin.domain.errors import PermissionDenied
 from tocsin.domain.model import Actor
 from tocsin.domain.policy_file import parse_policy
+from tocsin.observability.metrics import create_metrics
 from tocsin.services import person_edits
+from tocsin.services.access.tokens import create_token
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 from tocsin.services.paging import Paging, PagingConfig
@@ -162,3 +168,54 @@ async def test_only_an_admin_or_the_person_may_edit(db: Database, clock: Clock) 
     assert [s.contact for s in changed.urgent_rule] == ["phone"]
     async with ctx.uow(read_only=True) as uow:
         assert [s.contact for s in (await current(uow, POLICY))[0].urgent_rule] == ["phone"]
+
+
+async def test_the_api_edits_people_with_urls_masked(db: Database, clock: Clock) -> None:
+    """PUT a contact (admin token): 200 with the person, the URL's token masked, and GET
+    /v1/people shows the edit; PUT the rule; a bad URL is 422 naming the field and stores
+    nothing; a read token and a write token that is neither admin nor the person get 403; an
+    unknown person 404; DELETE removes the contact once no rule names it."""
+    ctx = Context(db=db, policy=POLICY, clock=clock, public_url="https://tocsin.test")
+    root = Actor("cli", "root", "root")
+    tokens = {s: (await create_token(ctx, root, s, s))[1] for s in ("read", "write", "admin")}
+    routes = access_routes(ctx, secret="k" * 40, secure_cookies=False)
+    app = create_app(ctx, create_metrics(process=False), Runtime(), routes=routes)
+    transport = httpx.ASGITransport(app=app)
+    base = "/api/v1/people/slack:U0ALICE"
+    hook = f"ntfy://ntfy.example.com/alice-2?token={TOKEN}"
+
+    def auth(scope: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[scope]}"}
+
+    async with httpx.AsyncClient(transport=transport, base_url="https://tocsin.test") as client:
+        put = await client.put(f"{base}/contacts/pager", json={"url": hook}, headers=auth("admin"))
+        assert put.status_code == 200, put.text
+        assert put.json()["contacts"]["pager"] == "ntfy://ntfy.example.com/alice-2?token=****"
+        rule = await client.put(
+            f"{base}/rules/urgent", json={"steps": ["pager"]}, headers=auth("admin")
+        )
+        assert rule.status_code == 200, rule.text
+        assert rule.json()["urgent_rule"] == ["pager"]
+        listed = await client.get("/api/v1/people", headers=auth("read"))
+        bad = await client.put(f"{base}/contacts/mail", json={"url": "nope"}, headers=auth("admin"))
+        refused = [
+            await client.put(f"{base}/contacts/x", json={"url": hook}, headers=auth(s))
+            for s in ("read", "write")
+        ]
+        missing = await client.put(
+            "/api/v1/people/slack:U0NOBODY/contacts/x", json={"url": hook}, headers=auth("admin")
+        )
+        in_use = await client.delete(f"{base}/contacts/pager", headers=auth("admin"))
+        await client.put(f"{base}/rules/urgent", json={"steps": ["slack"]}, headers=auth("admin"))
+        gone = await client.delete(f"{base}/contacts/pager", headers=auth("admin"))
+    assert listed.json()["items"][0]["contacts"]["pager"].endswith("token=****")
+    assert bad.status_code == 422  # the API's "invalid" problem (a body of the wrong shape: 400)
+    assert "person.contacts.mail" in bad.text
+    assert [r.status_code for r in refused] == [403, 403]
+    assert missing.status_code == 404
+    assert in_use.status_code == 422
+    assert 'unknown contact "pager"' in in_use.json()["detail"]
+    assert gone.status_code == 200, gone.text
+    assert "pager" not in gone.json()["contacts"]
+    everything = put.text + rule.text + listed.text + bad.text + in_use.text + gone.text
+    assert TOKEN not in everything

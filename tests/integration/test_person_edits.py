@@ -18,6 +18,9 @@ from tocsin.adapters.cli.people import person
 from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.app import create_app
 from tocsin.adapters.web.runtime import Runtime
+from tocsin.app import wire_subscribers
+from tocsin.config import load_settings
+from tocsin.delivery.base import Delivery, Skip
 from tocsin.delivery.timers import TimerHandlers, TimerRunner
 from tocsin.delivery.wake import Wakeup
 from tocsin.domain.commands import parse
@@ -25,6 +28,7 @@ from tocsin.domain.errors import PermissionDenied
 from tocsin.domain.model import Actor
 from tocsin.domain.policy_file import parse_policy
 from tocsin.observability.metrics import create_metrics
+from tocsin.platforms.apprise.sender import build_apprise_senders
 from tocsin.services import person_edits
 from tocsin.services.access.tokens import create_token
 from tocsin.services.context import Context
@@ -219,3 +223,35 @@ async def test_the_api_edits_people_with_urls_masked(db: Database, clock: Clock)
     assert "pager" not in gone.json()["contacts"]
     everything = put.text + rule.text + listed.text + bad.text + in_use.text + gone.text
     assert TOKEN not in everything
+
+
+class _NoRefs:
+    def get(self, name: str) -> str | None:
+        return None
+
+
+NO_REFS = _NoRefs()
+
+
+async def test_the_apprise_sender_notifies_the_edited_url(db: Database, clock: Clock) -> None:
+    """Wired as the composition root wires it, the ntfy sender notifies the URL of the stored
+    edit, not the policy file's; a contact removed by an edit is a Skip."""
+    ctx = Context(db=db, policy=POLICY, clock=clock)
+    sent: list[str] = []
+
+    async def notify(url: str, title: str, body: str, *, within: float) -> None:
+        sent.append(url)
+
+    [sender] = build_apprise_senders(load_settings({}, env_file=None), POLICY).values()
+    sender._send = notify
+    wire_subscribers(load_settings({}, env_file=None), ctx, {sender.destination: sender})
+    root = Actor("cli", "root", "root")
+    edited = "ntfy://ntfy.example.com/alice-new"
+    await person_edits.set_contact(ctx, root, ALICE, "phone", edited)
+    row = Delivery(1, 1, "apprise:ntfy", "notify", {"person": ALICE, "contact": "phone"}, "k", 0)
+    await sender.send(row, NO_REFS)
+    assert sent == [edited]
+    await person_edits.set_rule(ctx, root, ALICE, "urgent", ["slack"])
+    await person_edits.remove_contact(ctx, root, ALICE, "phone")
+    with pytest.raises(Skip):
+        await sender.send(row, NO_REFS)

@@ -78,11 +78,15 @@ def wire_subscribers(settings: Settings, ctx: Context, senders: dict[str, Sender
     from functools import partial
     from typing import Any
 
+    from tocsin.platforms.apprise.sender import AppriseSender
     from tocsin.platforms.email.sender import EmailSender
     from tocsin.platforms.webhook.subscribers import SubscriberWebhookSender
     from tocsin.secret_key import secret_key
-    from tocsin.services import subscribers
+    from tocsin.services import person_edits, subscribers
 
+    for sender in senders.values():  # contact URLs: stored edits over the policy file
+        if isinstance(sender, AppriseSender):
+            sender.people = partial(person_edits.list_people, ctx)
     email = senders.get("email")
     if isinstance(email, EmailSender):
         email.on_refused = partial(subscribers.mark_bounced, ctx)

@@ -1,6 +1,7 @@
 """``tocsin page test PERSON``, the real console script against local fakes: one line per
 contact method with its URL masked and ``ok`` or the error, exit 1 when one failed, 0 when all
-worked, 2 for someone the policy file does not know."""
+worked, 2 for someone the policy file does not know; mail contacts get a real test mail (aiosmtpd
+on 127.0.0.1), or fail when mail is not set up."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from fakes.http_fake import FakeServer, Reply
+from fakes.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +29,7 @@ def fake() -> Iterator[FakeServer]:
 
 
 def page_test(
-    tmp_path: Path, fake: FakeServer, person: str, broken: bool
+    tmp_path: Path, fake: FakeServer, person: str, broken: bool, smtp: SmtpServer | None = None
 ) -> subprocess.CompletedProcess[str]:
     port = fake.url.rstrip("/").rsplit(":", 1)[1]
     hook = "/broken" if broken else "/hook"
@@ -45,6 +47,9 @@ mail = "mailto:alice@example.com"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")}
     env["TOCSIN_POLICY_FILE"] = str(tmp_path / "policy.toml")
     env["TOCSIN_DATA_DIR"] = str(tmp_path / "data")
+    if smtp is not None:
+        env["TOCSIN_SMTP_URL"] = smtp.url("tocsin:smtp-pass-123")
+        env["TOCSIN_SMTP_FROM"] = "tocsin <pager@example.test>"
     return subprocess.run(
         [str(TOCSIN), "page", "test", person, "--timeout", "20"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
@@ -54,9 +59,9 @@ mail = "mailto:alice@example.com"
 def test_page_test_reports_each_method_and_fails_when_one_does(
     tmp_path: Path, fake: FakeServer
 ) -> None:
-    """ntfy answers, the webhook answers 500: a line per method (Slack DM and mail listed, not
-    sent), the ntfy token masked, the failure with its reason, exit status 1; both fakes were
-    really called."""
+    """ntfy answers, the webhook answers 500, mail is not set up: a line per method (Slack DM
+    listed, not sent), the ntfy token masked, each failure with its reason, exit status 1; both
+    fakes were really called."""
     fake.route("POST", "/broken", Reply(500, body="down for maintenance"))
     done = page_test(tmp_path, fake, "slack:U0ALICE", broken=True)
     lines = done.stdout.splitlines()
@@ -65,17 +70,39 @@ def test_page_test_reports_each_method_and_fails_when_one_does(
     assert lines[0] == "slack: slack direct message: not tested here"
     assert lines[1] == f"phone: ntfy://127.0.0.1:{port}/alice?token=****: ok"
     assert lines[2].startswith(f"hook: json://127.0.0.1:{port}/broken: FAILED: Apprise could not")
-    assert lines[3].startswith("mail: mailto:alice@example.com: not tested here")
+    assert lines[3] == (
+        "mail: mailto:alice@example.com: FAILED: mail is off (set TOCSIN_SMTP_URL and "
+        "TOCSIN_SMTP_FROM)"
+    )
     assert TOKEN not in done.stdout + done.stderr
     assert len(fake.requests_to("/")) == 1
     assert len(fake.requests_to("/broken")) == 1
 
 
 def test_page_test_exits_zero_when_every_method_works(tmp_path: Path, fake: FakeServer) -> None:
-    """Found by name; every method answered: exit 0, every sent line says ok."""
-    done = page_test(tmp_path, fake, "alice", broken=False)
-    assert done.returncode == 0, done.stderr
-    assert [line.rsplit(": ", 1)[1] for line in done.stdout.splitlines()[1:3]] == ["ok", "ok"]
+    """Found by name; every method answered, the test mail reached the SMTP server (logged in,
+    addressed to Alice): exit 0, every sent line says ok, the SMTP password never printed."""
+    with SmtpServer(users={"tocsin": "smtp-pass-123"}) as smtp:
+        done = page_test(tmp_path, fake, "alice", broken=False, smtp=smtp)
+        received = smtp.mailbox.to("alice@example.com")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [line.rsplit(": ", 1)[1] for line in done.stdout.splitlines()[1:4]] == ["ok"] * 3
+    assert [str(m["Subject"]) for m in received] == ["tocsin test notification"]
+    assert "smtp-pass-123" not in done.stdout + done.stderr
+
+
+def test_a_refused_test_mail_is_reported_with_the_server_reply(
+    tmp_path: Path, fake: FakeServer
+) -> None:
+    """The SMTP server refuses Alice's address: the mail line says FAILED with the code, the
+    others stay ok, exit 1."""
+    with SmtpServer(users={"tocsin": "smtp-pass-123"}) as smtp:
+        smtp.mailbox.refuse["alice@example.com"] = "550 5.1.1 No such user"
+        done = page_test(tmp_path, fake, "alice", broken=False, smtp=smtp)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1, done.stderr
+    assert lines[3].startswith("mail: mailto:alice@example.com: FAILED: SMTP 550")
+    assert lines[1].endswith(": ok")
 
 
 def test_page_test_of_an_unknown_person_is_a_clear_error(tmp_path: Path, fake: FakeServer) -> None:

@@ -26,6 +26,7 @@ from tocsin.domain.audit import GENESIS_HASH, AuditEntry, AuditRecord, chain
 from tocsin.domain.effects import Effect
 from tocsin.domain.model import Incident, Status, TimelineEntry
 from tocsin.domain.oncall import Override
+from tocsin.domain.person_edits import PersonEdit
 from tocsin.domain.policy import Policy
 from tocsin.services.context import Context, utcnow
 from tocsin.services.ports import (
@@ -72,6 +73,7 @@ class FakeData:
     overrides: list[Override] = field(default_factory=list)
     refs: dict[tuple[int, str, str], str] = field(default_factory=dict)
     spent_links: dict[str, tuple[int, str]] = field(default_factory=dict)  # nonce → (inc, who)
+    person_edits: dict[str, PersonEdit] = field(default_factory=dict)
     counter: int = 0
     commits: int = 0
 
@@ -291,6 +293,15 @@ class FakeAckLinks(_Store):
         return True
 
 
+class FakePeople(_Store):
+    async def edits(self) -> dict[str, PersonEdit]:
+        return dict(self.data.person_edits)
+
+    async def save(self, edit: PersonEdit, by: str, now: datetime) -> None:
+        del by, now
+        self.data.person_edits[edit.person] = edit
+
+
 class FakeSubscribers(_Store):
     """Only what the command path reads: nobody has subscribed in the in-memory data. The rest
     of the subscribers' store is tested against the database."""
@@ -326,6 +337,7 @@ class FakeUnitOfWork:
         self.overrides = FakeOverrides(self)
         self.refs: ChatRefs = FakeChatRefs(self)
         self.ack_links = FakeAckLinks(self)
+        self.people = FakePeople(self)
         self.status = cast(StatusPageData, _Unfaked("status"))
         self.users = cast(Users, _Unfaked("users"))
         self.tokens = cast(Tokens, _Unfaked("tokens"))

@@ -18,6 +18,7 @@ from fakes.uow import (
     FakeIncidents,
     FakeOutbox,
     FakeOverrides,
+    FakePeople,
     FakeTimeline,
     FakeTimers,
     FakeUnitOfWork,
@@ -30,6 +31,7 @@ from tocsin.storage.chat_refs import ChatRefStore
 from tocsin.storage.incidents import AuditStore, DedupStore, IncidentStore, TimelineStore
 from tocsin.storage.outbox import OutboxStore
 from tocsin.storage.overrides import OverrideStore
+from tocsin.storage.people import PeopleStore
 from tocsin.storage.timers import TimerStore
 
 TRIPLES: list[tuple[type[Any], type[Any], type[Any]]] = [
@@ -41,6 +43,7 @@ TRIPLES: list[tuple[type[Any], type[Any], type[Any]]] = [
     (ports.Timers, TimerStore, FakeTimers),
     (ports.Overrides, OverrideStore, FakeOverrides),
     (ports.AckLinks, AckLinkStore, FakeAckLinks),
+    (ports.People, PeopleStore, FakePeople),
     (ports.ChatRefs, ChatRefStore, FakeChatRefs),
 ]
 ALICE = Actor("slack", "U0ALICE", "alice")
@@ -72,7 +75,7 @@ def test_the_fake_unit_has_every_store_of_the_protocol() -> None:
     """FakeUnitOfWork offers each store attribute of ports.UnitOfWork."""
     unit = FakeUnitOfWork(FakeData())
     wanted = [n for n, v in vars(ports.UnitOfWork).items() if isinstance(v, property)]
-    assert len(wanted) == 19  # 15, and the alert intake's four (docs/alerts.md)
+    assert len(wanted) == 20  # 15, the alert intake's four (docs/alerts.md), people's edits
     assert all(hasattr(unit, name) for name in wanted)
 
 

@@ -136,7 +136,7 @@ class Paging:
         snap = snapshot(incident, self.config.public_url)
         effects: list[Effect] = []
         if not step.exhausted:
-            people = self.personal.people(targets)
+            people = await self.personal.people(tx.uow, targets)
             effects = page_effects(
                 incident, snap, escalation, step, targets, self.config.destinations, people
             )
@@ -266,6 +266,8 @@ def paging_config(settings: Settings, ctx: Context) -> PagingConfig:
     destinations = set(ctx.destinations)
     if settings.webhook_url:
         destinations.add("webhook")
+    if settings.smtp_url is not None and settings.smtp_from:
+        destinations.add("email")  # mailto: contacts in people's rules
     return PagingConfig(
         ctx.policy,
         frozenset(destinations),

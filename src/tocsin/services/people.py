@@ -1,5 +1,6 @@
-"""Turning a mention in a command into an actor on the caller's platform, and the people of the
-policy file as the API shows them (contacts masked)."""
+"""Turning a mention in a command into an actor on the caller's platform, the people of the
+policy file with their stored edits (:func:`current`), and as the API shows them (contacts
+masked). Editing them is :mod:`tocsin.services.person_edits`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from typing import Any
 from tocsin.domain.commands import Mention
 from tocsin.domain.model import Actor
 from tocsin.domain.notify import Person
+from tocsin.domain.person_edits import current_people
+from tocsin.domain.policy import Policy
+from tocsin.services.ports import UnitOfWork
 
 
 def person_from(actor: Actor, mention: Mention | None) -> Actor | None:
@@ -20,6 +24,14 @@ def person_from(actor: Actor, mention: Mention | None) -> Actor | None:
     if sep and platform in {"slack", "discord", "web", "api", "cli"} and user_id:
         return Actor(platform, user_id, mention.display_name)
     return Actor(actor.platform, mention.user_id, mention.display_name)
+
+
+async def current(uow: UnitOfWork, policy: Policy) -> tuple[Person, ...]:
+    """The policy file's people with their stored edits applied (the file is the base, the
+    edits win)."""
+    if not policy.people:
+        return ()
+    return current_people(policy.people, await uow.people.edits())
 
 
 def people_view(people: Iterable[Person]) -> dict[str, Any]:

@@ -21,11 +21,13 @@ import structlog
 from tocsin.domain.effects import Effect
 from tocsin.domain.model import Incident
 from tocsin.domain.notify import Person, find_person, rule_for
-from tocsin.domain.notify.paging import step_effects
+from tocsin.domain.notify.paging import MAIL, mail_address, step_effects
 from tocsin.domain.paging import Step, escalation_of, page_key, page_payload, stop_reason
 from tocsin.domain.policy import Escalation, Policy
 from tocsin.domain.routing import snapshot
 from tocsin.services.ack_tokens import ack_url
+from tocsin.services.people import current
+from tocsin.services.ports import UnitOfWork
 from tocsin.storage.timers import Timer
 
 if TYPE_CHECKING:
@@ -48,9 +50,10 @@ class PersonalPaging:
     ack_secret: str | None = None
     minute: float = 60.0
 
-    def people(self, targets: Collection[str]) -> dict[str, Person]:
-        """The targets that have a ``[[person]]`` entry, by target key."""
-        found = {key: find_person(self.policy.people, key) for key in targets}
+    async def people(self, uow: UnitOfWork, targets: Collection[str]) -> dict[str, Person]:
+        """The targets that have a ``[[person]]`` entry, by target key (stored edits applied)."""
+        everyone = await current(uow, self.policy) if targets else ()
+        found = {key: find_person(everyone, key) for key in targets}
         return {key: person for key, person in found.items() if person is not None}
 
     async def page(
@@ -84,7 +87,7 @@ class PersonalPaging:
             return
         step = Step.from_payload(timer.payload["step"])
         incident = await tx.uow.incidents.get(timer.incident)
-        person = find_person(self.policy.people, str(timer.payload.get("person", "")))
+        person = find_person(await current(tx.uow, self.policy), str(timer.payload.get("person")))
         if incident is None or person is None:
             return
         reason = stop_reason(incident, self.policy, step)
@@ -114,5 +117,8 @@ class PersonalPaging:
         base = page_payload(incident, snapshot(incident, self.public_url), escalation, step)
         link = ack_url(self.public_url, self.ack_secret, incident.number, person.id, now)
         key = f"{page_key(incident, step)}:{person.id}:{index}"
-        return step_effects(incident, person, rule[index].contact, base, key, self.destinations,
-                            link)  # fmt: skip
+        contact = rule[index].contact
+        if MAIL not in self.destinations and mail_address(person.contacts.get(contact, "")):
+            log.warning("mail step skipped: set TOCSIN_SMTP_URL and TOCSIN_SMTP_FROM to send it",
+                        incident=incident.ref, person=person.id, contact=contact)  # fmt: skip
+        return step_effects(incident, person, contact, base, key, self.destinations, link)

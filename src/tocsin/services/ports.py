@@ -20,6 +20,7 @@ from tocsin.domain.effects import Effect
 from tocsin.domain.maintenance import Draft, Maintenance
 from tocsin.domain.model import Incident, Severity, TimelineEntry
 from tocsin.domain.oncall import Override
+from tocsin.domain.person_edits import PersonEdit
 from tocsin.domain.status_view import ComponentRecord
 from tocsin.domain.subscribers import Subscriber
 
@@ -93,6 +94,11 @@ class Timers(Protocol):
 
 class AckLinks(Protocol):
     async def spend(self, nonce: str, incident: int, person: str, now: datetime) -> bool: ...
+
+
+class People(Protocol):
+    async def edits(self) -> dict[str, PersonEdit]: ...
+    async def save(self, edit: PersonEdit, by: str, now: datetime) -> None: ...
 
 
 class Overrides(Protocol):
@@ -288,6 +294,8 @@ class UnitOfWork(Protocol):
     def refs(self) -> ChatRefs: ...
     @property
     def ack_links(self) -> AckLinks: ...
+    @property
+    def people(self) -> People: ...
     @property
     def maintenance(self) -> Maintenances: ...
     @property

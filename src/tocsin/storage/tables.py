@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tocsin.storage import contact_tables
+from tocsin.storage import contact_tables, people_tables
 from tocsin.storage import tables_subscribers as subscriber_tables
 
 metadata = sa.MetaData(
@@ -296,6 +296,7 @@ oncall_overrides = sa.Table(
 
 # --- people's contact methods: acknowledge links (docs/oncall.md) ---------------------------------
 ack_link_uses = contact_tables.define(metadata, TS)
+person_edits = people_tables.define(metadata, JSON, TS)
 # --- status-page subscribers (docs/status-page.md) ------------------------------------------------
 status_subscribers = subscriber_tables.status_subscribers(metadata, JSON, TS)
 # The alert intake's tables are in ``alert_tables`` on this metadata; ``tocsin.storage`` imports

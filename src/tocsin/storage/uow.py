@@ -30,6 +30,7 @@ from tocsin.storage.incidents import AuditStore, DedupStore, IncidentStore, Time
 from tocsin.storage.maintenance import MaintenanceStore
 from tocsin.storage.outbox import OutboxStore
 from tocsin.storage.overrides import OverrideStore
+from tocsin.storage.people import PeopleStore
 from tocsin.storage.status import StatusStore
 from tocsin.storage.subscribers import SubscriberStore
 from tocsin.storage.timers import TimerStore
@@ -86,6 +87,7 @@ class UnitOfWork:
     reads = _Store(ReadStore)
     refs = _Store(ChatRefStore)
     ack_links = _Store(AckLinkStore)
+    people = _Store(PeopleStore)
     maintenance = _Store(MaintenanceStore)
     subscribers = _Store(SubscriberStore)
     integrations = _Store(IntegrationStore)

@@ -30,6 +30,7 @@ LAZY = {
     "user": "tocsin.adapters.cli.access:user",
     "oncall": "tocsin.adapters.cli.oncall:oncall",
     "page": "tocsin.adapters.cli.page:page",
+    "person": "tocsin.adapters.cli.people:person",
     "maintenance": "tocsin.adapters.cli.maintenance:maintenance",
     "subscriber": "tocsin.adapters.cli.subscribers:subscriber",
     "integration": "tocsin.adapters.cli.alerts:integration",

@@ -3,14 +3,16 @@ methods, now and directly (not through the outbox), and say for each whether it 
 
 The person is a ``[[person]]`` of the policy file, named by ``id``, one of ``also`` or ``name``.
 One line per method, its URL masked (``mask_url``), then ``ok`` or the error; the exit status is
-1 when any method failed, 2 when the person or the policy file is wrong. Slack and Discord
-direct messages and ``mailto:`` contacts are listed but not sent from here (the first go
-through the chat senders, the second through the mail platform).
+1 when any method failed, 2 when the person or the policy file is wrong. ``mailto:`` contacts
+get a test mail straight over SMTP (TOCSIN_SMTP_URL; without it they are reported as failed,
+since paging would skip them). Slack and Discord direct messages are listed but not sent from
+here (they go through the chat senders).
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -19,12 +21,16 @@ import click
 from tocsin.adapters.cli.common import fail, settings
 from tocsin.adapters.cli.errors import ReportingGroup
 from tocsin.app import build_policy
+from tocsin.config import Settings
 from tocsin.delivery.base import DeliveryError
 from tocsin.domain.errors import DomainError
+from tocsin.domain.mail import MailMessage
 from tocsin.domain.notify import DM_CONTACTS, Person, find_person, mask_url
-from tocsin.domain.notify.paging import contact_destination
+from tocsin.domain.notify.paging import mail_address
 
 Notify = Callable[..., Awaitable[None]]
+MailTest = Callable[[str, float], Awaitable[None]]  # (address, within seconds)
+MAIL_OFF = "FAILED: mail is off (set TOCSIN_SMTP_URL and TOCSIN_SMTP_FROM)"
 TITLE = "tocsin test notification"
 BODY = "This is a test from `tocsin page test`: this contact method reaches you. Nothing to do."
 
@@ -38,8 +44,21 @@ def _person(people: tuple[Person, ...], key: str) -> Person | None:
     return find_person(people, key) or next((p for p in people if p.name == key), None)
 
 
-async def check_methods(person: Person, notify: Notify, within: float) -> list[tuple[str, bool]]:
-    """``(line, ok)`` per contact method of ``person``, each sent under ``within`` seconds."""
+async def _attempt(shown: str, attempt: Awaitable[None]) -> tuple[str, bool]:
+    try:
+        await attempt
+    except DeliveryError as exc:
+        return f"{shown}: FAILED: {exc}", False
+    except TimeoutError:
+        return f"{shown}: FAILED: no answer in time", False
+    return f"{shown}: ok", True
+
+
+async def check_methods(
+    person: Person, notify: Notify, within: float, mail: MailTest | None = None
+) -> list[tuple[str, bool]]:
+    """``(line, ok)`` per contact method of ``person``, each sent under ``within`` seconds;
+    ``mail`` sends a test mail (None: mail is not set up)."""
     lines: list[tuple[str, bool]] = []
     for name in (*DM_CONTACTS, *person.contacts):
         url = person.contacts.get(name)
@@ -48,16 +67,30 @@ async def check_methods(person: Person, notify: Notify, within: float) -> list[t
                 lines.append((f"{name}: {name} direct message: not tested here", True))
             continue
         shown = f"{name}: {mask_url(url)}"
-        if contact_destination(url) is None:
-            lines.append((f"{shown}: not tested here (mail is sent by the mail platform)", True))
-            continue
-        try:
-            await notify(url, TITLE, BODY, within=within)
-        except DeliveryError as exc:
-            lines.append((f"{shown}: FAILED: {exc}", False))
+        address = mail_address(url)
+        if address is not None and mail is None:
+            lines.append((f"{shown}: {MAIL_OFF}", False))
+        elif address is not None and mail is not None:
+            lines.append(await _attempt(shown, asyncio.wait_for(mail(address, within), within)))
         else:
-            lines.append((f"{shown}: ok", True))
+            lines.append(await _attempt(shown, notify(url, TITLE, BODY, within=within)))
     return lines
+
+
+def mail_test(config: Settings) -> MailTest | None:
+    """Sends the test mail directly over SMTP; None without TOCSIN_SMTP_URL/TOCSIN_SMTP_FROM."""
+    from tocsin.platforms.email.sender import build_email_sender  # aiosmtplib loads only here
+
+    sender = build_email_sender(config)
+    if sender is None:
+        return None
+
+    async def send(address: str, within: float) -> None:
+        sender.client.timeout = within
+        mail = MailMessage(to=address, subject=TITLE, text=BODY)
+        await sender.send_mail(mail, f"page-test:{secrets.token_hex(8)}")
+
+    return send
 
 
 @page.command("test")
@@ -69,14 +102,15 @@ def test(person: str, within: float) -> None:
     """Send a test notification through each of PERSON's contact methods."""
     from tocsin.platforms.apprise.notify import notify  # Apprise loads only here
 
+    config = settings()
     try:
-        policy = build_policy(settings())
+        policy = build_policy(config)
     except DomainError as exc:
         fail(str(exc).replace("\n", "; "), 2)
     found = _person(policy.people, person)
     if found is None:
         fail(f"no [[person]] {person!r} in the policy file (use their id, also or name)", 2)
-    lines = asyncio.run(check_methods(found, notify, within))
+    lines = asyncio.run(check_methods(found, notify, within, mail_test(config)))
     if not lines:
         fail(f"{found.id} has no contact methods", 2)
     for line, _ok in lines:

@@ -2,20 +2,22 @@
 one of their contacts; the sender reads the Apprise URL from the policy file and notifies it.
 
 The URL is not in the row (the outbox is shown by ``tocsin deliveries`` and the API, and a URL
-carries tokens), so a contact removed from the policy file since the row was queued is a
-:class:`~tocsin.delivery.base.Skip`. There is one sender per URL scheme in the policy file
+carries tokens), so a contact removed since the row was queued is a
+:class:`~tocsin.delivery.base.Skip`. :attr:`AppriseSender.people` (set by the composition root
+to the people's service) gives the people with their stored edits; without it the policy file's
+are used. There is one sender per URL scheme in the policy file
 (destination ``apprise:ntfy``, ``apprise:json``, ...), so each kind of contact method has its
 own worker and circuit breaker: a broken ntfy server does not hold back Telegram.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from tocsin.config import Settings
 from tocsin.delivery.base import Delivery, RemoteRefs, Sent, Skip
-from tocsin.domain.notify import find_person
+from tocsin.domain.notify import Person, find_person
 from tocsin.domain.notify.paging import NOTIFY, contact_destination
 from tocsin.domain.policy import Policy
 from tocsin.platforms.apprise.notify import DEFAULT_TIMEOUT, notify
@@ -23,6 +25,7 @@ from tocsin.platforms.apprise.notify import DEFAULT_TIMEOUT, notify
 __all__ = ["AppriseSender", "build_apprise_senders"]
 
 Notify = Callable[..., Coroutine[Any, Any, None]]
+PeopleHook = Callable[[], Awaitable[Sequence[Person]]]
 
 
 class AppriseSender:
@@ -40,11 +43,13 @@ class AppriseSender:
         self.policy = policy
         self.timeout = timeout
         self._send = send
+        self.people: PeopleHook | None = None  # the people with their stored edits
 
-    def url_for(self, delivery: Delivery) -> str:
-        """The row's contact URL from the policy file; Skip when it is gone."""
+    async def url_for(self, delivery: Delivery) -> str:
+        """The row's contact URL (stored edits over the policy file); Skip when it is gone."""
         payload = delivery.payload
-        person = find_person(self.policy.people, str(payload.get("person", "")))
+        people = await self.people() if self.people is not None else self.policy.people
+        person = find_person(people, str(payload.get("person", "")))
         contact = str(payload.get("contact", ""))
         url = person.contacts.get(contact) if person is not None else None
         if url is None or contact_destination(url) != self.destination:
@@ -55,7 +60,7 @@ class AppriseSender:
         del refs
         if delivery.kind != NOTIFY:
             raise Skip(f"the {self.destination} sender has no {delivery.kind!r} messages")
-        url = self.url_for(delivery)
+        url = await self.url_for(delivery)
         title = str(delivery.payload.get("title", "tocsin"))
         body = str(delivery.payload.get("body", ""))
         await self._send(url, title, body, within=self.timeout)

@@ -74,16 +74,23 @@ class EmailSender:
             ) from None
         if self.still_wanted is not None and not await self.still_wanted(delivery.payload):
             raise Skip("the message is no longer wanted (its subscriber left)")
-        message = build_mime(mail, self.sender, _message_id(delivery.idempotency_key, self.sender))
-        recipient = parseaddr(mail.to)[1] or mail.to
         try:
-            await self.client.send(message, self.envelope_from, recipient)
+            message_id = await self.send_mail(mail, delivery.idempotency_key)
         except Refused as refused:
+            recipient = parseaddr(mail.to)[1] or mail.to
             if refused.bounced and self.on_refused is not None:
                 await self.on_refused(recipient, str(refused))
             log.warning("mail refused", row=delivery.id, code=refused.code)
             raise
-        return Sent(remote_ids={"message_id": str(message["Message-ID"])})
+        return Sent(remote_ids={"message_id": message_id})
+
+    async def send_mail(self, mail: MailMessage, key: str) -> str:
+        """Send ``mail`` now (``key`` makes its ``Message-ID``) and return that id; raises a
+        :class:`~tocsin.delivery.base.DeliveryError` (:class:`Refused` for a 5xx)."""
+        message = build_mime(mail, self.sender, _message_id(key, self.sender))
+        recipient = parseaddr(mail.to)[1] or mail.to
+        await self.client.send(message, self.envelope_from, recipient)
+        return str(message["Message-ID"])
 
     async def aclose(self) -> None:
         return None

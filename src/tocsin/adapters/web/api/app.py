@@ -28,6 +28,7 @@ from tocsin.adapters.web.api.headers import SecurityHeaders
 from tocsin.adapters.web.api.oncall import oncall_routes
 from tocsin.adapters.web.api.openapi import ALL_ENDPOINTS, openapi_document
 from tocsin.adapters.web.api.parsing import incident_number, parse_body, parse_query
+from tocsin.adapters.web.api.people import PEOPLE_ENDPOINTS
 from tocsin.adapters.web.api.problems import PROBLEMS, from_error, problem, unavailable
 from tocsin.adapters.web.api.ratelimit import FailureLimiter
 from tocsin.adapters.web.api.subscribers import SUBSCRIBER_ENDPOINTS
@@ -149,6 +150,7 @@ def api_mount(ctx: Context, limiter: FailureLimiter) -> Mount:
     routes = [_route(endpoint, ctx, limiter) for endpoint in ENDPOINTS]
     routes += oncall_routes(ctx, limiter)  # on-call schedules and overrides (docs/oncall.md)
     routes += [_route(e, ctx, limiter) for e in SUBSCRIBER_ENDPOINTS]  # docs/status-page.md
+    routes += [_route(e, ctx, limiter) for e in PEOPLE_ENDPOINTS]  # docs/oncall.md
     routes += alert_routes(ctx, limiter)  # integrations and alert groups (docs/alerts.md)
     routes += [
         Route("/openapi.json", openapi_json, name="openapi"),

@@ -7,7 +7,7 @@
 ``GET /v1/overrides``                    read   overrides running or to come
 ``POST /v1/overrides``                   write  ``{"person", "from", "to", "schedule"?, "reason"?}``
 ``DELETE /v1/overrides/{id}``            write  remove an override
-``GET /v1/people``                       read   the policy file's people, contacts masked
+``GET /v1/people``                       read   the people (stored edits applied), contacts masked
 =======================================  =====  ============================================
 
 Every route needs a token. Calendar apps cannot send headers, so the feed also takes the token as
@@ -36,6 +36,7 @@ from tocsin.services.access.principal import WRITE, Principal, has_scope
 from tocsin.services.access.tokens import authenticate_token
 from tocsin.services.context import Context
 from tocsin.services.people import people_view
+from tocsin.services.person_edits import list_people
 
 Handler = Callable[[Request, Context, Principal], Awaitable[Response]]
 
@@ -78,7 +79,7 @@ async def overrides(request: Request, ctx: Context, principal: Principal) -> Res
 
 
 async def people(request: Request, ctx: Context, principal: Principal) -> Response:
-    return json_response(people_view(ctx.policy.people))
+    return json_response(people_view(await list_people(ctx)))
 
 
 async def create_override(request: Request, ctx: Context, principal: Principal) -> Response:

@@ -16,6 +16,7 @@ from pydantic.json_schema import models_json_schema
 from tocsin import __version__
 from tocsin.adapters.web.api.documented import MORE_SCHEMAS, OTHER_ENDPOINTS
 from tocsin.adapters.web.api.endpoints import ENDPOINTS, Endpoint
+from tocsin.adapters.web.api.people import PEOPLE_ENDPOINTS
 from tocsin.adapters.web.api.problems import PROBLEM_MEDIA_TYPE, PROBLEMS
 from tocsin.adapters.web.api.schemas import MAX_INT
 from tocsin.adapters.web.api.subscribers import SUBSCRIBER_ENDPOINTS, SUBSCRIBER_SCHEMAS
@@ -82,14 +83,19 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
                                                            message=_STR)}),
 }  # fmt: skip
 
-ALL_ENDPOINTS: tuple[Endpoint, ...] = (*ENDPOINTS, *OTHER_ENDPOINTS, *SUBSCRIBER_ENDPOINTS)
+ALL_ENDPOINTS: tuple[Endpoint, ...] = (
+    *ENDPOINTS, *OTHER_ENDPOINTS, *SUBSCRIBER_ENDPOINTS, *PEOPLE_ENDPOINTS
+)  # fmt: skip
 """Every ``/api/v1`` route, as the document and ``/api/docs`` list them."""
 
 _PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
     "number": ("The incident: 12 or INC-12",
                {"type": "string", "pattern": r"^(?:[Ii][Nn][Cc]-?|#)?[1-9][0-9]{0,8}$"}),
-    "name": ("The name (of the schedule or the status page component)",
+    "name": ("The name (of the schedule, the status page component or the contact method)",
              {"type": "string", "minLength": 1}),
+    "person": ("A person: their id (slack:U0ALICE), one of their also ids, or their name",
+               {"type": "string", "minLength": 1}),
+    "rule": ("Which rule", {"enum": ["default", "urgent"]}),
     "id": ("The id (of the override, the maintenance, the subscriber or the alert group)",
            {"type": "integer", "minimum": 1, "maximum": MAX_INT}),
 }  # fmt: skip

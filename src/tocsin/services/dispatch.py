@@ -9,6 +9,7 @@ from tocsin.domain.errors import ParseError, PermissionDenied
 from tocsin.domain.model import Actor
 from tocsin.domain.oncall import local
 from tocsin.domain.permissions import OVERRIDE, decide
+from tocsin.services.alerts.groups import firing_outcome
 from tocsin.services.context import Context, Outcome
 from tocsin.services.declare import declare
 from tocsin.services.incident_commands import (
@@ -64,11 +65,11 @@ async def execute(
         return await list_incidents(ctx, actor, scope=command.scope)
     if command.name == "oncall" and command.person is not None:
         return await _override(ctx, actor, command)
-    if command.name == "oncall":  # a read: nothing to audit, but a policy may restrict it
-        decision = decide(ctx.policy, "oncall", actor, None)
+    if command.name in ("oncall", "alerts"):  # reads: nothing to audit, a policy may restrict
+        decision = decide(ctx.policy, command.name, actor, None)
         if not decision.allowed:
             raise PermissionDenied(decision.reason)
-        return await oncall_outcome(ctx)
+        return await (oncall_outcome(ctx) if command.name == "oncall" else firing_outcome(ctx))
     handler = ON_INCIDENT.get(command.name)
     if handler is None:  # the parser only produces known names; this guards other callers
         raise ParseError(f"Unknown subcommand {command.name!r}. Try `help`.")

@@ -23,8 +23,8 @@ from fakes.discord_harness import (
 from fakes.slack_harness import SlackClient
 from integration.test_slack_app import client, slack
 from tocsin.chat import texts
-from tocsin.platforms.discord.render import STYLE, message_body
 from tocsin.domain.commands import Command, parse
+from tocsin.platforms.discord.render import STYLE, message_body
 from tocsin.services.context import Context
 from tocsin.storage.db import Database
 

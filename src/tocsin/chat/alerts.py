@@ -25,7 +25,7 @@ async def alert_action(ctx: Context, actor: Actor, action: str, group_id: int, s
     """Run one alert group button; the text to show the person who pressed it."""
     try:
         if action == ALERT_ACK:
-            kept = await groups.ack_group(ctx, group_id)
+            kept = await groups.ack_group(ctx, actor, group_id)
         elif action == ALERT_DECLARE:
             kept = await groups.declare_group(ctx, actor, group_id)
         else:

@@ -87,7 +87,8 @@ _WHAT = {
     "commander": "hand over {its} command", "role": "assign {its} roles", "join": "join {it}",
     "ack": "acknowledge {its} page", "action": "add an action item to {it}",
     "resolve": "resolve {it}", "reopen": "reopen {it}", "postmortem": "post {its} post-mortem",
-    "oncall": "see who is on call", "alerts": "see the firing alert groups", OVERRIDE: "change who is on call",
+    "oncall": "see who is on call", OVERRIDE: "change who is on call",
+    "alerts": "see or act on alert groups and silences",
 }  # fmt: skip
 
 

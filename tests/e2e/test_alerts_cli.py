@@ -81,7 +81,8 @@ def test_matcher_silences_from_the_command_line(cli: Cli) -> None:
     cli.ok("db", "upgrade")
     matchers = 'team="payments",severity=~"crit.*"'
     made = cli.ok("alerts", "silence", "--match", matchers, "--for", "4h", "--comment", "deploy")
-    assert made.startswith("Silence #1: ") and matchers in made
+    assert made.startswith("Silence #1: ")
+    assert matchers in made
     [listed] = json.loads(cli.ok("alerts", "silences", "--json"))
     assert (listed["id"], listed["matchers"], listed["comment"]) == (1, matchers, "deploy")
     assert "unclosed quote" in one_error_line(cli("alerts", "silence", "--match", 'team="x'))

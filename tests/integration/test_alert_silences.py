@@ -139,6 +139,20 @@ async def test_the_policy_decides_who_acts_on_alerts(ctx: Context) -> None:
     assert ("alert_ack", "allowed") in audited
 
 
+async def test_a_new_silence_marks_the_firing_groups_it_covers(ctx: Context) -> None:
+    """A group already firing with team=payments shows as silenced as soon as a matching silence
+    is made; one of another team keeps firing."""
+    made = await integration(ctx)
+    async with intake_client(ctx) as http:
+        for key, team in (("pay", "payments"), ("web", "web")):
+            sent = generic(key, severity="critical", labels={"team": team})
+            assert (await http.post(path_of(made), content=sent)).status_code == 202
+    await runner(ctx).fire_due()
+    await create_silence(ctx, BOB, PAYMENTS, timedelta(hours=1))
+    status = {kept.group.group_key: kept.group.status.value for kept in await groups(ctx)}
+    assert status == {"pay": "silenced", "web": "firing"}
+
+
 async def test_ending_an_unknown_silence_is_not_found(ctx: Context) -> None:
     """unsilence of an id that never existed: NotFound, naming it."""
     with pytest.raises(Exception, match="no active silence #42"):

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tocsin.domain.alerts import make_silence
+from tocsin.domain.alerts import make_silence, set_silenced
 from tocsin.domain.errors import InvalidTransition, NotFound
 from tocsin.domain.model import Actor
 from tocsin.domain.permissions import decide
 from tocsin.services.context import Context
 from tocsin.services.pipeline import audit_record, deny
 from tocsin.services.ports import UnitOfWork
+from tocsin.storage.alert_groups import StoredGroup
 from tocsin.storage.alerts import SilenceRow
 
 PERMISSION = "alerts"
 MAX_SILENCE = timedelta(days=30)
+MAX_MARKED = 1000  # firing groups marked silenced at once; the worker covers any beyond
+_FIRING = ("firing", "acknowledged")
 
 
 async def allowed(ctx: Context, uow: UnitOfWork, actor: Actor, command: str, detail: str) -> None:
@@ -44,7 +47,8 @@ async def create_silence(
     ctx: Context, actor: Actor, matchers: str, length: timedelta, comment: str = ""
 ) -> SilenceRow:
     """Silence every alert whose labels match ``matchers`` (``team="payments",severity=~"crit.*"``)
-    from now for ``length``. Groups already stored show as silenced from their next body."""
+    from now for ``length``. Firing groups it covers show as silenced at once (their paging
+    stops); the worker checks it for every body from now on."""
     check_length(length)
     now = ctx.clock()
     silence = make_silence(
@@ -54,6 +58,12 @@ async def create_silence(
     async with ctx.uow() as uow:
         await allowed(ctx, uow, actor, "silence", f"{shown} for {length}")
         silence_id = await uow.silences.add(silence, now)
+        for kept in await uow.alert_groups.list(statuses=_FIRING, limit=MAX_MARKED):
+            if kept.group.firing and silence.covers(kept.group.common_labels, kept.id):
+                group = set_silenced(kept.group, True)
+                await uow.alert_groups.save(
+                    StoredGroup(group, kept.incident, kept.action, kept.auto_resolve)
+                )
         await uow.commit()
     return SilenceRow(silence_id, silence, now)
 

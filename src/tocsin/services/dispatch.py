@@ -9,7 +9,6 @@ from tocsin.domain.errors import ParseError, PermissionDenied
 from tocsin.domain.model import Actor
 from tocsin.domain.oncall import local
 from tocsin.domain.permissions import OVERRIDE, decide
-from tocsin.services.alerts.groups import firing_outcome
 from tocsin.services.context import Context, Outcome
 from tocsin.services.declare import declare
 from tocsin.services.incident_commands import (
@@ -28,7 +27,7 @@ from tocsin.services.oncall import OVERRIDE_COMMAND, add_override, find_schedule
 from tocsin.services.people import person_from
 from tocsin.services.pipeline import deny
 from tocsin.services.postmortem import postmortem
-from tocsin.services.queries import list_incidents, show
+from tocsin.services.queries import firing_alert_groups, list_incidents, show
 
 Handler = Callable[[Context, Actor, int, Command], Awaitable[Outcome]]
 
@@ -69,7 +68,7 @@ async def execute(
         decision = decide(ctx.policy, command.name, actor, None)
         if not decision.allowed:
             raise PermissionDenied(decision.reason)
-        return await (oncall_outcome(ctx) if command.name == "oncall" else firing_outcome(ctx))
+        return await (oncall_outcome(ctx) if command.name == "oncall" else firing_alert_groups(ctx))
     handler = ON_INCIDENT.get(command.name)
     if handler is None:  # the parser only produces known names; this guards other callers
         raise ParseError(f"Unknown subcommand {command.name!r}. Try `help`.")

@@ -10,7 +10,7 @@ from tocsin.domain.model import Actor, incident_ref
 from tocsin.services.alerts.joined import joined_context
 from tocsin.services.alerts.process import AlertProcessor
 from tocsin.services.alerts.silences import allowed, check_length
-from tocsin.services.context import Context, Outcome
+from tocsin.services.context import Context
 from tocsin.services.ports import UnitOfWork
 from tocsin.storage.alert_groups import StoredGroup
 
@@ -20,29 +20,6 @@ async def list_groups(
 ) -> list[StoredGroup]:
     async with ctx.uow(read_only=True) as uow:
         return await uow.alert_groups.list(statuses=statuses, limit=limit, offset=offset)
-
-
-FIRING_STATUSES = ("firing", "acknowledged", "silenced")
-"""The statuses of a group with firing alerts (``/incident alerts`` lists these)."""
-
-
-async def firing_outcome(ctx: Context, *, limit: int = 25) -> Outcome:
-    """``/incident alerts``: the groups firing now, most recently seen first, one line each
-    (id, status, title, alerts firing, incident); ``data["groups"]`` has their ids."""
-    groups = await list_groups(ctx, statuses=FIRING_STATUSES, limit=limit)
-    if not groups:
-        return Outcome("No alert groups are firing.", data={"groups": []})
-    lines = ["Alert groups firing:"]
-    for kept in groups:
-        firing = len(kept.group.firing)
-        where = f" on {incident_ref(kept.incident)}" if kept.incident is not None else ""
-        lines.append(
-            f"• #{kept.id} [{kept.group.status.value}] {kept.group.title}: "
-            f"{firing} alert{'s' if firing != 1 else ''} firing{where}"
-        )
-    if len(groups) == limit:
-        lines.append(f"(the {limit} most recent; `tocsin alerts list` shows more)")
-    return Outcome("\n".join(lines), data={"groups": [kept.id for kept in groups]})
 
 
 async def get_group(ctx: Context, group_id: int) -> StoredGroup:

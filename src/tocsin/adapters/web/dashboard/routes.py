@@ -48,6 +48,8 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
         ("/declare", pages.declare_form, "GET", "declare"),
         ("/declare", pages.declare, "POST", "declare_submit"),
         ("/audit", pages.audit, "GET", "audit"),
+        ("/alert-groups", pages.alert_groups, "GET", "alert_groups"),
+        ("/alert-groups/events", events.alert_stream, "GET", "alert_group_events"),
         ("/incidents/{number:int}", pages.incident, "GET", "incident"),
         ("/incidents/{number:int}/events", events.stream, "GET", "incident_events"),
         ("/incidents/{number:int}/postmortem", pages.postmortem, "GET", "postmortem"),

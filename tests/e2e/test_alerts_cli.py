@@ -72,3 +72,22 @@ def test_alert_command_mistakes_are_one_line(cli: Cli) -> None:
     assert "needs a period" in one_error_line(cli("integration", "create", "heartbeat", "cron"))
     assert "exists already" in one_error_line(cli("integration", "create", "webhook", "prom"))
     assert "no integration" in one_error_line(cli("integration", "delete", "nope"))
+
+
+def test_matcher_silences_from_the_command_line(cli: Cli) -> None:
+    """``alerts silence --match ... --for 4h`` makes a silence that ``alerts silences`` lists
+    (JSON too) and ``alerts unsilence ID`` ends; a bad matcher or a group with --match is one
+    line, and stores nothing."""
+    cli.ok("db", "upgrade")
+    matchers = 'team="payments",severity=~"crit.*"'
+    made = cli.ok("alerts", "silence", "--match", matchers, "--for", "4h", "--comment", "deploy")
+    assert made.startswith("Silence #1: ")
+    assert matchers in made
+    [listed] = json.loads(cli.ok("alerts", "silences", "--json"))
+    assert (listed["id"], listed["matchers"], listed["comment"]) == (1, matchers, "deploy")
+    assert "unclosed quote" in one_error_line(cli("alerts", "silence", "--match", 'team="x'))
+    assert "not both" in one_error_line(cli("alerts", "silence", "3", "--match", matchers))
+    assert "Ended silence #1" in cli.ok("alerts", "unsilence", "1")
+    assert cli.ok("alerts", "silences").strip() == "No silences."
+    assert len(json.loads(cli.ok("alerts", "silences", "--all", "--json"))) == 1
+    assert "no active silence #1" in one_error_line(cli("alerts", "unsilence", "1"))

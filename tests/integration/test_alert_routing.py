@@ -148,7 +148,7 @@ async def test_page_walks_the_escalation_until_someone_acknowledges(
     assert await runner(ctx).fire_due() == 1
     assert sorted(await paged()) == ["U0FIRST", "U0SECOND"]
     [kept] = await groups(ctx)
-    await ack_group(ctx, kept.id)
+    await ack_group(ctx, ALERTS, kept.id)
     clock.advance(minutes=5)  # type: ignore[attr-defined]
     await runner(ctx).fire_due()
     assert sorted(await paged()) == ["U0FIRST", "U0SECOND"]  # acknowledged: no third page
@@ -176,7 +176,7 @@ async def test_ack_and_declare_by_hand(db: Database, clock: object) -> None:
     made = await integration(ctx)
     await _post(ctx, path_of(made), generic("disk"))
     [kept] = await groups(ctx)
-    assert (await ack_group(ctx, kept.id)).group.status.value == "acknowledged"
+    assert (await ack_group(ctx, ALERTS, kept.id)).group.status.value == "acknowledged"
     declared = await declare_group(ctx, ALERTS, kept.id)
     assert declared.incident == 1
     with pytest.raises(Exception, match="already on INC-1"):

@@ -115,6 +115,38 @@ def test_dashboard_uses_only_exported_metrics() -> None:
         assert needed in used, needed
 
 
+def test_dashboard_shows_the_alert_metrics() -> None:
+    """An Alerts row charts every alert metric: received, groups by state, refusals by reason
+    and redeliveries, each panel below the row and not overlapping another."""
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    panels = dashboard["panels"]
+    [row] = [p for p in panels if p["type"] == "row" and p["title"] == "Alerts"]
+    below = [p for p in panels if p["gridPos"]["y"] > row["gridPos"]["y"]]
+    used = set().union(*(metric_names(e) for p in below for e in dashboard_exprs(p)))
+    assert {
+        "alerts_received_total", "alert_groups", "alert_intake_rejected_total",
+        "alerts_deduplicated_total",
+    } <= used  # fmt: skip
+    cells = [
+        (x, y)
+        for p in panels
+        for x in range(p["gridPos"]["x"], p["gridPos"]["x"] + p["gridPos"]["w"])
+        for y in range(p["gridPos"]["y"], p["gridPos"]["y"] + p["gridPos"]["h"])
+    ]
+    assert len(cells) == len(set(cells)), "two panels overlap"
+
+
+def test_an_alert_fires_on_refused_alert_bodies(alerts: list[dict[str, Any]]) -> None:
+    """TocsinAlertIntakeRejected watches alert_intake_rejected_total by reason, leaves out the
+    harmless `method` refusals and links its runbook section."""
+    [rule] = [r for r in alerts if r["alert"] == "TocsinAlertIntakeRejected"]
+    assert metric_names(rule["expr"]) == {"alert_intake_rejected_total"}
+    assert "by (reason)" in rule["expr"]
+    assert 'reason!="method"' in rule["expr"]
+    assert rule["labels"]["severity"] == "warning"
+    assert "docs/operations.md#alert-intake-rejected" in rule["annotations"]["description"]
+
+
 def test_dashboard_is_importable() -> None:
     """The dashboard has a uid, a title, a data source variable and uniquely numbered panels
     that all query through that variable."""

@@ -38,7 +38,8 @@ EVERYONE = {"commander", "deputy", "scribe", "comms", "none"}
 DOCUMENTED_TABLE: dict[str, set[str]] = {
     "declare": EVERYONE, "list": EVERYONE, "show": EVERYONE, "note": EVERYONE,
     "join": EVERYONE, "ack": EVERYONE, "action": EVERYONE, "postmortem": EVERYONE,
-    "oncall": EVERYONE, "help": EVERYONE, "update": {"commander", "deputy", "comms"},
+    "oncall": EVERYONE, "alerts": EVERYONE, "help": EVERYONE,
+    "update": {"commander", "deputy", "comms"},
     "severity": {"commander"},
     "status": {"commander"}, "resolve": {"commander"}, "reopen": {"commander"},
     "commander": {"commander"}, "role": {"commander"},

@@ -113,6 +113,7 @@ def test_default_routing_matches_the_documented_table(
         ("reopen", {"commander", "admin"}),
         ("postmortem", {"anyone"}),
         ("oncall", {"anyone"}),
+        ("alerts", {"anyone"}),
         ("help", {"anyone"}),
     ],
 )
@@ -124,7 +125,7 @@ def test_default_permissions_match_the_documented_table(command: str, roles: set
 def test_the_command_table_covers_every_subcommand() -> None:
     """Every subcommand has a default permission, and there are no others."""
     assert set(DEFAULT_PERMISSIONS) == set(COMMANDS)
-    assert len(COMMANDS) == 17
+    assert len(COMMANDS) == 18
 
 
 def test_default_policy_has_no_admins_schedules_or_components_and_p3_default() -> None:

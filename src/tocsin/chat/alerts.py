@@ -2,8 +2,8 @@
 
 The platforms call :func:`alert_action` with the button's action and the group id it carries;
 the answer is the sentence the person who pressed it reads (a refusal included). Declaring checks
-the policy's ``declare`` permission like ``/incident declare``; acknowledging and silencing are
-open to anyone who sees the proposal in the announce channel.
+the policy's ``declare`` permission like ``/incident declare``; acknowledging and silencing check
+its ``alerts`` permission (anyone by default), and all three are audited.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ async def alert_action(ctx: Context, actor: Actor, action: str, group_id: int, s
     """Run one alert group button; the text to show the person who pressed it."""
     try:
         if action == ALERT_ACK:
-            kept = await groups.ack_group(ctx, group_id)
+            kept = await groups.ack_group(ctx, actor, group_id)
         elif action == ALERT_DECLARE:
             kept = await groups.declare_group(ctx, actor, group_id)
         else:

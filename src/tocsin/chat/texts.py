@@ -378,6 +378,10 @@ def alert_group_message(
     )
 
 
+ALERT_DECLARE_LABEL = "Declare incident"
+ALERT_DECLARE_QUESTION = "Declare an incident for this alert group?"
+
+
 def _alert_buttons(value: str) -> tuple[Button, ...]:
     silences = tuple(
         Button(action, f"Silence {hours}h", value) for action, hours in ALERT_SILENCE_HOURS.items()
@@ -386,10 +390,10 @@ def _alert_buttons(value: str) -> tuple[Button, ...]:
         Button(ALERT_ACK, "Acknowledge", value, "primary"),
         Button(
             ALERT_DECLARE,
-            "Declare incident",
+            ALERT_DECLARE_LABEL,
             value,
             "danger",
-            confirm="Declare an incident for this alert group?",
+            confirm=ALERT_DECLARE_QUESTION,
         ),
         *silences,
     )

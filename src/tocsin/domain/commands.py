@@ -382,6 +382,13 @@ def _build_oncall(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
     return Command(sub.name, person=person, starts=starts, ends=ends, text=schedule)
 
 
+def _build_bare(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
+    """alerts: nothing after the subcommand."""
+    if tokens:
+        _fail(sub, f"{sub.name} takes nothing after it, not {_show(_join(text, tokens))}.")
+    return Command(sub.name)
+
+
 def _build_help(sub: Subcommand, text: str, tokens: list[_Token]) -> Command:
     if not tokens:
         return Command(sub.name)
@@ -446,6 +453,9 @@ _TABLE = (
                "Who is on call now and next; an admin may put someone else on call for a while.",
                _build_oncall, (), "oncall override @alice now +8h primary",
                'oncall override needs the person as an @mention, like @alice.'),
+    Subcommand("alerts", "alerts",
+               "List the alert groups firing now: id, title, alerts and incident.",
+               _build_bare, (), "alerts"),
     Subcommand("help", _HELP_USAGE, "Show this help, or the details of one subcommand.",
                _build_help, ("?",), "help declare"),
 )  # fmt: skip

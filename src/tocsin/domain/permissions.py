@@ -29,14 +29,17 @@ if TYPE_CHECKING:
 
 COMMANDS: tuple[str, ...] = (
     "declare", "list", "show", "update", "note", "severity", "status", "commander",
-    "role", "join", "ack", "action", "resolve", "reopen", "postmortem", "oncall", "help",
+    "role", "join", "ack", "action", "resolve", "reopen", "postmortem", "oncall", "alerts",
+    "help",
 )  # fmt: skip
 """Every subcommand name, in the order ``help`` lists them."""
 
 OVERRIDE = "override"
 """The permission to add on-call overrides from chat (admins only; see the module docstring)."""
 
-GLOBAL_COMMANDS: frozenset[str] = frozenset({"declare", "list", "oncall", "help", OVERRIDE})
+GLOBAL_COMMANDS: frozenset[str] = frozenset(
+    {"declare", "list", "oncall", "alerts", "help", OVERRIDE}
+)
 """Subcommands not about one incident: incident roles cannot allow them, only anyone/admin."""
 
 ANYONE = "anyone"
@@ -53,7 +56,7 @@ DEFAULT_PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         "severity": _COMMANDER, "status": _COMMANDER, "commander": _COMMANDER,
         "role": _COMMANDER, "join": _OPEN, "ack": _OPEN, "action": _OPEN,
         "resolve": _COMMANDER, "reopen": _COMMANDER, "postmortem": _OPEN, "oncall": _OPEN,
-        "help": _OPEN,
+        "alerts": _OPEN, "help": _OPEN,
     }
 )  # fmt: skip
 """The command table (docs/commands.md). Admins may run everything, named in a list or not."""
@@ -85,6 +88,7 @@ _WHAT = {
     "ack": "acknowledge {its} page", "action": "add an action item to {it}",
     "resolve": "resolve {it}", "reopen": "reopen {it}", "postmortem": "post {its} post-mortem",
     "oncall": "see who is on call", OVERRIDE: "change who is on call",
+    "alerts": "see or act on alert groups and silences",
 }  # fmt: skip
 
 

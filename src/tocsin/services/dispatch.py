@@ -27,7 +27,7 @@ from tocsin.services.oncall import OVERRIDE_COMMAND, add_override, find_schedule
 from tocsin.services.people import person_from
 from tocsin.services.pipeline import deny
 from tocsin.services.postmortem import postmortem
-from tocsin.services.queries import list_incidents, show
+from tocsin.services.queries import firing_alert_groups, list_incidents, show
 
 Handler = Callable[[Context, Actor, int, Command], Awaitable[Outcome]]
 
@@ -64,11 +64,11 @@ async def execute(
         return await list_incidents(ctx, actor, scope=command.scope)
     if command.name == "oncall" and command.person is not None:
         return await _override(ctx, actor, command)
-    if command.name == "oncall":  # a read: nothing to audit, but a policy may restrict it
-        decision = decide(ctx.policy, "oncall", actor, None)
+    if command.name in ("oncall", "alerts"):  # reads: nothing to audit, a policy may restrict
+        decision = decide(ctx.policy, command.name, actor, None)
         if not decision.allowed:
             raise PermissionDenied(decision.reason)
-        return await oncall_outcome(ctx)
+        return await (oncall_outcome(ctx) if command.name == "oncall" else firing_alert_groups(ctx))
     handler = ON_INCIDENT.get(command.name)
     if handler is None:  # the parser only produces known names; this guards other callers
         raise ParseError(f"Unknown subcommand {command.name!r}. Try `help`.")

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # row types of the stores; plain dataclasses
     from tocsin.domain.alerts import Silence
     from tocsin.storage.access import TokenRow, UserRow
     from tocsin.storage.alert_groups import StoredGroup
-    from tocsin.storage.alerts import InboxRow, IntegrationRow
+    from tocsin.storage.alerts import InboxRow, IntegrationRow, SilenceRow
     from tocsin.storage.outbox import OutboxRow
     from tocsin.storage.status import FailedSync
     from tocsin.storage.subscribers import SubscriberRow
@@ -262,6 +262,10 @@ class AlertGroups(Protocol):
 class Silences(Protocol):
     async def add(self, silence: Silence, now: datetime) -> int: ...
     async def active(self, now: datetime) -> list[Silence]: ...
+    async def list(
+        self, now: datetime, *, expired: bool = False, limit: int = 200
+    ) -> list[SilenceRow]: ...
+    async def expire(self, silence_id: int, now: datetime) -> SilenceRow | None: ...
 
 
 class UnitOfWork(Protocol):

@@ -1,8 +1,9 @@
-"""Read-only use cases: list and show. They take no write lock and change nothing."""
+"""Read-only use cases: list, show and the firing alert groups. They take no write lock and
+change nothing."""
 
 from __future__ import annotations
 
-from tocsin.domain.model import Actor, Incident
+from tocsin.domain.model import Actor, Incident, incident_ref
 from tocsin.services.context import Context, Outcome
 from tocsin.services.pipeline import load
 
@@ -51,3 +52,27 @@ async def channel_incident(ctx: Context, platform: str, channel_id: str) -> int 
     """The incident whose channel on ``platform`` is ``channel_id``, if any."""
     async with ctx.uow(read_only=True) as uow:
         return await uow.refs.incident_for_channel(platform, channel_id)
+
+
+FIRING_STATUSES = ("firing", "acknowledged", "silenced")
+"""The statuses of an alert group with firing alerts (``/incident alerts`` lists these)."""
+
+
+async def firing_alert_groups(ctx: Context, *, limit: int = 25) -> Outcome:
+    """``/incident alerts``: the groups firing now, most recently seen first, one line each
+    (id, status, title, alerts firing, incident); ``data["groups"]`` has their ids."""
+    async with ctx.uow(read_only=True) as uow:
+        groups = await uow.alert_groups.list(statuses=FIRING_STATUSES, limit=limit)
+    if not groups:
+        return Outcome("No alert groups are firing.", data={"groups": []})
+    lines = ["Alert groups firing:"]
+    for kept in groups:
+        firing = len(kept.group.firing)
+        where = f" on {incident_ref(kept.incident)}" if kept.incident is not None else ""
+        lines.append(
+            f"• #{kept.id} [{kept.group.status.value}] {kept.group.title}: "
+            f"{firing} alert{'s' if firing != 1 else ''} firing{where}"
+        )
+    if len(groups) == limit:
+        lines.append(f"(the {limit} most recent; `tocsin alerts list` shows more)")
+    return Outcome("\n".join(lines), data={"groups": [kept.id for kept in groups]})

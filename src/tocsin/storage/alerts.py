@@ -8,7 +8,7 @@ writer serialises the rest; a crash before commit leaves them pending.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -223,23 +223,61 @@ class SilenceStore:
     async def active(self, now: datetime) -> list[Silence]:
         table = alert_silences
         query = sa.select(table).where(table.c.starts_at <= now, table.c.ends_at > now)
-        found = []
-        for r in (await self.conn.execute(query)).mappings():
-            matchers = parse_matchers(r["matchers"]) if r["matchers"] else ()
-            found.append(
-                Silence(
-                    _utc(r["starts_at"]),
-                    _utc(r["ends_at"]),
-                    matchers,
-                    r["group_id"],
-                    r["comment"],
-                    r["created_by"],
+        return [_silence(r) for r in (await self.conn.execute(query)).mappings()]
+
+    async def list(
+        self, now: datetime, *, expired: bool = False, limit: int = 200
+    ) -> list[SilenceRow]:
+        """Silences not yet over (with ``expired``, the ended ones too), newest first."""
+        table = alert_silences
+        query = sa.select(table).order_by(table.c.id.desc()).limit(limit)
+        if not expired:
+            query = query.where(table.c.ends_at > now)
+        rows = (await self.conn.execute(query)).mappings()
+        return [SilenceRow(int(r["id"]), _silence(r), _utc(r["created_at"])) for r in rows]
+
+    async def expire(self, silence_id: int, now: datetime) -> SilenceRow | None:
+        """End a silence now (kept, as ended); None when there is none or it is already over."""
+        table = alert_silences
+        found = (
+            (
+                await self.conn.execute(
+                    sa.select(table).where(table.c.id == silence_id, table.c.ends_at > now)
                 )
             )
-        return found
+            .mappings()
+            .first()
+        )
+        if found is None:
+            return None
+        ends = max(now, _utc(found["starts_at"]))
+        await self.conn.execute(table.update().where(table.c.id == silence_id).values(ends_at=ends))
+        row = SilenceRow(silence_id, _silence(found), _utc(found["created_at"]))
+        return replace(row, silence=replace(row.silence, ends_at=ends))
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceRow:
+    """A stored silence with its id."""
+
+    id: int
+    silence: Silence
+    created_at: datetime
+
+
+def _silence(r: Any) -> Silence:
+    matchers = parse_matchers(r["matchers"]) if r["matchers"] else ()
+    return Silence(
+        _utc(r["starts_at"]),
+        _utc(r["ends_at"]),
+        matchers,
+        r["group_id"],
+        r["comment"],
+        r["created_by"],
+    )
 
 
 __all__ = [
     "DONE", "FAILED", "PENDING", "AlertInboxStore", "InboxRow", "IntegrationRow",
-    "IntegrationStore", "SilenceStore",
+    "IntegrationStore", "SilenceRow", "SilenceStore",
 ]  # fmt: skip

@@ -1,5 +1,5 @@
-"""``tocsin integration create|list|rotate|delete`` and ``tocsin alerts list|ack|silence|declare``
-(docs/alerts.md)."""
+"""``tocsin integration create|list|rotate|delete`` and
+``tocsin alerts list|ack|silence|silences|unsilence|declare`` (docs/alerts.md)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import click
 from tocsin.adapters.cli.common import fail, local_actor, run_with_context
 from tocsin.services.alerts import groups as group_service
 from tocsin.services.alerts import integrations as service
+from tocsin.services.alerts import silences
 from tocsin.services.alerts.views import group_dict
 from tocsin.services.context import Context
 from tocsin.storage.alert_groups import StoredGroup
+from tocsin.storage.alerts import SilenceRow
 
 _KINDS = click.Choice(["alertmanager", "grafana", "webhook", "heartbeat"])
 _DURATION = re.compile(r"(\d+)([smhd])")
@@ -134,7 +136,8 @@ def alerts_list(as_json: bool, limit: int) -> None:
 @click.argument("group_id", type=int)
 def alerts_ack(group_id: int) -> None:
     """Acknowledge an alert group."""
-    click.echo(_line(run_with_context(lambda ctx: group_service.ack_group(ctx, group_id))))
+    kept = run_with_context(lambda ctx: group_service.ack_group(ctx, local_actor(), group_id))
+    click.echo(_line(kept))
 
 
 def parse_duration(text: str) -> timedelta:
@@ -145,15 +148,58 @@ def parse_duration(text: str) -> timedelta:
 
 
 @alerts.command("silence")
-@click.argument("group_id", type=int)
+@click.argument("group_id", type=int, required=False)
+@click.option(
+    "--match", "matchers", help='Label matchers, e.g. team="payments",severity=~"crit.*".'
+)
 @click.option("--for", "length", default="1h", show_default=True, help="e.g. 30m, 4h, 1d.")
-def alerts_silence(group_id: int, length: str) -> None:
-    """Silence an alert group for a while: it pages, proposes and declares nothing."""
+@click.option("--comment", default="", help="Why (kept with a --match silence).")
+def alerts_silence(group_id: int | None, matchers: str | None, length: str, comment: str) -> None:
+    """Silence one alert group, or (--match) every alert whose labels match, for a while: what
+    it covers pages, proposes and declares nothing."""
+    if (group_id is None) == (matchers is None):
+        fail("name an alert group id or give --match, not both", 2)
     span = parse_duration(length)
-    kept = run_with_context(
-        lambda ctx: group_service.silence_group(ctx, local_actor(), group_id, span)
+    if matchers is None:
+        assert group_id is not None
+        kept = run_with_context(
+            lambda ctx: group_service.silence_group(ctx, local_actor(), group_id, span)
+        )
+        click.echo(_line(kept))
+        return
+    made = run_with_context(
+        lambda ctx: silences.create_silence(ctx, local_actor(), matchers, span, comment)
     )
-    click.echo(_line(kept))
+    click.echo(f"Silence #{made.id}: {_silence_line(made)}")
+
+
+def _silence_line(row: SilenceRow) -> str:
+    data = silences.silence_dict(row)
+    what = f"alert group #{data['group']}" if data["group"] is not None else data["matchers"]
+    return f"{what} until {row.silence.ends_at:%Y-%m-%d %H:%M} UTC (by {data['created_by']})"
+
+
+@alerts.command("silences")
+@click.option("--all", "everything", is_flag=True, help="Ended silences too.")
+@click.option("--json", "as_json", is_flag=True, help="Print the silences as JSON.")
+def alerts_silences(everything: bool, as_json: bool) -> None:
+    """List silences that have not ended, newest first."""
+    found = run_with_context(lambda ctx: silences.list_silences(ctx, expired=everything))
+    if as_json:
+        _echo_json([silences.silence_dict(row) for row in found])
+        return
+    if not found:
+        click.echo("No silences.")
+    for row in found:
+        click.echo(f"#{row.id}  {_silence_line(row)}")
+
+
+@alerts.command("unsilence")
+@click.argument("silence_id", type=int)
+def alerts_unsilence(silence_id: int) -> None:
+    """End a silence now."""
+    ended = run_with_context(lambda ctx: silences.expire_silence(ctx, local_actor(), silence_id))
+    click.echo(f"Ended silence #{ended.id}: {_silence_line(ended)}")
 
 
 @alerts.command("declare")

@@ -50,7 +50,7 @@ PLATFORM = "discord"
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 DEFAULT_BUDGET = 2.0  # seconds of Discord's 3 spent working before deferring
 TOKEN_LIFETIME = timedelta(minutes=15)
-READ_ONLY = frozenset({"list", "show", "help"})
+READ_ONLY = frozenset({"list", "show", "alerts", "help"})
 
 Response = dict[str, Any]
 

@@ -17,6 +17,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from tocsin.chat import texts
+from tocsin.chat.alerts import ACTIONS as ALERT_ACTIONS
+from tocsin.chat.alerts import alert_action
 from tocsin.chat.commands import perform, preview
 from tocsin.chat.messages import ACK, JOIN, RESOLVE, Reply
 from tocsin.chat.payloads import obj
@@ -61,14 +63,12 @@ ALREADY = texts.ALREADY_HANDLED
 Response = dict[str, Any]
 
 
-def _confirm(action: str, number: int) -> Response:
+def _confirm(action: str, number: int, question: str, label: str) -> Response:
     """An ephemeral question with a button that does it and one that does not."""
-    ref = incident_ref(number)
-    verb = BUTTON_COMMANDS[action].capitalize()
     return {
         "type": MESSAGE,
         "data": {
-            "content": texts.confirm_question(verb, ref),
+            "content": question,
             "flags": EPHEMERAL,
             "allowed_mentions": {"parse": []},
             "components": [
@@ -78,7 +78,7 @@ def _confirm(action: str, number: int) -> Response:
                         {
                             "type": 2,
                             "style": 4,
-                            "label": f"{verb} {ref}",
+                            "label": label,
                             "custom_id": custom_id(action, str(number), YES),
                         },
                         {
@@ -122,6 +122,8 @@ class Components:
             }
         if action == UPDATE:
             return await self._open_update(actor, number)
+        if action in ALERT_ACTIONS:
+            return await self._alert(interaction, actor, action, number, suffix)
         if action not in BUTTON_COMMANDS:
             return private(texts.BUTTON_TOO_OLD)
         command = Command(BUTTON_COMMANDS[action], incident=number)
@@ -144,9 +146,25 @@ class Components:
         except DomainError as exc:
             return private(texts.problem(exc, STYLE).text)
         if decision.allowed:
-            return _confirm(action, command.incident)
+            ref, verb = incident_ref(command.incident), command.name.capitalize()
+            question = texts.confirm_question(verb, ref)
+            return _confirm(action, command.incident, question, f"{verb} {ref}")
         reply = await perform(self.ctx, actor, command, STYLE)
         return reply_response(replace(reply, public=False))
+
+    async def _alert(
+        self, interaction: Mapping[str, Any], actor: Actor, action: str, group: int, suffix: str
+    ) -> Response:
+        """A proposed alert group's button (docs/alerts.md): Declare asks first; each runs the
+        same service call as Slack's and answers the person who pressed it only."""
+        if suffix == ASK:
+            return _confirm(action, group, texts.ALERT_DECLARE_QUESTION, texts.ALERT_DECLARE_LABEL)
+        if not await self.app.first_time(interaction):
+            return private(ALREADY)
+        text = await alert_action(self.ctx, actor, action, group, STYLE)
+        if suffix == YES:
+            return {"type": UPDATE_MESSAGE, "data": {"content": text, "components": []}}
+        return private(text)
 
     async def _open_update(self, actor: Actor, number: int) -> Response:
         try:

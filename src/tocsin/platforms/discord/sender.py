@@ -253,7 +253,7 @@ class DiscordSender:
         channel = self._announce_channel(str(payload["incident"]["severity"]))
         if not channel:
             raise Skip("no Discord announce channel (TOCSIN_DISCORD_ANNOUNCE_CHANNEL or policy)")
-        message = texts.alert_group_message(payload, STYLE)
+        message = texts.alert_group_message(payload, STYLE, buttons=True)
         message_id = await self._send_message(channel, message, delivery.idempotency_key)
         return Sent(remote_ids={"channel": channel, "message": message_id})
 

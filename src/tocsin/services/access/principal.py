@@ -24,7 +24,7 @@ ADMIN = "admin"
 SCOPES: tuple[str, ...] = (READ, WRITE, ADMIN)
 """Every scope, weakest first."""
 
-READ_COMMANDS = frozenset({"list", "show", "help"})
+READ_COMMANDS = frozenset({"list", "show", "alerts", "help"})
 """Subcommands a read-scope principal may run; every other one needs ``write``."""
 
 

@@ -9,11 +9,10 @@ from tocsin.domain.errors import InvalidTransition, NotFound
 from tocsin.domain.model import Actor, incident_ref
 from tocsin.services.alerts.joined import joined_context
 from tocsin.services.alerts.process import AlertProcessor
+from tocsin.services.alerts.silences import allowed, check_length
 from tocsin.services.context import Context
 from tocsin.services.ports import UnitOfWork
 from tocsin.storage.alert_groups import StoredGroup
-
-MAX_SILENCE = timedelta(days=30)
 
 
 async def list_groups(
@@ -35,10 +34,12 @@ async def _load(uow: UnitOfWork, group_id: int, *, for_update: bool = True) -> S
     return kept
 
 
-async def ack_group(ctx: Context, group_id: int) -> StoredGroup:
-    """Someone has it: the group shows as acknowledged while its alerts fire."""
+async def ack_group(ctx: Context, actor: Actor, group_id: int) -> StoredGroup:
+    """Someone has it: the group shows as acknowledged while its alerts fire (the policy's
+    ``alerts`` permission; audited)."""
     async with ctx.uow() as uow:
         kept = await _load(uow, group_id)
+        await allowed(ctx, uow, actor, "alert_ack", f"alert group #{group_id}")
         kept = StoredGroup(acknowledge(kept.group), kept.incident, kept.action, kept.auto_resolve)
         await uow.alert_groups.save(kept)
         await uow.commit()
@@ -48,12 +49,12 @@ async def ack_group(ctx: Context, group_id: int) -> StoredGroup:
 async def silence_group(
     ctx: Context, actor: Actor, group_id: int, length: timedelta
 ) -> StoredGroup:
-    """Silence the group for ``length`` (up to :data:`MAX_SILENCE`): it pages, proposes and
-    declares nothing meanwhile."""
-    if not timedelta(0) < length <= MAX_SILENCE:
-        raise InvalidTransition("a silence lasts between a minute and 30 days")
+    """Silence the group for ``length`` (up to 30 days): it pages, proposes and
+    declares nothing meanwhile (the policy's ``alerts`` permission; audited)."""
+    check_length(length)
     async with ctx.uow() as uow:
         kept = await _load(uow, group_id)
+        await allowed(ctx, uow, actor, "alert_silence", f"alert group #{group_id} for {length}")
         now = ctx.clock()
         silence = make_silence(now, now + length, group_id=group_id, created_by=actor.key)
         await uow.silences.add(silence, now)

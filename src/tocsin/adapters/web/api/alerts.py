@@ -10,6 +10,9 @@
 ``POST /v1/alert-groups/{id}/ack``         write  acknowledge
 ``POST /v1/alert-groups/{id}/silence``     write  ``{"minutes"}``: silence it for a while
 ``POST /v1/alert-groups/{id}/declare``     write  declare an incident for it
+``GET /v1/silences``                       read   silences not ended (``?all=true``: all)
+``POST /v1/silences``                      write  ``{"matchers", "minutes", "comment"}``
+``DELETE /v1/silences/{id}``               write  end a silence now
 =========================================  =====  ==============================================
 """
 
@@ -31,6 +34,7 @@ from tocsin.adapters.web.api.ratelimit import FailureLimiter
 from tocsin.services.access.principal import ADMIN, WRITE, Principal, has_scope
 from tocsin.services.alerts import groups as group_service
 from tocsin.services.alerts import integrations as service
+from tocsin.services.alerts import silences
 from tocsin.services.alerts.views import group_dict
 from tocsin.services.context import Context
 
@@ -55,6 +59,22 @@ class SilenceBody(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     minutes: int = Field(60, ge=1, le=MAX_MINUTES)
+
+
+class MatcherSilenceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    matchers: str = Field(
+        min_length=1, max_length=2000, description='e.g. team="payments",severity=~"crit.*"'
+    )
+    minutes: int = Field(60, ge=1, le=MAX_MINUTES)
+    comment: str = Field("", max_length=500)
+
+
+class SilenceQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    all: bool = False
 
 
 class GroupQuery(BaseModel):
@@ -132,7 +152,7 @@ def _group_handler(act: str) -> Handler:
         if refused := _needs(principal, WRITE):
             return refused
         if act == "ack":
-            kept = await group_service.ack_group(ctx, found)
+            kept = await group_service.ack_group(ctx, principal.actor, found)
         elif act == "declare":
             kept = await group_service.declare_group(ctx, principal.actor, found)
         else:
@@ -145,6 +165,35 @@ def _group_handler(act: str) -> Handler:
 
     handle.__name__ = f"group_{act}"
     return handle
+
+
+async def list_silences(request: Request, ctx: Context, principal: Principal) -> Response:
+    query = parse_query(request, SilenceQuery)
+    if isinstance(query, Response):
+        return query
+    found = await silences.list_silences(ctx, expired=query.all)
+    return json_response({"items": [silences.silence_dict(row) for row in found]})
+
+
+async def create_silence(request: Request, ctx: Context, principal: Principal) -> Response:
+    if refused := _needs(principal, WRITE):
+        return refused
+    body = await parse_body(request, MatcherSilenceBody)
+    if isinstance(body, Response):
+        return body
+    span = timedelta(minutes=body.minutes)
+    made = await silences.create_silence(ctx, principal.actor, body.matchers, span, body.comment)
+    return json_response(silences.silence_dict(made), 201)
+
+
+async def end_silence(request: Request, ctx: Context, principal: Principal) -> Response:
+    found = path_id(request, "silence_id", "a silence id")
+    if isinstance(found, Response):
+        return found
+    if refused := _needs(principal, WRITE):
+        return refused
+    ended = await silences.expire_silence(ctx, principal.actor, found)
+    return json_response(silences.silence_dict(ended))
 
 
 def alert_routes(ctx: Context, limiter: FailureLimiter) -> list[Route]:
@@ -161,6 +210,9 @@ def alert_routes(ctx: Context, limiter: FailureLimiter) -> list[Route]:
         (f"{one}/ack", _group_handler("ack"), "POST"),
         (f"{one}/silence", _group_handler("silence"), "POST"),
         (f"{one}/declare", _group_handler("declare"), "POST"),
+        ("/v1/silences", list_silences, "GET"),
+        ("/v1/silences", create_silence, "POST"),
+        ("/v1/silences/{silence_id}", end_silence, "DELETE"),  # documented as {id}
     ]
     return [
         _route(path, handler, ctx, limiter, method, prefix="alerts")
@@ -225,6 +277,10 @@ ALERT_SCHEMAS: dict[str, Any] = {
                                 {**_GROUP, "alert_list": {"type": "array",
                                                           "items": {"type": "object"}}}),
     "AlertGroupList": _items("AlertGroup"),
+    "Silence": _schema(["id", "matchers", "group", "starts_at", "ends_at"],
+                       {"id": _I, "matchers": _S, "group": {"type": ["integer", "null"]},
+                        "starts_at": _T, "ends_at": _T, "comment": _S, "created_by": _S}),
+    "SilenceList": _items("Silence"),
 }  # fmt: skip
 
 _E = _served_here
@@ -256,4 +312,13 @@ ALERT_ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", f"{_ONE}/declare", "declareAlertGroup",
              "Declare an incident for an alert group.",
              _E, "write", returns="AlertGroup", tag="alerts", errors=(403, 404, 409)),
+    Endpoint("GET", "/v1/silences", "listSilences",
+             "Silences not ended yet, newest first (all=true: the ended ones too).",
+             _E, query=SilenceQuery, returns="SilenceList", tag="alerts", errors=()),
+    Endpoint("POST", "/v1/silences", "createSilence",
+             "Silence every alert whose labels match, for 1 minute to 30 days.",
+             _E, "write", MatcherSilenceBody, status=201, returns="Silence", tag="alerts",
+             errors=(403, 409)),
+    Endpoint("DELETE", "/v1/silences/{id}", "endSilence", "End a silence now.",
+             _E, "write", returns="Silence", tag="alerts", errors=(403, 404)),
 )  # fmt: skip

@@ -1,4 +1,5 @@
-"""Dashboard pages: sign-in, the incident list, an incident, declare, post-mortem, audit."""
+"""Dashboard pages: sign-in, the incident list, an incident, declare, post-mortem, audit, the
+firing alert groups."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tocsin.adapters.web.api.auth import client_ip
+from tocsin.adapters.web.dashboard.events import ALERT_ROWS, alert_row
 from tocsin.adapters.web.dashboard.session import (
     Deps,
     csrf_failed,
@@ -24,6 +26,8 @@ from tocsin.services.access import reads
 from tocsin.services.access.commands import allowed_commands, read_postmortem, run
 from tocsin.services.access.principal import Principal
 from tocsin.services.access.users import login as check_login
+from tocsin.services.alerts.groups import list_groups
+from tocsin.services.queries import FIRING_STATUSES
 
 SEVERITIES = tuple(Severity)
 STATUSES = tuple(Status)
@@ -91,6 +95,15 @@ class Pages:
             request, self.deps, principal, "list.html", page=result, shown=shown,
             severity=level.value if level else "", severities=SEVERITIES,
         )  # fmt: skip
+
+    async def alert_groups(self, request: Request) -> Response:
+        """The firing alert groups, kept live by ``/alert-groups/events`` (static/alerts.js)."""
+        principal = await current_user(request, self.deps)
+        if principal is None:
+            return to_login(request)
+        found = await list_groups(self.deps.ctx, statuses=FIRING_STATUSES, limit=ALERT_ROWS)
+        rows = [alert_row(kept) for kept in found]
+        return page(request, self.deps, principal, "alerts.html", groups=rows)
 
     async def incident(self, request: Request) -> Response:
         principal = await current_user(request, self.deps)

@@ -51,6 +51,8 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
         ("/declare", pages.declare_form, "GET", "declare"),
         ("/declare", pages.declare, "POST", "declare_submit"),
         ("/audit", pages.audit, "GET", "audit"),
+        ("/alert-groups", pages.alert_groups, "GET", "alert_groups"),
+        ("/alert-groups/events", events.alert_stream, "GET", "alert_group_events"),
         ("/maintenance", maintenance.index, "GET", "maintenance"),
         ("/maintenance", maintenance.create, "POST", "maintenance_create"),
         ("/maintenance/{maintenance_id:int}/cancel", maintenance.cancel, "POST", "m_cancel"),

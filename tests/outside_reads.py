@@ -4,7 +4,7 @@ The repository must stand on its own: a clone in an empty folder passes its test
 (:func:`sys.addaudithook`) sees every ``open`` made by the test process; a path under the folder
 that holds the repository, but outside the repository itself, is recorded with the test that
 opened it, and the session fails at the end if any was (``tests/conftest.py`` installs the hook).
-The temporary directory and the Python installation stay allowed wherever they are.
+The Python installation stays allowed wherever it is, and so do the tests' temporary files.
 """
 
 from __future__ import annotations
@@ -17,16 +17,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 _BESIDE = str(ROOT.parent) + os.sep
+_TEMP = str(Path(tempfile.gettempdir()).resolve()) + os.sep
 _ALLOWED = tuple(
     str(Path(p).resolve()) + os.sep
-    for p in {
-        str(ROOT),
-        tempfile.gettempdir(),
-        sys.prefix,
-        sys.base_prefix,
-        *sysconfig.get_paths().values(),
-    }
+    for p in {str(ROOT), sys.prefix, sys.base_prefix, *sysconfig.get_paths().values()}
 )
+# A clone in a folder of the temporary directory (/tmp/x/tocsin) keeps the check: the tests' own
+# temporary files (/tmp/pytest-of-…, /tmp/tmp…) are not beside it. A clone straight in the
+# temporary directory (/tmp/tocsin) has them beside it: those are allowed by their names.
+_TEMP_NAMES = ("tmp", "pytest-of-")
+_IN_TEMP = _BESIDE == _TEMP
+if _TEMP.startswith(_BESIDE) and not _IN_TEMP:  # the temporary directory is itself beside it
+    _ALLOWED = (*_ALLOWED, _TEMP)
 
 #: (test id, path) for every read outside the repository; ``current`` names the running test.
 seen: list[tuple[str, str]] = []
@@ -40,8 +42,11 @@ def _hook(event: str, args: tuple[object, ...]) -> None:
     if not raw or raw.startswith(("/proc/", "/dev/", "/sys/")):
         return
     path = os.path.abspath(raw) + os.sep
-    if path.startswith(_BESIDE) and not path.startswith(_ALLOWED):
-        seen.append((current[0], path.rstrip(os.sep)))
+    if not path.startswith(_BESIDE) or path.startswith(_ALLOWED):
+        return
+    if _IN_TEMP and path[len(_BESIDE) :].startswith(_TEMP_NAMES):
+        return
+    seen.append((current[0], path.rstrip(os.sep)))
 
 
 _installed = [False]

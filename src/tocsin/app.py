@@ -106,6 +106,8 @@ async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | Non
     from tocsin.observability.metrics import create_metrics
     from tocsin.services.alerts.process import alert_timer_handlers
     from tocsin.services.maintenance import maintenance_timer_handlers
+    from tocsin.services.monitors.checker import MonitorChecker
+    from tocsin.services.monitors.retention import register_retention
     from tocsin.services.paging import paging_timer_handlers
 
     ctx = build_context(settings)
@@ -114,15 +116,19 @@ async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | Non
         timer_handlers = paging_timer_handlers(settings, ctx, metrics)
         maintenance_timer_handlers(timer_handlers, ctx.destinations)  # docs/status-page.md
         alert_timer_handlers(ctx, metrics, timer_handlers)
+        register_retention(timer_handlers)  # monitor results (docs/monitors.md)
     service = build_delivery(settings, ctx, metrics, timer_handlers=timer_handlers)
+    checker = MonitorChecker(ctx, service.config.worker_id, metrics)  # docs/monitors.md
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     try:
         await service.start()
+        checker.start()
         await stopping.wait()
         structlog.get_logger("tocsin.delivery").info("worker stopping")
+        await checker.stop()
         await service.stop()
     finally:
         await ctx.db.dispose()

@@ -72,7 +72,7 @@ def test_the_fake_unit_has_every_store_of_the_protocol() -> None:
     """FakeUnitOfWork offers each store attribute of ports.UnitOfWork."""
     unit = FakeUnitOfWork(FakeData())
     wanted = [n for n, v in vars(ports.UnitOfWork).items() if isinstance(v, property)]
-    assert len(wanted) == 19  # 15, and the alert intake's four (docs/alerts.md)
+    assert len(wanted) == 20  # 15, the alert intake's four (docs/alerts.md), monitors
     assert all(hasattr(unit, name) for name in wanted)
 
 

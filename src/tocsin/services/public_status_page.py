@@ -33,6 +33,7 @@ from tocsin.domain.status_view import (
 from tocsin.domain.statuspage import COMPONENT_STATUSES, OPERATIONAL, is_public
 from tocsin.services.context import Context
 from tocsin.services.pipeline import audit_record, deny
+from tocsin.services.ports import UnitOfWork
 from tocsin.services.subscriber_notices import queue_component_notice
 
 MAX_NAME = 100
@@ -141,26 +142,35 @@ async def save_component(
         detail = f"{name}: {change.status or '-'}"
         if not ctx.policy.is_admin(actor):
             raise await deny(uow, actor, "component", None, _ADMINS_ONLY, now, detail)
-        store = uow.status
-        stored = await store.components()
-        in_policy = any(c.name == name for c in ctx.policy.components)
-        base = next((r for r in stored if r.name == name), None) or ComponentRecord(
-            name, position=0 if in_policy else len(stored)
-        )
-        record = ComponentRecord(
-            name,
-            base.description if change.description is None else change.description.strip(),
-            base.status if change.status is None else change.status,
-            base.position if change.position is None else change.position,
-            base.created_at,
-        )
-        await store.save_component(record, now)
-        # Subscribers hear of a status change (docs/status-page.md#subscribers).
-        await queue_component_notice(uow, ctx.public_url, name, base.status, record.status, now)
+        record = await store_component(ctx, uow, name, change, now)
         await uow.audit.append(_allowed(actor, now, detail))
         await uow.commit()
     ctx.committed()
     return replace(record, updated_at=now, created_at=record.created_at or now)
+
+
+async def store_component(
+    ctx: Context, uow: UnitOfWork, name: str, change: ComponentChange, now: datetime
+) -> ComponentRecord:
+    """Apply ``change`` to component ``name`` in ``uow`` (no permission check, no audit): what
+    :func:`save_component` does for an admin, and what a monitor going down or up does."""
+    store = uow.status
+    stored = await store.components()
+    in_policy = any(c.name == name for c in ctx.policy.components)
+    base = next((r for r in stored if r.name == name), None) or ComponentRecord(
+        name, position=0 if in_policy else len(stored)
+    )
+    record = ComponentRecord(
+        name,
+        base.description if change.description is None else change.description.strip(),
+        base.status if change.status is None else change.status,
+        base.position if change.position is None else change.position,
+        base.created_at,
+    )
+    await store.save_component(record, now)
+    # Subscribers hear of a status change (docs/status-page.md#subscribers).
+    await queue_component_notice(uow, ctx.public_url, name, base.status, record.status, now)
+    return record
 
 
 _ADMINS_ONLY = "Only an admin may change the status page's components."

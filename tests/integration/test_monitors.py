@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,11 +17,15 @@ from fakes.alerts_kit import groups
 from fakes.monitor_target import Counter, HttpTarget, TcpTarget
 from tocsin.domain.monitors import MonitorStatus
 from tocsin.domain.policy_file import parse_policy
+from tocsin.domain.status_view import PageInfo
 from tocsin.services.context import Context
 from tocsin.services.monitors.checker import CHECK_TIMER, MonitorChecker, timer_key
 from tocsin.services.monitors.record import set_paused
+from tocsin.services.monitors.retention import apply_retention
 from tocsin.services.monitors.views import list_monitors, monitor_detail
+from tocsin.services.public_status_page import load_page
 from tocsin.storage.db import Database
+from tocsin.storage.monitors import CheckResult
 from tocsin.storage.uow import UnitOfWork
 
 ONCALL = [{"name": "default", "levels": [["slack:U0ONCALL"]]}]
@@ -108,6 +113,10 @@ async def test_going_down_declares_and_sets_the_component_and_coming_back_resolv
     detail = await monitor_detail(ctx, "web")
     assert [r["ok"] for r in detail["results"]] == [True, False, False, True]
     assert detail["results"][1]["error"] == 'keyword "ok" missing'
+    page = await load_page(ctx, PageInfo("p", "Status", "https://x.test/"), lambda i: "id")
+    [checkout] = page.components
+    assert checkout.days[-1].uptime == 50.0  # two good checks of four, today
+    assert checkout.uptime == 50.0
 
 
 async def test_a_slow_or_wrong_answer_fails_with_its_reason(
@@ -219,3 +228,28 @@ async def test_two_checkers_never_check_a_monitor_twice_in_one_interval(
         assert target.requests == 18
     finally:
         await other_db.dispose()
+
+
+async def test_retention_folds_week_old_checks_into_hourly_aggregates(
+    db: Database, clock: Any
+) -> None:
+    """The retention pass keeps the last week as rows, folds older hours into one aggregate per
+    monitor and hour (checks, failures, latencies), and drops what is past 90 days."""
+
+    now = clock()
+    old = now - timedelta(days=8)
+    ancient = now - timedelta(days=91)
+    rows = [CheckResult("web", old.replace(minute=5), True, 10),
+            CheckResult("web", old.replace(minute=35), False, None, "connection refused"),
+            CheckResult("web", ancient, True, 5), CheckResult("web", now, True, 7)]  # fmt: skip
+    async with UnitOfWork(db) as uow:
+        for row in rows:
+            await uow.monitors.add_result(row)
+        gone = await apply_retention(uow, now)
+        await uow.commit()
+    assert gone == 3
+    async with UnitOfWork(db, read_only=True) as uow:
+        kept = await uow.monitors.results(["web"], now - timedelta(days=100))
+        [hour] = await uow.monitors.aggregates(["web"], now - timedelta(days=100))
+    assert [r.checked_at for r in kept] == [now]
+    assert (hour.count, hour.failures, hour.min_ms, hour.max_ms) == (2, 1, 10, 10)

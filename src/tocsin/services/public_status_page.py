@@ -22,6 +22,7 @@ from tocsin.domain.audit import AuditRecord
 from tocsin.domain.errors import NotFound, ParseError
 from tocsin.domain.maintenance import is_public as is_public_maintenance
 from tocsin.domain.model import Actor, Incident
+from tocsin.domain.monitors import DayUptime, ResultRow, daily_uptime
 from tocsin.domain.policy import Policy
 from tocsin.domain.status_view import (
     HISTORY_DAYS,
@@ -97,9 +98,30 @@ async def load_page(
         shown = [i for i in candidates if is_public(i, ctx.policy)]
         timelines = await store.public_timelines([i.number for i in shown])
         windows = await uow.maintenance.since(now - timedelta(days=HISTORY_DAYS))
+        checked = await _checked(ctx, uow, now)
     pairs = [(i, timelines[i.number]) for i in shown]
     public = [m for m in windows if is_public_maintenance(m)]
-    return build_page(page, records, pairs, ctx.policy, now, public_id, public)
+    return build_page(page, records, pairs, ctx.policy, now, public_id, public, checked)
+
+
+async def _checked(
+    ctx: Context, uow: UnitOfWork, now: datetime
+) -> dict[str, tuple[DayUptime, ...]]:
+    """The daily uptime of each component that has monitors, from their stored checks."""
+    names: dict[str, list[str]] = {}
+    for monitor in ctx.policy.monitors:
+        if monitor.component:
+            names.setdefault(monitor.component, []).append(monitor.name)
+    since = now - timedelta(days=HISTORY_DAYS)
+    found = {}
+    for component, monitors in names.items():
+        rows = [
+            ResultRow(r.monitor, r.checked_at, r.ok, r.latency_ms)
+            for r in await uow.monitors.results(monitors, since)
+        ]
+        hours = await uow.monitors.aggregates(monitors, since)
+        found[component] = daily_uptime(rows, hours, now.date(), HISTORY_DAYS)
+    return found
 
 
 async def change_marker(ctx: Context) -> tuple[Any, ...]:

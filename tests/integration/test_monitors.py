@@ -18,6 +18,7 @@ from fakes.monitor_target import Counter, HttpTarget, TcpTarget
 from tocsin.domain.monitors import MonitorStatus
 from tocsin.domain.policy_file import parse_policy
 from tocsin.domain.status_view import PageInfo
+from tocsin.observability.metrics import create_metrics
 from tocsin.services.context import Context
 from tocsin.services.monitors.checker import CHECK_TIMER, MonitorChecker, timer_key
 from tocsin.services.monitors.record import set_paused
@@ -147,18 +148,25 @@ async def test_a_tcp_monitor_goes_down_when_nothing_listens_and_up_again(
     db: Database, clock: Any, client: httpx.AsyncClient
 ) -> None:
     """A TCP connect that is refused is a failed check; with down_after 1 the monitor is down
-    and its alert group fires; the listener back on its port brings it up."""
+    (``monitor_up`` 0, the check counted as failed) and its alert group fires; the listener back
+    on its port brings it up."""
     listener = await TcpTarget().start()
     monitor = {"name": "db", "kind": "tcp", "target": f"127.0.0.1:{listener.port}",
                "interval_seconds": 30, "timeout_seconds": 5, "down_after": 1}  # fmt: skip
     route = {"match": {"alertname": "MonitorDown"}, "action": "ignore"}
     ctx = _ctx(db, clock, [monitor], route)
-    checker = MonitorChecker(ctx, "w1", client=client, counter=Counter())
+    metrics = create_metrics(process=False)
+    checker = MonitorChecker(ctx, "w1", metrics, client=client, counter=Counter())
     await checker.arm()
     await _round(checker, clock)
     assert (await list_monitors(ctx))[0]["status"] == "up"
     await listener.stop()
     await _round(checker, clock)
+    sample = metrics.registry.get_sample_value
+    assert sample("monitor_up", {"monitor": "db"}) == 0
+    assert sample("monitor_checks_total", {"monitor": "db", "result": "failed"}) == 1
+    assert sample("monitor_checks_total", {"monitor": "db", "result": "ok"}) == 1
+    assert sample("monitor_check_seconds_count", {"monitor": "db"}) == 1  # refused: no time
     detail = await monitor_detail(ctx, "db")
     assert (detail["status"], detail["results"][0]["error"]) == ("down", "connection refused")
     [group] = await groups(ctx)

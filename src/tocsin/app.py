@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from tocsin.config import Settings
@@ -103,23 +104,55 @@ def wire_subscribers(settings: Settings, ctx: Context, senders: dict[str, Sender
     senders[hooks.destination] = hooks
 
 
+def timer_handlers_for(settings: Settings, ctx: Context, metrics: Metrics) -> TimerHandlers:
+    """What every durable timer does, for ``tocsin serve`` and ``tocsin worker`` alike: paging,
+    escalations, update reminders and commander nags (docs/oncall.md), maintenance windows
+    (docs/status-page.md), the alert inbox (docs/alerts.md) and monitor results' retention
+    (docs/monitors.md)."""
+    from tocsin.services.alerts.process import alert_timer_handlers
+    from tocsin.services.maintenance import maintenance_timer_handlers
+    from tocsin.services.monitors.retention import register_retention
+    from tocsin.services.paging import paging_timer_handlers
+
+    handlers = paging_timer_handlers(settings, ctx, metrics)
+    maintenance_timer_handlers(handlers, ctx.destinations, ctx.public_url)
+    alert_timer_handlers(ctx, metrics, handlers)
+    register_retention(handlers)
+    return handlers
+
+
+def monitor_starter(
+    ctx: Context, service: DeliveryService, metrics: Metrics
+) -> Callable[[], Awaitable[Callable[[], Awaitable[None]]]]:
+    """A starter running the uptime monitors' checker (docs/monitors.md) beside the delivery
+    service; it returns the function that stops it. A policy with no ``[[monitor]]`` runs none
+    (the checker's round is a write transaction every second)."""
+    from tocsin.services.monitors.checker import MonitorChecker
+
+    checker = MonitorChecker(ctx, service.config.worker_id, metrics)
+
+    async def nothing() -> None:
+        return None
+
+    async def start() -> Callable[[], Awaitable[None]]:
+        if not ctx.policy.monitors:
+            return nothing
+        checker.start()
+        return checker.stop
+
+    return start
+
+
 async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | None = None) -> None:
     """``tocsin worker``: run until SIGTERM or SIGINT, then stop gracefully."""
     import structlog  # imported here for the same reason as in build_delivery
 
     from tocsin.observability.metrics import create_metrics
-    from tocsin.services.alerts.process import alert_timer_handlers
-    from tocsin.services.maintenance import maintenance_timer_handlers
-    from tocsin.services.paging import paging_timer_handlers
 
     ctx = build_context(settings)
     metrics = create_metrics()
-    if timer_handlers is None:  # paging, escalations, reminders and nags; the alert inbox
-        timer_handlers = paging_timer_handlers(settings, ctx, metrics)
-        maintenance_timer_handlers(
-            timer_handlers, ctx.destinations, ctx.public_url
-        )  # docs/status-page.md
-        alert_timer_handlers(ctx, metrics, timer_handlers)
+    if timer_handlers is None:
+        timer_handlers = timer_handlers_for(settings, ctx, metrics)
     service = build_delivery(settings, ctx, metrics, timer_handlers=timer_handlers)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -127,8 +160,10 @@ async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | Non
         loop.add_signal_handler(sig, stopping.set)
     try:
         await service.start()
+        stop_monitors = await monitor_starter(ctx, service, metrics)()
         await stopping.wait()
         structlog.get_logger("tocsin.delivery").info("worker stopping")
+        await stop_monitors()
         await service.stop()
     finally:
         await ctx.db.dispose()

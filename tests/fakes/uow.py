@@ -35,6 +35,7 @@ from tocsin.services.ports import (
     ChatRefs,
     Integrations,
     Maintenances,
+    Monitors,
     Reads,
     Silences,
     StatusPageData,
@@ -223,6 +224,22 @@ class FakeTimers(_Store):
     async def get(self, key: str) -> Timer | None:
         return self.data.timers.get(key)
 
+    def _due(self, kinds: Collection[str]) -> list[Timer]:
+        pending = [t for t in self.data.timers.values() if t.state == PENDING and t.kind in kinds]
+        return sorted(pending, key=lambda t: (t.due_at, t.id))
+
+    async def claim_due(self, kinds: Collection[str], now: datetime, worker: str) -> Timer | None:
+        due = [t for t in self._due(kinds) if t.due_at <= now]
+        if not due:
+            return None
+        fired = replace(due[0], state="fired", fired_at=now, claimed_by=worker)
+        self.data.timers[fired.key] = fired
+        return fired
+
+    async def next_due(self, kinds: Collection[str]) -> datetime | None:
+        due = self._due(kinds)
+        return due[0].due_at if due else None
+
 
 class FakeOverrides(_Store):
     async def add(
@@ -348,6 +365,7 @@ class FakeUnitOfWork:
         self.alert_inbox = cast(AlertInbox, _Unfaked("alert_inbox"))
         self.alert_groups = cast(AlertGroups, _Unfaked("alert_groups"))
         self.silences = cast(Silences, _Unfaked("silences"))
+        self.monitors = cast(Monitors, _Unfaked("monitors"))
 
     @property
     def working(self) -> FakeData:

@@ -75,7 +75,7 @@ def test_the_fake_unit_has_every_store_of_the_protocol() -> None:
     """FakeUnitOfWork offers each store attribute of ports.UnitOfWork."""
     unit = FakeUnitOfWork(FakeData())
     wanted = [n for n, v in vars(ports.UnitOfWork).items() if isinstance(v, property)]
-    assert len(wanted) == 20  # 15, the alert intake's four (docs/alerts.md), people's edits
+    assert len(wanted) == 21  # 15, the alert intake's four (docs/alerts.md), people, monitors
     assert all(hasattr(unit, name) for name in wanted)
 
 

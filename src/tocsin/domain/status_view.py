@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from tocsin.domain.maintenance import Maintenance, under_maintenance
 from tocsin.domain.model import Incident, TimelineEntry
+from tocsin.domain.monitors.retention import DayUptime
 from tocsin.domain.policy import Policy
 from tocsin.domain.statuspage import (
     COMPONENT_STATUSES,
@@ -206,6 +207,24 @@ def uptime_bars(
     return tuple(bars), round(100.0 * (1 - total_outage / total_time), 2)
 
 
+def checked_bars(
+    bars: tuple[DayBar, ...], checked: Sequence[DayUptime]
+) -> tuple[tuple[DayBar, ...], float]:
+    """The bars of a component that has monitors: each day's uptime is the share of good
+    checks (docs/monitors.md); a day without checks keeps the bar from incidents. The overall
+    figure is over every check of the days shown."""
+    by_day = {d.day: d for d in checked if d.checks}
+    shown = tuple(
+        replace(bar, uptime=round(by_day[bar.day].percent or 0.0, 2)) if bar.day in by_day else bar
+        for bar in bars
+    )
+    checks = sum(d.checks for d in by_day.values())
+    if not checks:
+        return shown, round(sum(b.uptime for b in bars) / max(len(bars), 1), 2)
+    failures = sum(d.failures for d in by_day.values())
+    return shown, round(100.0 * (checks - failures) / checks, 2)
+
+
 def _intervals(
     incidents: Sequence[Incident], name: str, policy: Policy, now: datetime
 ) -> list[Interval]:
@@ -225,6 +244,7 @@ def _component(
     policy: Policy,
     now: datetime,
     held: frozenset[str] = frozenset(),
+    checked: Sequence[DayUptime] | None = None,
 ) -> ComponentView:
     live = [
         component_status(i.severity, policy)
@@ -234,6 +254,8 @@ def _component(
     if record.name in held:  # inside a maintenance window
         live.append(UNDER_MAINTENANCE)
     days, uptime = uptime_bars(_intervals(incidents, record.name, policy, now), now)
+    if checked is not None:  # the component has monitors: their checks give the uptime
+        days, uptime = checked_bars(days, checked)
     created = record.created_at or datetime.combine(days[0].day, time(), UTC)
     changed = [record.updated_at or created]
     changed += [i.declared_at for i in incidents if record.name in i.components]
@@ -266,9 +288,11 @@ def build_page(
     now: datetime,
     public_id: Callable[[Incident], str],
     maintenances: Sequence[Maintenance] = (),
+    checked: Mapping[str, Sequence[DayUptime]] | None = None,
 ) -> StatusPage:
     """The page for ``incidents`` (already filtered to the public ones) and ``maintenances``
-    (the public ones) at ``now``."""
+    (the public ones) at ``now``; ``checked`` is the daily uptime of the components that have
+    monitors, by component name."""
     cutoff = now - timedelta(days=HISTORY_DAYS)
     kept = [(i, t) for i, t in incidents if i.resolved_at is None or i.resolved_at >= cutoff]
     plain = [i for i, _ in kept]
@@ -281,7 +305,8 @@ def build_page(
     )  # fmt: skip
     shown = sorted(components, key=lambda c: (c.position, c.name.casefold()))
     held = under_maintenance(maintenances, now)
-    comps = tuple(_component(c, plain, policy, now, held) for c in shown)
+    checked = checked or {}
+    comps = tuple(_component(c, plain, policy, now, held, checked.get(c.name)) for c in shown)
     indicator = overall(comps, active)
     stamps = [c.updated_at for c in comps] + [v.updated_at for _, v in views]
     return StatusPage(

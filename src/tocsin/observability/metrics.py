@@ -203,6 +203,25 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.monitor_up = Gauge(
+            "monitor_up",
+            "Uptime monitors: 1 up, 0 down (pending and paused monitors are not set).",
+            ["monitor"],
+            registry=r,
+        )
+        self.monitor_check_seconds = Histogram(
+            "monitor_check_seconds",
+            "Time one monitor check took (request or connect, up to its timeout).",
+            ["monitor"],
+            buckets=DELIVERY_BUCKETS,
+            registry=r,
+        )
+        self.monitor_checks_total = Counter(
+            "monitor_checks_total",
+            "Monitor checks, by monitor and result (ok|failed).",
+            ["monitor", "result"],
+            registry=r,
+        )
 
     def group_committed(self, members: int, seconds: float) -> None:
         """One SQLite group COMMIT: how many units of work it made durable, and how long."""

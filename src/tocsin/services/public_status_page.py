@@ -22,6 +22,7 @@ from tocsin.domain.audit import AuditRecord
 from tocsin.domain.errors import NotFound, ParseError
 from tocsin.domain.maintenance import is_public as is_public_maintenance
 from tocsin.domain.model import Actor, Incident
+from tocsin.domain.monitors import DayUptime, ResultRow, daily_uptime
 from tocsin.domain.policy import Policy
 from tocsin.domain.status_view import (
     HISTORY_DAYS,
@@ -33,6 +34,7 @@ from tocsin.domain.status_view import (
 from tocsin.domain.statuspage import COMPONENT_STATUSES, OPERATIONAL, is_public
 from tocsin.services.context import Context
 from tocsin.services.pipeline import audit_record, deny
+from tocsin.services.ports import UnitOfWork
 from tocsin.services.subscriber_notices import queue_component_notice
 
 MAX_NAME = 100
@@ -96,9 +98,30 @@ async def load_page(
         shown = [i for i in candidates if is_public(i, ctx.policy)]
         timelines = await store.public_timelines([i.number for i in shown])
         windows = await uow.maintenance.since(now - timedelta(days=HISTORY_DAYS))
+        checked = await _checked(ctx, uow, now)
     pairs = [(i, timelines[i.number]) for i in shown]
     public = [m for m in windows if is_public_maintenance(m)]
-    return build_page(page, records, pairs, ctx.policy, now, public_id, public)
+    return build_page(page, records, pairs, ctx.policy, now, public_id, public, checked)
+
+
+async def _checked(
+    ctx: Context, uow: UnitOfWork, now: datetime
+) -> dict[str, tuple[DayUptime, ...]]:
+    """The daily uptime of each component that has monitors, from their stored checks."""
+    names: dict[str, list[str]] = {}
+    for monitor in ctx.policy.monitors:
+        if monitor.component:
+            names.setdefault(monitor.component, []).append(monitor.name)
+    since = now - timedelta(days=HISTORY_DAYS)
+    found = {}
+    for component, monitors in names.items():
+        rows = [
+            ResultRow(r.monitor, r.checked_at, r.ok, r.latency_ms)
+            for r in await uow.monitors.results(monitors, since)
+        ]
+        hours = await uow.monitors.aggregates(monitors, since)
+        found[component] = daily_uptime(rows, hours, now.date(), HISTORY_DAYS)
+    return found
 
 
 async def change_marker(ctx: Context) -> tuple[Any, ...]:
@@ -141,26 +164,35 @@ async def save_component(
         detail = f"{name}: {change.status or '-'}"
         if not ctx.policy.is_admin(actor):
             raise await deny(uow, actor, "component", None, _ADMINS_ONLY, now, detail)
-        store = uow.status
-        stored = await store.components()
-        in_policy = any(c.name == name for c in ctx.policy.components)
-        base = next((r for r in stored if r.name == name), None) or ComponentRecord(
-            name, position=0 if in_policy else len(stored)
-        )
-        record = ComponentRecord(
-            name,
-            base.description if change.description is None else change.description.strip(),
-            base.status if change.status is None else change.status,
-            base.position if change.position is None else change.position,
-            base.created_at,
-        )
-        await store.save_component(record, now)
-        # Subscribers hear of a status change (docs/status-page.md#subscribers).
-        await queue_component_notice(uow, ctx.public_url, name, base.status, record.status, now)
+        record = await store_component(ctx, uow, name, change, now)
         await uow.audit.append(_allowed(actor, now, detail))
         await uow.commit()
     ctx.committed()
     return replace(record, updated_at=now, created_at=record.created_at or now)
+
+
+async def store_component(
+    ctx: Context, uow: UnitOfWork, name: str, change: ComponentChange, now: datetime
+) -> ComponentRecord:
+    """Apply ``change`` to component ``name`` in ``uow`` (no permission check, no audit): what
+    :func:`save_component` does for an admin, and what a monitor going down or up does."""
+    store = uow.status
+    stored = await store.components()
+    in_policy = any(c.name == name for c in ctx.policy.components)
+    base = next((r for r in stored if r.name == name), None) or ComponentRecord(
+        name, position=0 if in_policy else len(stored)
+    )
+    record = ComponentRecord(
+        name,
+        base.description if change.description is None else change.description.strip(),
+        base.status if change.status is None else change.status,
+        base.position if change.position is None else change.position,
+        base.created_at,
+    )
+    await store.save_component(record, now)
+    # Subscribers hear of a status change (docs/status-page.md#subscribers).
+    await queue_component_notice(uow, ctx.public_url, name, base.status, record.status, now)
+    return record
 
 
 _ADMINS_ONLY = "Only an admin may change the status page's components."

@@ -28,6 +28,7 @@ from tocsin.storage.db import BUSY_TIMEOUT_MS, Database
 from tocsin.storage.group_commit import GroupCommit, Savepoint, _Group
 from tocsin.storage.incidents import AuditStore, DedupStore, IncidentStore, TimelineStore
 from tocsin.storage.maintenance import MaintenanceStore
+from tocsin.storage.monitors import MonitorStore
 from tocsin.storage.outbox import OutboxStore
 from tocsin.storage.overrides import OverrideStore
 from tocsin.storage.people import PeopleStore
@@ -94,6 +95,7 @@ class UnitOfWork:
     alert_inbox = _Store(AlertInboxStore)
     alert_groups = _Store(AlertGroupStore)
     silences = _Store(SilenceStore)
+    monitors = _Store(MonitorStore)
 
     def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self.db = db

@@ -35,6 +35,7 @@ LAZY = {
     "subscriber": "tocsin.adapters.cli.subscribers:subscriber",
     "integration": "tocsin.adapters.cli.alerts:integration",
     "alerts": "tocsin.adapters.cli.alerts:alerts",
+    "monitor": "tocsin.adapters.cli.monitors:monitor",
 }
 
 

@@ -24,16 +24,13 @@ from tocsin.adapters.web.app import Starter, create_app
 from tocsin.adapters.web.health import metrics_routes
 from tocsin.adapters.web.runtime import Runtime, build_runtime
 from tocsin.adapters.web.status import status_surface
-from tocsin.app import build_context, build_delivery
+from tocsin.app import build_context, build_delivery, monitor_starter, timer_handlers_for
 from tocsin.config import Settings
 from tocsin.observability.logging import configure_logging
 from tocsin.observability.metrics import create_metrics
 from tocsin.platforms.discord import discord_surface
 from tocsin.platforms.slack import slack_surface
 from tocsin.services.ack_tokens import ack_secret
-from tocsin.services.alerts.process import alert_timer_handlers
-from tocsin.services.maintenance import maintenance_timer_handlers
-from tocsin.services.paging import paging_timer_handlers
 
 log = structlog.get_logger("tocsin.serve")
 
@@ -101,12 +98,8 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
     metrics = create_metrics()
     ctx.db.on_group_commit = metrics.group_committed
     runtime = build_runtime(settings)
-    # Paging, escalations, update reminders and commander nags run as timers (docs/oncall.md).
-    timers = paging_timer_handlers(settings, ctx, metrics)
-    maintenance_timer_handlers(
-        timers, ctx.destinations, ctx.public_url
-    )  # maintenance (docs/status-page.md)
-    alert_timer_handlers(ctx, metrics, timers)  # the alert inbox (docs/alerts.md)
+    # Paging, reminders, maintenance windows, the alert inbox: durable timers (app.py says which).
+    timers = timer_handlers_for(settings, ctx, metrics)
     delivery = build_delivery(settings, ctx, metrics, timer_handlers=timers)
     runtime.soft_checks.update(delivery.soft_checks())
     # Slack (docs/slack-setup.md): the /slack/* routes over HTTP, Socket Mode with an app token.
@@ -132,7 +125,12 @@ def serve(settings: Settings, starters: list[Starter] | None = None) -> None:
             *acks,
             *access,
         ],
-        starters=[*(starters or []), delivery.start, *surface_starters],
+        starters=[
+            *(starters or []),
+            delivery.start,
+            monitor_starter(ctx, delivery, metrics),  # uptime monitors (docs/monitors.md)
+            *surface_starters,
+        ],
         metrics_on_main=not separate_metrics,
     )
     status.install(app)  # the status page answers ahead of the middleware (stampedes)

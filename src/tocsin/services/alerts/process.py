@@ -123,16 +123,21 @@ class AlertProcessor:
         if source is None:  # the integration was deleted after the body was accepted
             await uow.alert_inbox.finish(row.id, now, "the integration no longer exists")
             return
-        kind = source.kind
         try:
             batch = _batch(source, orjson.loads(row.body))
         except (AlertPayloadError, orjson.JSONDecodeError, ValueError, KeyError) as exc:
             await uow.alert_inbox.finish(row.id, now, str(exc))
             return
-        stored = await uow.alert_groups.find(row.integration, batch.group_key, for_update=True)
-        group, changes = apply_batch(
-            stored.group if stored else None, str(row.integration), batch, row.received_at
-        )
+        await self.route_batch(uow, row.integration, batch, row.received_at, now)
+        await uow.alert_inbox.finish(row.id, now)
+
+    async def route_batch(
+        self, uow: UnitOfWork, integration: int, batch: AlertBatch, at: datetime, now: datetime
+    ) -> StoredGroup:
+        """Apply ``batch`` to its group of ``integration``, store it and carry out its route:
+        what every inbox row goes through, and what a monitor's up/down batch goes through."""
+        stored = await uow.alert_groups.find(integration, batch.group_key, for_update=True)
+        group, changes = apply_batch(stored.group if stored else None, str(integration), batch, at)
         group = await self._silence(uow, group, now)
         route = self._route(stored, group, changes)
         kept = StoredGroup(
@@ -141,8 +146,8 @@ class AlertProcessor:
         kept = await uow.alert_groups.save(kept)
         if not group.silenced:
             kept = await self._act(uow, kept, route, changes, now)
-        await uow.alert_inbox.finish(row.id, now)
-        self._count(kind, batch.alerts, group.silenced)
+        self._count(str(batch.kind), batch.alerts, group.silenced)
+        return kept
 
     async def _silence(self, uow: UnitOfWork, group: AlertGroup, now: datetime) -> AlertGroup:
         """The group marked silenced while it fires under a silence, or while a maintenance

@@ -25,6 +25,7 @@ from tocsin.adapters.web.api.alerts import alert_routes
 from tocsin.adapters.web.api.auth import authenticate
 from tocsin.adapters.web.api.endpoints import ENDPOINTS, Call, Endpoint, json_response
 from tocsin.adapters.web.api.headers import SecurityHeaders
+from tocsin.adapters.web.api.monitors import MONITOR_ENDPOINTS
 from tocsin.adapters.web.api.oncall import oncall_routes
 from tocsin.adapters.web.api.openapi import ALL_ENDPOINTS, openapi_document
 from tocsin.adapters.web.api.parsing import incident_number, parse_body, parse_query
@@ -152,6 +153,7 @@ def api_mount(ctx: Context, limiter: FailureLimiter) -> Mount:
     routes += [_route(e, ctx, limiter) for e in SUBSCRIBER_ENDPOINTS]  # docs/status-page.md
     routes += [_route(e, ctx, limiter) for e in PEOPLE_ENDPOINTS]  # docs/oncall.md
     routes += alert_routes(ctx, limiter)  # integrations and alert groups (docs/alerts.md)
+    routes += [_route(e, ctx, limiter) for e in MONITOR_ENDPOINTS]  # docs/monitors.md
     routes += [
         Route("/openapi.json", openapi_json, name="openapi"),
         Route("/docs", docs_page, name="api_docs"),

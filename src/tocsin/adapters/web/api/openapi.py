@@ -16,6 +16,7 @@ from pydantic.json_schema import models_json_schema
 from tocsin import __version__
 from tocsin.adapters.web.api.documented import MORE_SCHEMAS, OTHER_ENDPOINTS
 from tocsin.adapters.web.api.endpoints import ENDPOINTS, Endpoint
+from tocsin.adapters.web.api.monitors import MONITOR_ENDPOINTS, MONITOR_SCHEMAS
 from tocsin.adapters.web.api.people import PEOPLE_ENDPOINTS
 from tocsin.adapters.web.api.problems import PROBLEM_MEDIA_TYPE, PROBLEMS
 from tocsin.adapters.web.api.schemas import MAX_INT
@@ -84,8 +85,12 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
 }  # fmt: skip
 
 ALL_ENDPOINTS: tuple[Endpoint, ...] = (
-    *ENDPOINTS, *OTHER_ENDPOINTS, *SUBSCRIBER_ENDPOINTS, *PEOPLE_ENDPOINTS
-)  # fmt: skip
+    *ENDPOINTS,
+    *OTHER_ENDPOINTS,
+    *SUBSCRIBER_ENDPOINTS,
+    *PEOPLE_ENDPOINTS,
+    *MONITOR_ENDPOINTS,
+)
 """Every ``/api/v1`` route, as the document and ``/api/docs`` list them."""
 
 _PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -195,7 +200,13 @@ def openapi_document() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": {**RESPONSE_SCHEMAS, **MORE_SCHEMAS, **SUBSCRIBER_SCHEMAS, **defs},
+            "schemas": {
+                **RESPONSE_SCHEMAS,
+                **MORE_SCHEMAS,
+                **SUBSCRIBER_SCHEMAS,
+                **MONITOR_SCHEMAS,
+                **defs,
+            },
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],

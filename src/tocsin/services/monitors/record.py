@@ -1,0 +1,123 @@
+"""Recording a check, pausing and resuming: each one short unit of work.
+
+A status change becomes the monitor's alert batch, routed like any alert through
+:meth:`~tocsin.services.alerts.process.AlertProcessor.route_batch` under the integration id
+:data:`MONITOR_INTEGRATION` (monitors have no integration row), and sets the monitor's
+status-page component: ``component_status`` when it goes down, operational when it comes back
+up or is paused while down.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tocsin.domain.errors import NotFound
+from tocsin.domain.monitors import (
+    EventKind,
+    Monitor,
+    MonitorEvent,
+    MonitorState,
+    MonitorStatus,
+    Outcome,
+    event_batch,
+    observe,
+    pause,
+    resume,
+)
+from tocsin.domain.statuspage import OPERATIONAL
+from tocsin.observability.metrics import Metrics
+from tocsin.services.alerts.process import AlertProcessor
+from tocsin.services.context import Context
+from tocsin.services.ports import UnitOfWork
+from tocsin.services.public_status_page import ComponentChange, store_component
+from tocsin.storage.monitors import CheckResult
+
+MONITOR_INTEGRATION = 0  # the alert groups of monitors (integration ids start at 1)
+
+
+async def record(
+    ctx: Context,
+    processor: AlertProcessor,
+    monitor: Monitor,
+    outcome: Outcome,
+    metrics: Metrics | None = None,
+) -> MonitorState:
+    """Store ``outcome``, advance the monitor's state and act on a change; the new state."""
+    async with ctx.uow() as uow:
+        now = ctx.clock()
+        state = await uow.monitors.state(monitor.name, for_update=True) or MonitorState()
+        new, event = observe(monitor, state, outcome)
+        if new.status is not MonitorStatus.PAUSED:
+            await uow.monitors.add_result(
+                CheckResult(
+                    monitor.name,
+                    outcome.checked_at,
+                    outcome.ok,
+                    outcome.latency_ms,
+                    outcome.reason,
+                )
+            )
+        await uow.monitors.save_state(monitor.name, new)
+        if event is not None:
+            await _changed(ctx, uow, processor, monitor, event, now)
+        await uow.commit()
+    ctx.committed()
+    if metrics is not None:
+        _count(metrics, monitor, outcome, new)
+    return new
+
+
+def _count(metrics: Metrics, monitor: Monitor, outcome: Outcome, state: MonitorState) -> None:
+    metrics.monitor_checks_total.labels(monitor.name, "ok" if outcome.ok else "failed").inc()
+    if outcome.latency_ms is not None:
+        metrics.monitor_check_seconds.labels(monitor.name).observe(outcome.latency_ms / 1000)
+    if state.status in (MonitorStatus.UP, MonitorStatus.DOWN):
+        metrics.monitor_up.labels(monitor.name).set(int(state.status is MonitorStatus.UP))
+
+
+async def _changed(
+    ctx: Context,
+    uow: UnitOfWork,
+    processor: AlertProcessor,
+    monitor: Monitor,
+    event: MonitorEvent,
+    now: datetime,
+) -> None:
+    batch = event_batch(monitor, event)
+    if batch is not None:
+        await processor.route_batch(uow, MONITOR_INTEGRATION, batch, event.at, now)
+    if monitor.component is None:
+        return
+    if event.kind is EventKind.WENT_DOWN:
+        status = monitor.component_status
+    elif event.previous is MonitorStatus.DOWN:
+        status = OPERATIONAL
+    else:
+        return
+    await store_component(ctx, uow, monitor.component, ComponentChange(status=status), now)
+
+
+def find_monitor(ctx: Context, name: str) -> Monitor:
+    for monitor in ctx.policy.monitors:
+        if monitor.name == name:
+            return monitor
+    raise NotFound(f"There is no monitor {name!r} in the policy file.")
+
+
+async def set_paused(ctx: Context, name: str, paused: bool) -> MonitorState:
+    """Pause (a monitor that was down resolves its alert and its component) or resume."""
+    monitor = find_monitor(ctx, name)
+    async with ctx.uow() as uow:
+        now = ctx.clock()
+        state = await uow.monitors.state(name, for_update=True) or MonitorState()
+        event = None
+        if paused:
+            new, event = pause(monitor, state, now)
+        else:
+            new = resume(state, now)
+        await uow.monitors.save_state(name, new)
+        if event is not None:
+            await _changed(ctx, uow, AlertProcessor(ctx), monitor, event, now)
+        await uow.commit()
+    ctx.committed()
+    return new

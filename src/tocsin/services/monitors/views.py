@@ -1,0 +1,53 @@
+"""What the CLI and the API show of monitors: the policy's monitors with their stored state."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from tocsin.domain.monitors import Monitor, MonitorState
+from tocsin.services.context import Context
+from tocsin.services.monitors.record import find_monitor
+from tocsin.storage.monitors import CheckResult
+
+RECENT = 50  # results shown with one monitor
+
+
+def monitor_item(monitor: Monitor, state: MonitorState | None) -> dict[str, Any]:
+    state = state or MonitorState()
+    return {
+        "name": monitor.name,
+        "kind": str(monitor.kind),
+        "target": monitor.url or monitor.target,
+        "interval_seconds": monitor.interval_seconds,
+        "component": monitor.component,
+        "status": str(state.status),
+        "since": state.since.isoformat() if state.since else None,
+        "last_checked": state.last_checked.isoformat() if state.last_checked else None,
+        "latency_ms": state.latency_ms,
+    }
+
+
+def result_item(result: CheckResult) -> dict[str, Any]:
+    return {
+        "checked_at": result.checked_at.isoformat(),
+        "ok": result.ok,
+        "latency_ms": result.latency_ms,
+        "error": result.error,
+    }
+
+
+async def list_monitors(ctx: Context) -> list[dict[str, Any]]:
+    async with ctx.uow(read_only=True) as uow:
+        states = await uow.monitors.states()
+    return [monitor_item(m, states.get(m.name)) for m in ctx.policy.monitors]
+
+
+async def monitor_detail(ctx: Context, name: str) -> dict[str, Any]:
+    """One monitor with its most recent results (newest first)."""
+    monitor = find_monitor(ctx, name)
+    async with ctx.uow(read_only=True) as uow:
+        state = await uow.monitors.state(name)
+        since = ctx.clock() - timedelta(days=7)
+        results = await uow.monitors.results([name], since, RECENT)
+    return {**monitor_item(monitor, state), "results": [result_item(r) for r in results]}

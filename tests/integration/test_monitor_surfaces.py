@@ -1,0 +1,107 @@
+"""``/api/v1/monitors`` and ``tocsin monitor``: the policy's monitors with their state, one
+with its recent results, pause and resume (write scope), unknown names answered 404, and
+``add``/``delete`` pointing at the policy file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from integration.test_api import assert_problem, bearer
+from tocsin.adapters.cli.monitors import monitor
+from tocsin.adapters.web.api.mount import access_routes
+from tocsin.adapters.web.app import create_app
+from tocsin.adapters.web.runtime import Runtime
+from tocsin.domain.monitors import Outcome
+from tocsin.domain.policy_file import parse_policy
+from tocsin.observability.metrics import create_metrics
+from tocsin.services.alerts.process import AlertProcessor
+from tocsin.services.context import Context
+from tocsin.services.monitors.record import record
+from tocsin.storage import migrate
+from tocsin.storage.db import Database
+
+MONITORS = [{"name": "web", "kind": "http", "url": "http://127.0.0.1:9/health"},
+            {"name": "db", "kind": "tcp", "target": "127.0.0.1:9"}]  # fmt: skip
+
+
+@pytest.fixture
+def watched(db: Database, clock: Any) -> Context:
+    return Context(db, parse_policy({"monitor": MONITORS}), clock=clock)
+
+
+@pytest.fixture
+async def api(watched: Context) -> AsyncIterator[httpx.AsyncClient]:
+    routes = access_routes(watched, secret="k" * 40, secure_cookies=False)
+    app = create_app(watched, create_metrics(process=False), Runtime(), routes=routes)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin.test") as http:
+        yield http
+
+
+async def test_api_lists_shows_pauses_and_resumes(
+    watched: Context, api: httpx.AsyncClient, clock: Any
+) -> None:
+    """The list has every policy monitor (pending before any check); one monitor shows its
+    results; pause needs the write scope; an unknown name is a 404 problem."""
+    monitor_web = watched.policy.monitors[0]
+    await record(watched, AlertProcessor(watched), monitor_web, Outcome(clock(), True, "", 12))
+    reader = await bearer(watched, "r", "read")
+    writer = await bearer(watched, "w", "write")
+    listed = (await api.get("/api/v1/monitors", headers=reader)).json()["items"]
+    assert [(i["name"], i["status"], i["latency_ms"]) for i in listed] == [
+        ("web", "up", 12),
+        ("db", "pending", None),
+    ]
+    one = (await api.get("/api/v1/monitors/web", headers=reader)).json()
+    assert [r["ok"] for r in one["results"]] == [True]
+    assert_problem(await api.post("/api/v1/monitors/web/pause", headers=reader), 403)
+    paused = await api.post("/api/v1/monitors/web/pause", headers=writer)
+    assert paused.json()["status"] == "paused"
+    resumed = await api.post("/api/v1/monitors/web/resume", headers=writer)
+    assert resumed.json()["status"] == "pending"
+    assert_problem(await api.get("/api/v1/monitors/nope", headers=reader), 404)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    database = Database(url)
+
+    async def prepare() -> None:
+        await migrate.upgrade(database)
+        await database.dispose()
+
+    asyncio.run(prepare())
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[[monitor]]\nname = "web"\nkind = "http"\nurl = "http://127.0.0.1:9/"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
+    monkeypatch.setenv("TOCSIN_POLICY_FILE", str(policy))
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_cli_list_pause_resume_and_no_add() -> None:
+    """`monitor list --json` shows name/status/last_checked/latency_ms; pause and resume
+    change the status; `add` and `delete` exit non-zero pointing at the policy file."""
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(monitor, ["list", "--json"]).output)
+    assert [(i["name"], i["status"], i["last_checked"]) for i in listed] == [
+        ("web", "pending", None)
+    ]
+    assert runner.invoke(monitor, ["pause", "web"]).exit_code == 0
+    assert "web  paused" in runner.invoke(monitor, ["list"]).output
+    assert runner.invoke(monitor, ["resume", "web"]).exit_code == 0
+    assert "web  pending" in runner.invoke(monitor, ["list"]).output
+    for verb in ("add", "delete"):
+        refused = runner.invoke(monitor, [verb, "web", "--url", "http://x"])
+        assert refused.exit_code != 0
+        assert "policy file" in str(refused.exception)  # the entry point prints it as one line
+    assert runner.invoke(monitor, ["pause", "nope"]).exit_code != 0

@@ -11,7 +11,7 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from tocsin.adapters.web.dashboard.session import Deps
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.domain.commands import Command, Mention
 from tocsin.domain.model import Actor, Role, Severity, Status
-from tocsin.domain.policy import default_policy
+from tocsin.domain.policy import Component, default_policy
 from tocsin.observability.metrics import create_metrics
 from tocsin.services import maintenance
 from tocsin.services.access import users as users_module
@@ -245,12 +245,17 @@ async def _seed_alerts_and_maintenance(ctx: Context) -> None:
             assert (await http.post(path_of(made), content=body)).status_code == 202
     await runner(ctx).fire_due()
     now, root = ctx.clock(), Actor("cli", "root", "root")
-    await maintenance.create(ctx, root, "Database upgrade to 16", (now - timedelta(minutes=20))
-                             .isoformat(), (now + timedelta(hours=1)).isoformat(),
-                             description="Writes pause for a few seconds at failover.")  # fmt: skip
-    await maintenance.create(ctx, root, "Network switch replacement",
-                             (now + timedelta(days=2)).isoformat(),
-                             (now + timedelta(days=2, hours=2)).isoformat())  # fmt: skip
+    parts = tuple(Component(name) for name in ("API", "Database", "Network"))
+    ctx = ctx.with_policy(replace(ctx.policy, components=parts))
+    windows = [
+        ("Database upgrade to 16", timedelta(minutes=-20), timedelta(hours=1), ["Database", "API"],
+         "Writes pause for a few seconds at failover."),
+        ("Network switch replacement", timedelta(days=2), timedelta(days=2, hours=2), ["Network"],
+         ""),
+    ]  # fmt: skip
+    for title, start, end, components, description in windows:
+        await maintenance.create(ctx, root, title, (now + start).isoformat(),
+                                 (now + end).isoformat(), components, description)  # fmt: skip
 
 
 async def test_screenshots_of_alert_groups_and_maintenance(
@@ -271,6 +276,7 @@ async def test_screenshots_of_alert_groups_and_maintenance(
         await page.goto(site.url + "/maintenance")
         running = page.locator("tr", has_text="Database upgrade to 16")
         await expect(running.locator(".badge")).to_have_text("in progress")
+        await expect(running).to_contain_text("Database, API")
         upcoming = page.locator("tr", has_text="Network switch replacement")
         await expect(upcoming.locator(".badge")).to_have_text("scheduled")
         target = out / f"maintenance-{label}.png"

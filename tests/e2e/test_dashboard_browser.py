@@ -11,13 +11,15 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import uvicorn
 from argon2 import PasswordHasher
 
+from fakes.alerts_kit import generic, intake_client, integration, path_of, runner
 from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.api.ratelimit import MemoryLimiter
 from tocsin.adapters.web.app import create_app
@@ -25,8 +27,9 @@ from tocsin.adapters.web.dashboard.session import Deps
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.domain.commands import Command, Mention
 from tocsin.domain.model import Actor, Role, Severity, Status
-from tocsin.domain.policy import default_policy
+from tocsin.domain.policy import Component, default_policy
 from tocsin.observability.metrics import create_metrics
+from tocsin.services import maintenance
 from tocsin.services.access import users as users_module
 from tocsin.services.access.users import create_user
 from tocsin.services.context import Context
@@ -228,3 +231,55 @@ async def test_screenshots_of_the_main_pages(browser: object, site: Site, tmp_pa
         await page.screenshot(path=str(out / f"login-{label}.png"))
         await page.context.close()
     assert len(list(out.glob("*.png"))) == 8
+
+
+async def _seed_alerts_and_maintenance(ctx: Context) -> None:
+    """Three firing alert groups through the real intake and worker; one maintenance window
+    that has begun and one two days ahead."""
+    made = await integration(ctx, name="prometheus")
+    async with intake_client(ctx) as http:
+        for key, title in (("db", "Primary database replication lag"),
+                           ("disk", "Disk almost full on worker-3"),
+                           ("tls", "TLS certificate expires in 5 days")):  # fmt: skip
+            body = generic(key, title=title)
+            assert (await http.post(path_of(made), content=body)).status_code == 202
+    await runner(ctx).fire_due()
+    now, root = ctx.clock(), Actor("cli", "root", "root")
+    parts = tuple(Component(name) for name in ("API", "Database", "Network"))
+    ctx = ctx.with_policy(replace(ctx.policy, components=parts))
+    windows = [
+        ("Database upgrade to 16", timedelta(minutes=-20), timedelta(hours=1), ["Database", "API"],
+         "Writes pause for a few seconds at failover."),
+        ("Network switch replacement", timedelta(days=2), timedelta(days=2, hours=2), ["Network"],
+         ""),
+    ]  # fmt: skip
+    for title, start, end, components, description in windows:
+        await maintenance.create(ctx, root, title, (now + start).isoformat(),
+                                 (now + end).isoformat(), components, description)  # fmt: skip
+
+
+async def test_screenshots_of_alert_groups_and_maintenance(
+    browser: object, site: Site, tmp_path: Path
+) -> None:
+    """The Alerts page shows the firing groups and the Maintenance page the running and the
+    upcoming window, on a desktop and a phone-sized screen (written to docs/images with
+    TOCSIN_UPDATE_SCREENSHOTS=1)."""
+    await _seed_alerts_and_maintenance(site.ctx)
+    out = IMAGES if os.environ.get("TOCSIN_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    out.mkdir(parents=True, exist_ok=True)
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page = await signed_in(browser, site, "alice", viewport)
+        await page.goto(site.url + "/alert-groups")
+        await expect(page.locator("main")).to_contain_text("Primary database replication lag")
+        await expect(page.locator("main")).to_contain_text("3 firing")
+        await page.screenshot(path=str(out / f"alerts-{label}.png"), full_page=label == "desktop")
+        await page.goto(site.url + "/maintenance")
+        running = page.locator("tr", has_text="Database upgrade to 16")
+        await expect(running.locator(".badge")).to_have_text("in progress")
+        await expect(running).to_contain_text("Database, API")
+        upcoming = page.locator("tr", has_text="Network switch replacement")
+        await expect(upcoming.locator(".badge")).to_have_text("scheduled")
+        target = out / f"maintenance-{label}.png"
+        await page.screenshot(path=str(target), full_page=label == "desktop")
+        assert target.read_bytes().startswith(b"\x89PNG")
+        await page.context.close()

@@ -1,7 +1,7 @@
 """Scheduled maintenance windows of the status page's components.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-04 20:00:00
 """
 

@@ -2,7 +2,7 @@
 limited to some components (docs/status-page.md).
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-04 20:00:00
 """
 

@@ -1,7 +1,7 @@
 """Acknowledge links: the nonces of spent links (``ack_link_uses``), so each acknowledges once.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-04 19:50:00
 """
 

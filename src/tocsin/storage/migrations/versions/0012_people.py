@@ -2,7 +2,7 @@
 API, over the policy file's ``[[person]]`` entries.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-04 20:30:00
 """
 

@@ -1,8 +1,8 @@
 """Why an alert group is silenced (``alert_groups.silenced_reason``): a silence, or the
 maintenance window of one of its components.
 
-Revision ID: 0014
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-04 20:20:00
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from tocsin.adapters.web.api.headers import SecurityHeaders
 from tocsin.adapters.web.dashboard.events import Events
 from tocsin.adapters.web.dashboard.forms import Forms
+from tocsin.adapters.web.dashboard.integrations import IntegrationPages
 from tocsin.adapters.web.dashboard.maintenance import MaintenancePages
 from tocsin.adapters.web.dashboard.pages import Pages
 from tocsin.adapters.web.dashboard.session import Deps
@@ -42,6 +43,7 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
     """Every dashboard route; ``secure`` marks the session cookie ``Secure`` (https)."""
     pages, forms, events = Pages(deps), Forms(deps), Events(deps)
     maintenance, subscribers = MaintenancePages(deps), SubscriberPages(deps)
+    integrations = IntegrationPages(deps)
     layers = session_layers(secret, secure=secure)
     table = [
         ("/", pages.incidents, "GET", "dashboard"),
@@ -58,6 +60,10 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
         ("/maintenance/{maintenance_id:int}/cancel", maintenance.cancel, "POST", "m_cancel"),
         ("/subscribers", subscribers.index, "GET", "subscribers"),
         ("/subscribers/{subscriber_id:int}/remove", subscribers.remove, "POST", "s_remove"),
+        ("/integrations", integrations.index, "GET", "integrations"),
+        ("/integrations", integrations.create, "POST", "integration_create"),
+        ("/integrations/{name}/rotate", integrations.rotate, "POST", "i_rotate"),
+        ("/integrations/{name}/delete", integrations.delete, "POST", "i_delete"),
         ("/incidents/{number:int}", pages.incident, "GET", "incident"),
         ("/incidents/{number:int}/events", events.stream, "GET", "incident_events"),
         ("/incidents/{number:int}/postmortem", pages.postmortem, "GET", "postmortem"),

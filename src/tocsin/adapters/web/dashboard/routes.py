@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tocsin.adapters.web.api.headers import SecurityHeaders
+from tocsin.adapters.web.dashboard.contacts import ContactPages
 from tocsin.adapters.web.dashboard.events import Events
 from tocsin.adapters.web.dashboard.forms import Forms
 from tocsin.adapters.web.dashboard.integrations import IntegrationPages
@@ -44,6 +45,7 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
     pages, forms, events = Pages(deps), Forms(deps), Events(deps)
     maintenance, subscribers = MaintenancePages(deps), SubscriberPages(deps)
     integrations = IntegrationPages(deps)
+    contacts = ContactPages(deps)
     layers = session_layers(secret, secure=secure)
     table = [
         ("/", pages.incidents, "GET", "dashboard"),
@@ -64,6 +66,10 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
         ("/integrations", integrations.create, "POST", "integration_create"),
         ("/integrations/{name}/rotate", integrations.rotate, "POST", "i_rotate"),
         ("/integrations/{name}/delete", integrations.delete, "POST", "i_delete"),
+        ("/me/contacts", contacts.index, "GET", "my_contacts"),
+        ("/me/contacts/set", contacts.set_contact, "POST", "my_contact_set"),
+        ("/me/contacts/remove", contacts.remove_contact, "POST", "my_contact_remove"),
+        ("/me/contacts/rule", contacts.set_rule, "POST", "my_rule_set"),
         ("/incidents/{number:int}", pages.incident, "GET", "incident"),
         ("/incidents/{number:int}/events", events.stream, "GET", "incident_events"),
         ("/incidents/{number:int}/postmortem", pages.postmortem, "GET", "postmortem"),

@@ -251,7 +251,8 @@ def check_chart(
     markers: dict[int, list[Check]] = {}
     for check in checks:
         if not check.ok:
-            markers.setdefault(round(scale.x(check.at) / frame.bucket_px), []).append(check)
+            bucket_index = int((scale.x(check.at) - frame.left) / frame.bucket_px)
+            markers.setdefault(bucket_index, []).append(check)
     failures = tuple(_check_marker(group, scale) for group in markers.values())
     failed = sum(len(group) for group in markers.values())
     summary = _summary([float(ms) for _, ms in answered], len(checks), failed, "")

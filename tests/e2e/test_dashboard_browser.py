@@ -11,6 +11,7 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +28,7 @@ from tocsin.adapters.web.dashboard.session import Deps
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.domain.commands import Command, Mention
 from tocsin.domain.model import Actor, Role, Severity, Status
-from tocsin.domain.policy import Component, default_policy
+from tocsin.domain.policy import Component, Policy, default_policy
 from tocsin.observability.metrics import create_metrics
 from tocsin.services import maintenance
 from tocsin.services.access import users as users_module
@@ -72,13 +73,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-async def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Site]:
+@asynccontextmanager
+async def serve(tmp_path: Path, policy: Policy) -> AsyncIterator[Site]:
     """A migrated SQLite database, three users, and the app served by uvicorn on 127.0.0.1."""
-    monkeypatch.setattr(users_module, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
     db = Database(f"sqlite:///{tmp_path / 'browser.db'}")
     await migrate.upgrade(db)
-    ctx = Context(db=db, policy=default_policy())
+    ctx = Context(db=db, policy=policy)
     operator = Actor("cli", "root", "root")
     for name, admin in (("alice", False), ("bob", False), ("root", True)):
         await create_user(ctx, operator, name, PASSWORD, admin=admin)
@@ -98,6 +98,19 @@ async def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
         server.should_exit = True
         await task
         await db.dispose()
+
+
+@pytest.fixture
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with small parameters: the same code path, a fraction of the CPU time."""
+    monkeypatch.setattr(users_module, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
+
+
+@pytest.fixture
+async def site(tmp_path: Path, quick_hashes: None) -> AsyncIterator[Site]:
+    """The app with the default policy (see :func:`serve`)."""
+    async with serve(tmp_path, default_policy()) as served:
+        yield served
 
 
 @pytest.fixture

@@ -99,14 +99,22 @@ class MonitorStore:
         )
 
     async def results(
-        self, names: Sequence[str], since: datetime, limit: int | None = None
+        self,
+        names: Sequence[str],
+        since: datetime,
+        limit: int | None = None,
+        *,
+        failed_only: bool = False,
     ) -> list[CheckResult]:
-        """Results of ``names`` checked at or after ``since``, newest first."""
+        """Results of ``names`` checked at or after ``since`` (only the failed checks with
+        ``failed_only``), newest first."""
         query = (
             sa.select(_r)
             .where(_r.c.monitor.in_(list(names)), _r.c.checked_at >= since)
             .order_by(_r.c.checked_at.desc(), _r.c.id.desc())
         )
+        if failed_only:
+            query = query.where(_r.c.ok.is_(False))
         if limit is not None:
             query = query.limit(limit)
         return [_result(r) for r in (await self.conn.execute(query)).mappings()]

@@ -1,4 +1,5 @@
-"""What the CLI and the API show of monitors: the policy's monitors with their stored state."""
+"""What the CLI, the API and the dashboard show of monitors: the policy's monitors with their
+stored state."""
 
 from __future__ import annotations
 
@@ -37,10 +38,15 @@ def result_item(result: CheckResult) -> dict[str, Any]:
     }
 
 
-async def list_monitors(ctx: Context) -> list[dict[str, Any]]:
+async def monitors_with_state(ctx: Context) -> list[tuple[Monitor, MonitorState]]:
+    """Every monitor with its stored state (a fresh, pending state before any check)."""
     async with ctx.uow(read_only=True) as uow:
         states = await uow.monitors.states()
-    return [monitor_item(m, states.get(m.name)) for m in ctx.policy.monitors]
+    return [(m, states.get(m.name) or MonitorState()) for m in ctx.policy.monitors]
+
+
+async def list_monitors(ctx: Context) -> list[dict[str, Any]]:
+    return [monitor_item(m, state) for m, state in await monitors_with_state(ctx)]
 
 
 async def monitor_detail(ctx: Context, name: str) -> dict[str, Any]:

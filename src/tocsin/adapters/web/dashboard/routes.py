@@ -17,6 +17,7 @@ from tocsin.adapters.web.dashboard.events import Events
 from tocsin.adapters.web.dashboard.forms import Forms
 from tocsin.adapters.web.dashboard.integrations import IntegrationPages
 from tocsin.adapters.web.dashboard.maintenance import MaintenancePages
+from tocsin.adapters.web.dashboard.monitors import MonitorPages
 from tocsin.adapters.web.dashboard.pages import Pages
 from tocsin.adapters.web.dashboard.session import Deps
 from tocsin.adapters.web.dashboard.subscribers import SubscriberPages
@@ -46,6 +47,7 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
     maintenance, subscribers = MaintenancePages(deps), SubscriberPages(deps)
     integrations = IntegrationPages(deps)
     contacts = ContactPages(deps)
+    monitors = MonitorPages(deps)
     layers = session_layers(secret, secure=secure)
     table = [
         ("/", pages.incidents, "GET", "dashboard"),
@@ -60,6 +62,10 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
         ("/maintenance", maintenance.index, "GET", "maintenance"),
         ("/maintenance", maintenance.create, "POST", "maintenance_create"),
         ("/maintenance/{maintenance_id:int}/cancel", maintenance.cancel, "POST", "m_cancel"),
+        ("/monitors", monitors.index, "GET", "monitors"),
+        ("/monitors/{name}", monitors.detail, "GET", "monitor"),
+        ("/monitors/{name}/pause", monitors.pause, "POST", "mon_pause"),
+        ("/monitors/{name}/resume", monitors.resume, "POST", "mon_resume"),
         ("/subscribers", subscribers.index, "GET", "subscribers"),
         ("/subscribers/{subscriber_id:int}/remove", subscribers.remove, "POST", "s_remove"),
         ("/integrations", integrations.index, "GET", "integrations"),

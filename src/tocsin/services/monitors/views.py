@@ -1,4 +1,5 @@
-"""What the CLI and the API show of monitors: the policy's monitors with their stored state."""
+"""What the CLI and the API show of monitors: every monitor (the policy's and the stored ones)
+with its stored state; ``source`` says where each is defined (``policy`` or ``api``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from tocsin.domain.monitors import Monitor, MonitorState
 from tocsin.services.context import Context
-from tocsin.services.monitors.record import find_monitor
+from tocsin.services.monitor_catalog import all_monitors, find_monitor
 from tocsin.storage.monitors import CheckResult
 
 RECENT = 50  # results shown with one monitor
@@ -18,6 +19,7 @@ def monitor_item(monitor: Monitor, state: MonitorState | None) -> dict[str, Any]
     return {
         "name": monitor.name,
         "kind": str(monitor.kind),
+        "source": monitor.source,
         "target": monitor.url or monitor.target,
         "interval_seconds": monitor.interval_seconds,
         "component": monitor.component,
@@ -39,14 +41,15 @@ def result_item(result: CheckResult) -> dict[str, Any]:
 
 async def list_monitors(ctx: Context) -> list[dict[str, Any]]:
     async with ctx.uow(read_only=True) as uow:
+        monitors = await all_monitors(ctx, uow)
         states = await uow.monitors.states()
-    return [monitor_item(m, states.get(m.name)) for m in ctx.policy.monitors]
+    return [monitor_item(m, states.get(m.name)) for m in monitors]
 
 
 async def monitor_detail(ctx: Context, name: str) -> dict[str, Any]:
     """One monitor with its most recent results (newest first)."""
-    monitor = find_monitor(ctx, name)
     async with ctx.uow(read_only=True) as uow:
+        monitor = await find_monitor(ctx, uow, name)
         state = await uow.monitors.state(name)
         since = ctx.clock() - timedelta(days=7)
         results = await uow.monitors.results([name], since, RECENT)

@@ -4,8 +4,8 @@ same rules give the same messages, here keyed by the field they are about.
 
 Stored definitions also follow a few rules of their own, since their names travel in URLs
 (``/api/v1/monitors/{name}``): at most :data:`MAX_NAME` characters, no ``/`` and no control
-characters. Not exported from the package: it reads the policy file's checker, which itself
-imports the package.
+characters. A module of its own beside ``policy_file`` (not in the monitors package): it reads
+the policy file's checker, which itself imports the package.
 """
 
 from __future__ import annotations

@@ -125,7 +125,11 @@ async def test_an_api_monitor_is_listed_checked_and_deleted(
 
 
 async def test_a_non_admin_may_not_target_internal_addresses(
-    db: Database, ctx: Context, api: httpx.AsyncClient, clock: Any, resolver: Resolver,
+    db: Database,
+    ctx: Context,
+    api: httpx.AsyncClient,
+    clock: Any,
+    resolver: Resolver,
     target: HttpTarget,
 ) -> None:
     """A write token's monitor on 127.0.0.1, on a name resolving to a private address (even
@@ -157,7 +161,11 @@ async def test_a_non_admin_may_not_target_internal_addresses(
 
 
 async def test_a_restricted_monitor_whose_name_turns_private_fails_blocked(
-    ctx: Context, api: httpx.AsyncClient, clock: Any, resolver: Resolver, target: HttpTarget,
+    ctx: Context,
+    api: httpx.AsyncClient,
+    clock: Any,
+    resolver: Resolver,
+    target: HttpTarget,
     http: httpx.AsyncClient,
 ) -> None:
     """A write token's monitor on a public name is stored; when the name later resolves to
@@ -206,3 +214,20 @@ async def test_names_clash_and_policy_monitors_are_not_deleted_here(
     fields = {e["field"] for e in problem["errors"]}  # type: ignore[attr-defined]
     assert fields == {"name", "url", "target", "component", "interval_seconds"}
     assert await _stored(ctx) == ["api-web"]
+
+
+async def test_a_timer_whose_monitor_is_gone_is_deleted(
+    ctx: Context, clock: Any, http: httpx.AsyncClient, target: HttpTarget
+) -> None:
+    """A claimed check timer naming no monitor (removed from the policy file, or deleted by
+    another process) is deleted rather than left fired; the known monitor is still checked."""
+    checker = MonitorChecker(ctx, "w1", client=http, counter=target.counter)
+    await checker.arm()
+    async with UnitOfWork(ctx.db) as uow:
+        await uow.timers.schedule(timer_key("gone"), "monitor_check", clock())
+        await uow.commit()
+    clock.advance(seconds=30)
+    assert await checker.run_once() == 1
+    async with UnitOfWork(ctx.db, read_only=True) as uow:
+        assert await uow.timers.get(timer_key("gone")) is None
+        assert await uow.timers.get(timer_key("policy-web")) is not None

@@ -8,6 +8,7 @@ a redirect that leads inside), unless TOCSIN_MONITOR_ALLOW_PRIVATE allows it; na
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,11 +20,15 @@ from integration.test_api import assert_problem, bearer
 from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.app import create_app
 from tocsin.adapters.web.runtime import Runtime
+from tocsin.domain.monitors import Outcome
 from tocsin.domain.policy_file import parse_policy
 from tocsin.observability.metrics import create_metrics
 from tocsin.services.address_guard import AddressGuard
+from tocsin.services.alerts.process import AlertProcessor
 from tocsin.services.context import Context
+from tocsin.services.monitor_catalog import stored_monitors
 from tocsin.services.monitors.checker import MonitorChecker, timer_key
+from tocsin.services.monitors.record import record
 from tocsin.storage.db import Database
 from tocsin.storage.uow import UnitOfWork
 
@@ -231,3 +236,20 @@ async def test_a_timer_whose_monitor_is_gone_is_deleted(
     async with UnitOfWork(ctx.db, read_only=True) as uow:
         assert await uow.timers.get(timer_key("gone")) is None
         assert await uow.timers.get(timer_key("policy-web")) is not None
+
+
+async def test_a_result_arriving_after_the_delete_is_dropped(
+    ctx: Context, api: httpx.AsyncClient, target: HttpTarget
+) -> None:
+    """A check that was under way when its monitor was deleted stores nothing: no state or
+    result comes back for the name (so adding it again starts from pending)."""
+    admin = await bearer(ctx, "root", "admin")
+    made = await api.post("/api/v1/monitors", json=_web(target.url()), headers=admin)
+    async with UnitOfWork(ctx.db, read_only=True) as uow:
+        [monitor] = stored_monitors(ctx, await uow.monitors.definitions())
+    assert made.status_code == 201
+    assert (await api.delete("/api/v1/monitors/api-web", headers=admin)).status_code == 200
+    await record(ctx, AlertProcessor(ctx), monitor, Outcome(ctx.clock(), False, "refused"))
+    async with UnitOfWork(ctx.db, read_only=True) as uow:
+        assert await uow.monitors.state("api-web") is None
+        assert await uow.monitors.results(["api-web"], ctx.clock() - timedelta(days=1)) == []

@@ -43,9 +43,12 @@ async def record(
     outcome: Outcome,
     metrics: Metrics | None = None,
 ) -> MonitorState:
-    """Store ``outcome``, advance the monitor's state and act on a change; the new state."""
+    """Store ``outcome``, advance the monitor's state and act on a change; the new state. The
+    result of a stored monitor deleted while it was being checked is dropped."""
     async with ctx.uow() as uow:
         now = ctx.clock()
+        if monitor.source != "policy" and await uow.monitors.definition(monitor.name) is None:
+            return MonitorState()
         state = await uow.monitors.state(monitor.name, for_update=True) or MonitorState()
         new, event = observe(monitor, state, outcome)
         if new.status is not MonitorStatus.PAUSED:

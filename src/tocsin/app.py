@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from tocsin.config import Settings
 from tocsin.domain.policy import Policy, default_policy
 from tocsin.domain.policy_file import load_policy
+from tocsin.services.address_guard import AddressGuard
 from tocsin.services.context import Context
 from tocsin.storage.db import Database
 
@@ -42,6 +43,7 @@ def build_context(settings: Settings, db: Database | None = None) -> Context:
         policy=build_policy(settings),
         destinations=enabled_destinations(settings),
         public_url=settings.public_url,
+        address_guard=AddressGuard(allow_private=settings.monitor_allow_private),
     )
 
 
@@ -125,18 +127,13 @@ def monitor_starter(
     ctx: Context, service: DeliveryService, metrics: Metrics
 ) -> Callable[[], Awaitable[Callable[[], Awaitable[None]]]]:
     """A starter running the uptime monitors' checker (docs/monitors.md) beside the delivery
-    service; it returns the function that stops it. A policy with no ``[[monitor]]`` runs none
-    (the checker's round is a write transaction every second)."""
+    service; it returns the function that stops it. It runs even with no monitors (they may be
+    added through the API or the CLI at any time); idle, a round is one read."""
     from tocsin.services.monitors.checker import MonitorChecker
 
     checker = MonitorChecker(ctx, service.config.worker_id, metrics)
 
-    async def nothing() -> None:
-        return None
-
     async def start() -> Callable[[], Awaitable[None]]:
-        if not ctx.policy.monitors:
-            return nothing
         checker.start()
         return checker.stop
 

@@ -247,6 +247,10 @@ class Settings(BaseSettings):
     commander_nag_minutes: int = Field(default=10, ge=0)
     """Minutes between polite requests in an incident channel for someone to take command, while
     nobody (human) has it; the first comes that long after the declaration. 0 turns it off."""
+    monitor_allow_private: bool = False
+    """Let monitors created through the API by someone who is not an admin target private,
+    loopback, link-local and other internal addresses; off, such monitors (and every redirect
+    they follow) may reach public addresses only (see docs/monitors.md, "Private addresses")."""
 
     @classmethod
     def settings_customise_sources(

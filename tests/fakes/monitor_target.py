@@ -1,10 +1,13 @@
 """Targets for the monitor checker on 127.0.0.1: a tiny HTTP server whose answer tests change
-(status, body, how long it "takes" on an injected counter) and a TCP listener that can go away."""
+(status, body, how long it "takes" on an injected counter, a redirect), a TCP listener that can
+go away, and a resolver that maps names to the addresses a test wants (the
+:class:`~tocsin.services.address_guard.AddressGuard` seam)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 from dataclasses import dataclass, field
 
 
@@ -24,7 +27,9 @@ class HttpTarget:
     body: str = "all ok"
     takes: float = 0.0  # seconds added to ``counter`` while answering
     counter: Counter = field(default_factory=Counter)
+    location: str | None = None  # answered as a Location header (with a 3xx status)
     requests: int = 0
+    heads: list[str] = field(default_factory=list)  # each request's head, as received
     _server: asyncio.Server | None = None
 
     @property
@@ -46,11 +51,13 @@ class HttpTarget:
 
     async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
-            await reader.readuntil(b"\r\n\r\n")
+            self.heads.append((await reader.readuntil(b"\r\n\r\n")).decode("latin-1"))
             self.requests += 1
             self.counter.now += self.takes
             body = self.body.encode()
             head = f"HTTP/1.1 {self.status} X\r\nContent-Length: {len(body)}\r\n"
+            if self.location is not None:
+                head += f"Location: {self.location}\r\n"
             writer.write(head.encode() + b"Connection: close\r\n\r\n" + body)
             await writer.drain()
         writer.close()
@@ -74,3 +81,21 @@ class TcpTarget:
 
     async def _accept(self, _reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.close()
+
+
+@dataclass
+class Resolver:
+    """Names to addresses, as the test says; an IP address is itself, any other name resolves
+    to nothing. ``asked`` records every lookup."""
+
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    async def __call__(self, host: str) -> tuple[str, ...]:
+        self.asked.append(host)
+        if host in self.names:
+            return self.names[host]
+        try:
+            return (str(ipaddress.ip_address(host)),)
+        except ValueError:
+            return ()

@@ -211,6 +211,9 @@ class FakeTimers(_Store):
         self.data.timers[key] = replace(known, state=CANCELLED)
         return True
 
+    async def delete(self, key: str) -> bool:
+        return self.data.timers.pop(key, None) is not None
+
     async def cancel_for_incident(self, incident: int, kinds: Collection[str] | None = None) -> int:
         hit = [
             t

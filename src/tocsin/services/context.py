@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from tocsin.clock import utcnow
 from tocsin.domain.model import Incident, TimelineEntry
 from tocsin.domain.policy import Policy
+from tocsin.services.address_guard import AddressGuard
 from tocsin.services.list_cache import ListCache
 from tocsin.services.ports import UnitOfWork
 from tocsin.storage.db import Database
@@ -46,6 +47,8 @@ class Context:
     # Called after a change commits (the delivery workers register their wake-up here).
     on_commit: list[Callable[[], None]] = field(default_factory=list)
     units: UnitFactory | None = None
+    # Resolving monitor hosts and TOCSIN_MONITOR_ALLOW_PRIVATE (docs/monitors.md).
+    address_guard: AddressGuard = field(default_factory=AddressGuard)
 
     lists: ListCache = field(init=False, repr=False)
 

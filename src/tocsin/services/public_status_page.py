@@ -33,6 +33,7 @@ from tocsin.domain.status_view import (
 )
 from tocsin.domain.statuspage import COMPONENT_STATUSES, OPERATIONAL, is_public
 from tocsin.services.context import Context
+from tocsin.services.monitor_catalog import all_monitors
 from tocsin.services.pipeline import audit_record, deny
 from tocsin.services.ports import UnitOfWork
 from tocsin.services.subscriber_notices import queue_component_notice
@@ -109,7 +110,7 @@ async def _checked(
 ) -> dict[str, tuple[DayUptime, ...]]:
     """The daily uptime of each component that has monitors, from their stored checks."""
     names: dict[str, list[str]] = {}
-    for monitor in ctx.policy.monitors:
+    for monitor in await all_monitors(ctx, uow):
         if monitor.component:
             names.setdefault(monitor.component, []).append(monitor.name)
     since = now - timedelta(days=HISTORY_DAYS)

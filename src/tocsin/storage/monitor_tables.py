@@ -3,7 +3,10 @@
 - ``monitor_states``: one row per monitor name: its status, the current run of failures or
   successes (with the failures' reasons), when it was last checked and how long that took;
 - ``monitor_results``: one row per check, kept for a week;
-- ``monitor_hourly``: older checks folded into one row per monitor and hour, kept for 90 days.
+- ``monitor_hourly``: older checks folded into one row per monitor and hour, kept for 90 days;
+- ``monitor_definitions``: the monitors created through the API or the CLI (the policy file's
+  are not stored): the ``[[monitor]]`` keys as JSON, ``restricted`` when the private-address
+  rule applies at every check, who created it and when.
 """
 
 from __future__ import annotations
@@ -53,4 +56,15 @@ monitor_hourly = sa.Table(
     sa.Column("avg_ms", sa.Float),
     sa.Column("max_ms", sa.Integer),
     sa.UniqueConstraint("monitor", "hour", name="uq_monitor_hourly_monitor_hour"),
+)
+
+monitor_definitions = sa.Table(
+    "monitor_definitions",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("definition", JSON, nullable=False),
+    sa.Column("restricted", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
 )

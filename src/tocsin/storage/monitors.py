@@ -1,4 +1,5 @@
-"""Uptime monitors' rows: state per monitor, one result per check, hourly aggregates.
+"""Uptime monitors' rows: state per monitor, one result per check, hourly aggregates, and the
+definitions of the monitors created through the API or the CLI.
 
 Every method runs inside the caller's transaction (``uow.monitors``). Retention is applied by
 :meth:`MonitorStore.apply_retention` with the plan of :func:`tocsin.domain.monitors.plan_retention`.
@@ -6,7 +7,7 @@ Every method runs inside the caller's transaction (``uow.monitors``). Retention 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,10 +23,15 @@ from tocsin.domain.monitors import (
     RetentionPlan,
 )
 from tocsin.storage.incidents import _insert
-from tocsin.storage.monitor_tables import monitor_hourly, monitor_results, monitor_states
+from tocsin.storage.monitor_tables import (
+    monitor_definitions,
+    monitor_hourly,
+    monitor_results,
+    monitor_states,
+)
 from tocsin.storage.rows import _utc, utc
 
-_s, _r, _h = monitor_states, monitor_results, monitor_hourly
+_s, _r, _h, _d = monitor_states, monitor_results, monitor_hourly, monitor_definitions
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,24 @@ class CheckResult:
     ok: bool
     latency_ms: int | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDefinition:
+    """A monitor created through the API or the CLI: its ``[[monitor]]`` keys as given."""
+
+    name: str
+    definition: Mapping[str, Any]
+    restricted: bool
+    created_by: str
+    created_at: datetime
+
+
+def _definition(r: Any) -> StoredDefinition:
+    return StoredDefinition(
+        r["name"], dict(r["definition"]), bool(r["restricted"]), r["created_by"],
+        _utc(r["created_at"]),
+    )  # fmt: skip
 
 
 def _state(r: Any) -> MonitorState:
@@ -164,3 +188,42 @@ class MonitorStore:
         gone = await self.conn.execute(_r.delete().where(_r.c.checked_at < cutoff))
         await self.conn.execute(_h.delete().where(_h.c.hour < oldest))
         return int(gone.rowcount)
+
+    # --- definitions of the monitors created through the API or the CLI ---------------------
+    async def definitions(self) -> list[StoredDefinition]:
+        """Every stored definition, oldest first."""
+        query = sa.select(_d).order_by(_d.c.id)
+        return [_definition(r) for r in (await self.conn.execute(query)).mappings()]
+
+    async def definition(self, name: str, *, for_update: bool = False) -> StoredDefinition | None:
+        query = sa.select(_d).where(_d.c.name == name)
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).mappings().first()
+        return _definition(row) if row is not None else None
+
+    async def definitions_marker(self) -> tuple[int, int]:
+        """(how many, the highest id): it changes whenever a definition is added or deleted."""
+        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(_d.c.id), 0))
+        count, highest = (await self.conn.execute(query)).one()
+        return int(count), int(highest)
+
+    async def add_definition(self, stored: StoredDefinition) -> bool:
+        """Store a definition; False (nothing stored) when its name is taken."""
+        statement = _insert(self.conn, _d).values(
+            name=stored.name,
+            definition=dict(stored.definition),
+            restricted=stored.restricted,
+            created_by=stored.created_by,
+            created_at=stored.created_at,
+        )
+        result = await self.conn.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+        return bool(result.rowcount == 1)
+
+    async def delete_definition(self, name: str) -> bool:
+        """Delete a stored monitor with its state, results and aggregates; False if unknown."""
+        gone = await self.conn.execute(_d.delete().where(_d.c.name == name))
+        await self.conn.execute(_s.delete().where(_s.c.name == name))
+        await self.conn.execute(_r.delete().where(_r.c.monitor == name))
+        await self.conn.execute(_h.delete().where(_h.c.monitor == name))
+        return bool(gone.rowcount == 1)

@@ -120,6 +120,11 @@ class TimerStore:
         )
         return bool(result.rowcount == 1)
 
+    async def delete(self, key: str) -> bool:
+        """Delete the timer ``key`` whatever its state (its owner is gone); False when none."""
+        result = await self.conn.execute(_t.delete().where(_t.c.key == key))
+        return bool(result.rowcount == 1)
+
     async def cancel_for_incident(self, incident: int, kinds: Collection[str] | None = None) -> int:
         """Cancel the incident's pending timers (of ``kinds`` only, when given); how many."""
         statement = _t.update().where(_t.c.incident == incident, _t.c.state == PENDING)

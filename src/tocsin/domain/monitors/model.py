@@ -44,7 +44,13 @@ class Monitor:
     ``expect_status`` empty means any 2xx. ``keyword`` must appear in the body and
     ``absent_keyword`` must not. ``down_after`` failed checks in a row make it down and
     ``up_after`` good checks in a row make it up again. ``component`` is the status-page component
-    it drives, set to ``component_status`` while it is down.
+    it drives, set to ``component_status`` while it is down. With ``follow_redirects`` an
+    http check follows up to five redirects itself.
+
+    ``source`` says where it is defined: ``"policy"`` (the policy file) or ``"api"`` (stored,
+    created through the API or the CLI). A ``restricted`` monitor (created by someone who is not
+    an admin) may only reach public addresses, re-checked at every check and every redirect
+    (:mod:`tocsin.domain.monitors.ssrf`).
     """
 
     name: str
@@ -64,6 +70,9 @@ class Monitor:
     up_after: int = 1
     component: str | None = None
     component_status: str = "major_outage"
+    follow_redirects: bool = False
+    source: str = "policy"
+    restricted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,14 +16,14 @@ from tocsin.domain.policy import COMPONENT_STATUSES
 if TYPE_CHECKING:
     from tocsin.domain.policy_file import _Checker
 
-__all__ = ["MONITOR_KEYS", "parse_monitors"]
+__all__ = ["MONITOR_KEYS", "parse_monitor", "parse_monitors"]
 
 MONITOR_KEYS = ("name", "kind", "url", "target", "method", "headers", "interval_seconds",
                 "timeout_seconds", "expect_status", "keyword", "absent_keyword",
                 "max_response_ms", "tls_expiry_warn_days", "down_after", "up_after",
-                "component", "component_status")  # fmt: skip
+                "component", "component_status", "follow_redirects")  # fmt: skip
 _HTTP_ONLY = ("url", "method", "headers", "expect_status", "keyword", "absent_keyword",
-              "tls_expiry_warn_days")  # fmt: skip
+              "tls_expiry_warn_days", "follow_redirects")  # fmt: skip
 METHODS = ("GET", "HEAD", "POST")
 _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/?#\s]+)[^\s]*")
 _TARGET = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})")
@@ -52,13 +52,26 @@ def parse_monitors(
 ) -> tuple[Monitor, ...]:
     """``[[monitor]]`` entries, checked; ``components`` are the ``[[component]]`` names."""
     seen: set[str] = set()
-    monitors = []
-    for path, table in check.tables(data, "monitor"):
-        check.known_keys(table, MONITOR_KEYS, path)
-        name = check.name(table, path, "monitor", seen)
-        kind = _kind(check, table, path)
-        monitors.append(_monitor(check, table, path, name, kind, components))
-    return tuple(monitors)
+    return tuple(
+        parse_monitor(check, table, path, components, seen)
+        for path, table in check.tables(data, "monitor")
+    )
+
+
+def parse_monitor(
+    check: _Checker,
+    table: Mapping[str, Any],
+    path: str,
+    components: Sequence[str] | None,
+    seen: set[str],
+) -> Monitor:
+    """One ``[[monitor]]`` table at ``path``, its problems added to ``check``; ``seen`` holds
+    the names already taken (this one is added). ``components`` None leaves ``component``
+    unchecked (a stored definition read back)."""
+    check.known_keys(table, MONITOR_KEYS, path)
+    name = check.name(table, path, "monitor", seen)
+    kind = _kind(check, table, path)
+    return _monitor(check, table, path, name, kind, components)
 
 
 def _monitor(
@@ -67,7 +80,7 @@ def _monitor(
     path: str,
     name: str,
     kind: MonitorKind,
-    components: Sequence[str],
+    components: Sequence[str] | None,
 ) -> Monitor:
     http = kind is MonitorKind.HTTP
     url = _url(check, table, path) if http else ""
@@ -93,6 +106,8 @@ def _monitor(
         component=_component(check, table, path, components),
         component_status=check.get(table, "component_status", path, "major_outage", status_ok,
                                    statuses),
+        follow_redirects=check.get(table, "follow_redirects", path, False,
+                                   lambda v: isinstance(v, bool), "true or false"),
     )  # fmt: skip
 
 
@@ -186,12 +201,12 @@ def _tls_days(check: _Checker, table: Mapping[str, Any], path: str, url: str) ->
 
 
 def _component(
-    check: _Checker, table: Mapping[str, Any], path: str, components: Sequence[str]
+    check: _Checker, table: Mapping[str, Any], path: str, components: Sequence[str] | None
 ) -> str | None:
     if "component" not in table:
         return None
     name = check.text(table, "component", path, "")
-    if name and name not in components:
+    if name and components is not None and name not in components:
         known = ", ".join(sorted(c for c in components if c)) or "none are defined"
         check.add(f"{path}.component", f'unknown component "{name}" (known: {known})')
     return name or None

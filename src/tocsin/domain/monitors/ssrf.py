@@ -6,14 +6,24 @@ the checker refuses a target when any address it resolves to is private, loopbac
 multicast, reserved, unspecified or otherwise not globally reachable. Every resolved address is
 checked (a name that resolves to a public and a private address is refused), and IPv4 addresses
 written as IPv6 (``::ffff:10.0.0.1``) are judged as the IPv4 address they stand for.
+
+A check that follows redirects (``follow_redirects``) takes at most :data:`MAX_REDIRECTS` hops;
+:func:`redirect_url` is where one leads, and each hop's host (:func:`url_host`) is judged by the
+same rule before it is connected to.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from urllib.parse import urljoin, urlsplit
 
-__all__ = ["blocked_addresses", "is_internal", "target_allowed"]
+__all__ = [
+    "MAX_REDIRECTS", "blocked_addresses", "is_internal", "redirect_url", "same_origin",
+    "target_allowed", "target_host", "url_host",
+]  # fmt: skip
+
+MAX_REDIRECTS = 5
 
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -59,3 +69,37 @@ def target_allowed(addresses: Iterable[str], allow_private: bool = False) -> boo
     if not resolved:
         return False
     return allow_private or not blocked_addresses(resolved)
+
+
+def url_host(url: str) -> str:
+    """The host of an http(s) URL, without brackets or port (``""`` when there is none)."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def target_host(target: str) -> str:
+    """The host of a tcp ``host:port`` target, without the brackets of an IPv6 address."""
+    return target.rpartition(":")[0].strip("[]")
+
+
+def redirect_url(current: str, location: str) -> str | None:
+    """The absolute URL a redirect from ``current`` to ``location`` leads to, or None when it
+    leads anywhere but an http(s) URL with a host (``file:``, ``gopher:``, no host …)."""
+    try:
+        joined = urljoin(current, location.strip())
+        parts = urlsplit(joined)
+        has_host = bool(parts.hostname)
+        _ = parts.port  # a port that is not a number raises
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not has_host:
+        return None
+    return joined
+
+
+def same_origin(first: str, second: str) -> bool:
+    """Same scheme, host and port (headers set for one origin are not sent to another)."""
+    a, b = urlsplit(first), urlsplit(second)
+    return (a.scheme.lower(), a.hostname, a.port) == (b.scheme.lower(), b.hostname, b.port)

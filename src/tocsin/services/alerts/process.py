@@ -63,6 +63,7 @@ from tocsin.services.alerts.paging import PAGE_TIMER, GroupPaging
 from tocsin.services.alerts.views import group_payload
 from tocsin.services.context import Context
 from tocsin.services.maintenance import components_under_maintenance
+from tocsin.services.monitor_catalog import all_monitors
 from tocsin.storage.alert_groups import StoredGroup
 from tocsin.storage.alerts import InboxRow, IntegrationRow
 from tocsin.storage.timers import Timer
@@ -157,14 +158,13 @@ class AlertProcessor:
             return set_silenced(group, False)
         if is_silenced(await uow.silences.active(now), group.common_labels, now, group.id):
             return set_silenced(group, True)
-        components = alert_components(group.common_labels, self._monitor_components)
+        by_monitor: dict[str, str] = {}
+        if "monitor" in group.common_labels:  # only monitor groups need the monitors read
+            monitors = await all_monitors(self.ctx, uow)
+            by_monitor = {m.name: m.component for m in monitors if m.component}
+        components = alert_components(group.common_labels, by_monitor)
         held = await components_under_maintenance(uow, components, now) if components else ()
         return set_silenced(group, bool(held), maintenance_reason(held))
-
-    @property
-    def _monitor_components(self) -> dict[str, str]:
-        monitors = self.ctx.policy.monitors
-        return {m.name: m.component for m in monitors if m.component}
 
     def _route(
         self, stored: StoredGroup | None, group: AlertGroup, changes: tuple[Change, ...]

@@ -17,7 +17,7 @@ from tocsin.domain.monitors import Monitor, MonitorState, ResultRow
 from tocsin.domain.monitors.chart import RANGES, Chart, Check, check_chart, hourly_chart
 from tocsin.domain.monitors.retention import DETAIL_DAYS, aggregate_hours
 from tocsin.services.context import Context
-from tocsin.services.monitors.record import find_monitor
+from tocsin.services.monitor_catalog import find_monitor
 from tocsin.storage.monitors import CheckResult
 
 DEFAULT_RANGE = "24h"
@@ -46,12 +46,12 @@ def chart_range(value: str | None) -> str:
 
 async def monitor_history(ctx: Context, name: str, range_name: str) -> MonitorHistory:
     """``name``'s state, chart over ``range_name`` (see :data:`RANGES`) and recent failures;
-    NotFound for a monitor the policy does not define."""
-    monitor = find_monitor(ctx, name)
+    NotFound for a monitor neither the policy nor the API defines."""
     span, hourly = RANGES[chart_range(range_name)]
     now = ctx.clock()
     start = now - span
     async with ctx.uow(read_only=True) as uow:
+        monitor = await find_monitor(ctx, uow, name)
         state = await uow.monitors.state(name) or MonitorState()
         kept = timedelta(days=DETAIL_DAYS + 1)
         failures = await uow.monitors.results([name], now - kept, RECENT_FAILURES, failed_only=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tocsin.domain.errors import NotFound
 from tocsin.domain.monitors import (
     EventKind,
     Monitor,
@@ -28,6 +27,8 @@ from tocsin.domain.statuspage import OPERATIONAL
 from tocsin.observability.metrics import Metrics
 from tocsin.services.alerts.process import AlertProcessor
 from tocsin.services.context import Context
+from tocsin.services.monitor_catalog import find_monitor
+from tocsin.services.monitors.timer import arm_check, disarm_check
 from tocsin.services.ports import UnitOfWork
 from tocsin.services.public_status_page import ComponentChange, store_component
 from tocsin.storage.monitors import CheckResult
@@ -42,9 +43,12 @@ async def record(
     outcome: Outcome,
     metrics: Metrics | None = None,
 ) -> MonitorState:
-    """Store ``outcome``, advance the monitor's state and act on a change; the new state."""
+    """Store ``outcome``, advance the monitor's state and act on a change; the new state. The
+    result of a stored monitor deleted while it was being checked is dropped."""
     async with ctx.uow() as uow:
         now = ctx.clock()
+        if monitor.source != "policy" and await uow.monitors.definition(monitor.name) is None:
+            return MonitorState()
         state = await uow.monitors.state(monitor.name, for_update=True) or MonitorState()
         new, event = observe(monitor, state, outcome)
         if new.status is not MonitorStatus.PAUSED:
@@ -59,7 +63,7 @@ async def record(
             )
         await uow.monitors.save_state(monitor.name, new)
         if event is not None:
-            await _changed(ctx, uow, processor, monitor, event, now)
+            await changed(ctx, uow, processor, monitor, event, now)
         await uow.commit()
     ctx.committed()
     if metrics is not None:
@@ -75,7 +79,7 @@ def _count(metrics: Metrics, monitor: Monitor, outcome: Outcome, state: MonitorS
         metrics.monitor_up.labels(monitor.name).set(int(state.status is MonitorStatus.UP))
 
 
-async def _changed(
+async def changed(
     ctx: Context,
     uow: UnitOfWork,
     processor: AlertProcessor,
@@ -97,27 +101,24 @@ async def _changed(
     await store_component(ctx, uow, monitor.component, ComponentChange(status=status), now)
 
 
-def find_monitor(ctx: Context, name: str) -> Monitor:
-    for monitor in ctx.policy.monitors:
-        if monitor.name == name:
-            return monitor
-    raise NotFound(f"There is no monitor {name!r} in the policy file.")
-
-
 async def set_paused(ctx: Context, name: str, paused: bool) -> MonitorState:
-    """Pause (a monitor that was down resolves its alert and its component) or resume."""
-    monitor = find_monitor(ctx, name)
+    """Pause (a monitor that was down resolves its alert and its component) or resume. A
+    paused monitor's check timer is cancelled, so it costs no claim; resuming re-arms it."""
     async with ctx.uow() as uow:
+        monitor = await find_monitor(ctx, uow, name)
         now = ctx.clock()
         state = await uow.monitors.state(name, for_update=True) or MonitorState()
         event = None
         if paused:
             new, event = pause(monitor, state, now)
+            await disarm_check(uow, name)
         else:
             new = resume(state, now)
+            if state.status is MonitorStatus.PAUSED:
+                await arm_check(uow, monitor, now, replace=True)
         await uow.monitors.save_state(name, new)
         if event is not None:
-            await _changed(ctx, uow, AlertProcessor(ctx), monitor, event, now)
+            await changed(ctx, uow, AlertProcessor(ctx), monitor, event, now)
         await uow.commit()
     ctx.committed()
     return new

@@ -1,5 +1,6 @@
-"""What the CLI, the API and the dashboard show of monitors: the policy's monitors with their
-stored state."""
+"""What the CLI, the API and the dashboard show of monitors: every monitor (the policy's and the
+stored ones) with its stored state; ``source`` says where each is defined (``policy`` or
+``api``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from tocsin.domain.monitors import Monitor, MonitorState
 from tocsin.services.context import Context
-from tocsin.services.monitors.record import find_monitor
+from tocsin.services.monitor_catalog import all_monitors, find_monitor
 from tocsin.storage.monitors import CheckResult
 
 RECENT = 50  # results shown with one monitor
@@ -19,6 +20,7 @@ def monitor_item(monitor: Monitor, state: MonitorState | None) -> dict[str, Any]
     return {
         "name": monitor.name,
         "kind": str(monitor.kind),
+        "source": monitor.source,
         "target": monitor.url or monitor.target,
         "interval_seconds": monitor.interval_seconds,
         "component": monitor.component,
@@ -41,8 +43,9 @@ def result_item(result: CheckResult) -> dict[str, Any]:
 async def monitors_with_state(ctx: Context) -> list[tuple[Monitor, MonitorState]]:
     """Every monitor with its stored state (a fresh, pending state before any check)."""
     async with ctx.uow(read_only=True) as uow:
+        monitors = await all_monitors(ctx, uow)
         states = await uow.monitors.states()
-    return [(m, states.get(m.name) or MonitorState()) for m in ctx.policy.monitors]
+    return [(m, states.get(m.name) or MonitorState()) for m in monitors]
 
 
 async def list_monitors(ctx: Context) -> list[dict[str, Any]]:
@@ -51,8 +54,8 @@ async def list_monitors(ctx: Context) -> list[dict[str, Any]]:
 
 async def monitor_detail(ctx: Context, name: str) -> dict[str, Any]:
     """One monitor with its most recent results (newest first)."""
-    monitor = find_monitor(ctx, name)
     async with ctx.uow(read_only=True) as uow:
+        monitor = await find_monitor(ctx, uow, name)
         state = await uow.monitors.state(name)
         since = ctx.clock() - timedelta(days=7)
         results = await uow.monitors.results([name], since, RECENT)

@@ -1,20 +1,59 @@
-"""``/api/v1/monitors``: the policy's uptime monitors with their state (docs/monitors.md).
+"""``/api/v1/monitors``: the uptime monitors with their state (docs/monitors.md).
 
 Rows of the same shape as :data:`~tocsin.adapters.web.api.endpoints.ENDPOINTS` (served and
 described the same way, by ``app.py`` and ``openapi.py``): list, one with its recent results,
-pause, resume. Monitors are defined in the policy file, so there is no create or delete.
+pause, resume, and create and delete for the monitors stored beside the policy file's. The body
+of a create is the keys of a ``[[monitor]]`` table as JSON; only their types are checked here,
+their values by the policy file's own rules (:mod:`tocsin.services.monitors.manage`). A caller
+that is not an admin creates a restricted monitor (public addresses only, docs/monitors.md
+"Private addresses").
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote
 
+from pydantic import Field, StrictBool, StrictInt, StrictStr
 from starlette.responses import Response
 
 from tocsin.adapters.web.api.endpoints import Call, Endpoint, json_response
+from tocsin.adapters.web.api.parsing import invalid_fields
+from tocsin.adapters.web.api.schemas import Body
 from tocsin.domain.errors import PermissionDenied
-from tocsin.services.access.principal import WRITE, has_scope
-from tocsin.services.monitors import record, views
+from tocsin.domain.monitor_definition import MonitorInvalid
+from tocsin.services.access.principal import WRITE, acting_context, has_scope, is_admin
+from tocsin.services.monitors import manage, record, views
+
+_Text = Annotated[StrictStr, Field(max_length=2000)]
+
+
+class MonitorBody(Body):
+    """One monitor: the keys of a ``[[monitor]]`` table (docs/policy.md, "Monitors")."""
+
+    name: _Text
+    kind: _Text
+    url: _Text | None = None
+    target: _Text | None = None
+    method: _Text | None = None
+    headers: Annotated[dict[StrictStr, _Text], Field(max_length=50)] | None = None
+    interval_seconds: StrictInt | None = None
+    timeout_seconds: StrictInt | None = None
+    expect_status: Annotated[list[StrictInt], Field(max_length=50)] | None = None
+    keyword: _Text | None = None
+    absent_keyword: _Text | None = None
+    max_response_ms: StrictInt | None = None
+    tls_expiry_warn_days: StrictInt | None = None
+    down_after: StrictInt | None = None
+    up_after: StrictInt | None = None
+    component: _Text | None = None
+    component_status: _Text | None = None
+    follow_redirects: StrictBool | None = None
+
+
+def _writer(call: Call, what: str) -> None:
+    if not has_scope(call.principal, WRITE):
+        raise PermissionDenied(f'{what} needs the "{WRITE}" scope.')
 
 
 async def list_monitors(call: Call) -> Response:
@@ -30,13 +69,34 @@ async def get_monitor(call: Call) -> Response:
 def _pausing(paused: bool) -> Any:
     async def handle(call: Call) -> Response:
         name = str(call.request.path_params["name"])
-        if not has_scope(call.principal, WRITE):
-            raise PermissionDenied(f'Pausing and resuming monitors needs the "{WRITE}" scope.')
+        _writer(call, "Pausing and resuming monitors")
         await record.set_paused(call.ctx, name, paused)
         return json_response(await views.monitor_detail(call.ctx, name))
 
     handle.__name__ = "pause_monitor" if paused else "resume_monitor"
     return handle
+
+
+async def add_monitor(call: Call) -> Response:
+    _writer(call, "Creating monitors")
+    body: MonitorBody = call.body
+    restricted = not is_admin(call.ctx.policy, call.principal)
+    ctx = acting_context(call.ctx, call.principal)
+    definition = body.model_dump(exclude_none=True)
+    try:
+        monitor = await manage.add_monitor(ctx, definition, call.principal.actor, restricted)
+    except MonitorInvalid as exc:
+        return invalid_fields(exc.errors, "body")
+    location = f"/api/v1/monitors/{quote(monitor.name, safe='')}"
+    return json_response(await views.monitor_detail(ctx, monitor.name), 201, {"Location": location})
+
+
+async def delete_monitor(call: Call) -> Response:
+    _writer(call, "Deleting monitors")
+    name = str(call.request.path_params["name"])
+    ctx = acting_context(call.ctx, call.principal)
+    await manage.delete_monitor(ctx, name, call.principal.actor)
+    return json_response({"message": f"Deleted monitor {name}."})
 
 
 def _obj(required: list[str], **props: Any) -> dict[str, Any]:
@@ -48,8 +108,9 @@ _NSTR: dict[str, Any] = {"type": ["string", "null"]}
 _WHEN: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
 _MS: dict[str, Any] = {"type": ["integer", "null"]}
 _MONITOR = _obj(
-    ["name", "kind", "status", "last_checked", "latency_ms"],
-    name=_STR, kind={"enum": ["http", "tcp"]}, target=_STR, interval_seconds={"type": "integer"},
+    ["name", "kind", "source", "status", "last_checked", "latency_ms"],
+    name=_STR, kind={"enum": ["http", "tcp"]}, source={"enum": ["policy", "api"]}, target=_STR,
+    interval_seconds={"type": "integer"},
     component=_NSTR, status={"enum": ["up", "down", "paused", "pending"]}, since=_WHEN,
     last_checked=_WHEN, latency_ms=_MS,
 )  # fmt: skip
@@ -69,10 +130,21 @@ MONITOR_SCHEMAS: dict[str, Any] = {
 _ONE = "/v1/monitors/{name}"
 MONITOR_ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/v1/monitors", "listMonitors",
-             "The uptime monitors of the policy file, with their status and last check.",
+             "The uptime monitors (the policy file's and those created here), with their "
+             "status and last check.",
              list_monitors, returns="MonitorList", tag="monitors", errors=()),
+    Endpoint("POST", "/v1/monitors", "createMonitor",
+             "Create a monitor from the keys of a [[monitor]] table; without admin rights it "
+             "may only target public addresses (audited).",
+             add_monitor, "write", MonitorBody, status=201, returns="MonitorDetail",
+             tag="monitors", errors=(403, 409)),
     Endpoint("GET", _ONE, "getMonitor", "One monitor with its most recent check results.",
              get_monitor, returns="MonitorDetail", tag="monitors"),
+    Endpoint("DELETE", _ONE, "deleteMonitor",
+             "Delete a monitor created through the API or the CLI; one that is down resolves "
+             "its alert (audited). A policy file's monitor is a 409.",
+             delete_monitor, "write", returns="Message", tag="monitors",
+             errors=(403, 404, 409)),
     Endpoint("POST", f"{_ONE}/pause", "pauseMonitor",
              "Stop checking a monitor; one that is down resolves its alert.",
              _pausing(True), "write", returns="MonitorDetail", tag="monitors",

@@ -96,7 +96,8 @@ ALL_ENDPOINTS: tuple[Endpoint, ...] = (
 _PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
     "number": ("The incident: 12 or INC-12",
                {"type": "string", "pattern": r"^(?:[Ii][Nn][Cc]-?|#)?[1-9][0-9]{0,8}$"}),
-    "name": ("The name (of the schedule, the status page component or the contact method)",
+    "name": ("The name (of the schedule, the status page component, the contact method or "
+             "the monitor)",
              {"type": "string", "minLength": 1}),
     "person": ("A person: their id (slack:U0ALICE), one of their also ids, or their name",
                {"type": "string", "minLength": 1}),

@@ -4,8 +4,9 @@ A notice is made for every timeline entry that changes what the public page show
 public text (domain/statuspage.py's :func:`~tocsin.domain.statuspage.public_body`: an update, or
 the fixed sentence of a declaration, a status change, a resolve or a reopen), and for every
 change of a component's stored status, and for a maintenance window announced, begun,
-completed, cancelled, or edited in a way people plan around (:func:`maintenance_notice`). Its ``key`` names the change, so that one subscriber gets
-one outbox row per notice however often it is queued. Webhook documents follow the shape of
+completed, cancelled, or edited in a way people plan around (:func:`maintenance_notice`).
+Its ``key`` names the change, so that one subscriber gets one outbox row per notice however
+often it is queued. Webhook documents follow the shape of
 Atlassian Statuspage's subscriber webhooks (``meta``, ``page``, then ``incident`` or
 ``component`` and ``component_update``; a maintenance is an ``incident`` with ``impact``
 maintenance, ``scheduled_for`` and ``scheduled_until``, as Statuspage sends it).

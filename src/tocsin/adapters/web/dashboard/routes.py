@@ -60,6 +60,7 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
         ("/maintenance", maintenance.index, "GET", "maintenance"),
         ("/maintenance", maintenance.create, "POST", "maintenance_create"),
         ("/maintenance/{maintenance_id:int}/cancel", maintenance.cancel, "POST", "m_cancel"),
+        ("/maintenance/{maintenance_id:int}/edit", maintenance.edit, "POST", "m_edit"),
         ("/subscribers", subscribers.index, "GET", "subscribers"),
         ("/subscribers/{subscriber_id:int}/remove", subscribers.remove, "POST", "s_remove"),
         ("/integrations", integrations.index, "GET", "integrations"),

@@ -95,11 +95,13 @@ async def test_a_form_without_the_csrf_token_changes_nothing(
 async def test_edit_a_window_through_its_form(
     ctx: Context, client: httpx.AsyncClient, clock: Clock
 ) -> None:
-    """Each open window has an Edit form filled with its fields; saving it runs the edit use
-    case (new title, window and components; the timers follow) and says so; a cancelled window
-    has no form."""
+    """Each open window has an Edit form filled with its fields (times to the minute); saving
+    it runs the edit use case (new title, end and components) and says so, and the start it
+    showed unchanged stays exactly as it was (seconds included); a cancelled window has no
+    form."""
     await save_component(ctx, ROOT, "API", ComponentChange(description="The API"))
-    start, end = clock.now + timedelta(hours=1), clock.now + timedelta(hours=2)
+    start = clock.now + timedelta(hours=1, seconds=7, microseconds=5)
+    end = clock.now + timedelta(hours=2)
     made = await service.create(ctx, ROOT, "Disk swap", start.isoformat(), end.isoformat())
     gone = await service.create(ctx, ROOT, "Old", start.isoformat(), end.isoformat())
     await service.cancel(ctx, ROOT, gone.id)
@@ -107,16 +109,18 @@ async def test_edit_a_window_through_its_form(
     page = (await client.get("/maintenance")).text
     assert f'action="/maintenance/{made.id}/edit"' in page
     assert f'action="/maintenance/{gone.id}/edit"' not in page
-    assert f'value="{start.isoformat()}"' in page
+    shown = start.strftime("%Y-%m-%dT%H:%MZ")
+    assert f'name="start" required maxlength="64" value="{shown}"' in page
     token = await csrf_of(client, "/maintenance")
     later = end + timedelta(hours=2)
-    form = {"csrf": token, "title": "Disk <swap> v2", "start": start.isoformat(),
-            "end": later.isoformat(), "components": "api", "description": "Longer"}  # fmt: skip
+    form = {"csrf": token, "title": "Disk <swap> v2", "start": shown, "start_was": shown,
+            "end": later.isoformat(), "end_was": end.strftime("%Y-%m-%dT%H:%MZ"),
+            "components": "api", "description": "Longer"}  # fmt: skip
     saved = await client.post(f"/maintenance/{made.id}/edit", data=form)
     assert (saved.status_code, saved.headers["location"]) == (303, "/maintenance")
     m = await service.get(ctx, made.id)
-    assert (m.title, m.ends_at, m.components, m.description) == (
-        "Disk <swap> v2", later, ("API",), "Longer",
+    assert (m.title, m.starts_at, m.ends_at, m.components, m.description) == (
+        "Disk <swap> v2", start, later, ("API",), "Longer",
     )  # fmt: skip
     page = (await client.get("/maintenance")).text
     assert f"Maintenance #{made.id} is saved." in page

@@ -8,6 +8,8 @@ as the flash message."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -60,14 +62,19 @@ class MaintenancePages:
         return RedirectResponse(HERE, status_code=303)
 
     async def edit(self, request: Request) -> Response:
-        """Every field of the form replaces the window's (the same use case as ``tocsin
-        maintenance edit`` and ``PATCH /api/v1/maintenances/{id}``)."""
+        """The form's fields replace the window's (the same use case as ``tocsin maintenance
+        edit`` and ``PATCH /api/v1/maintenances/{id}``); a start or end left as the form showed
+        it (to the minute, ``start_was``/``end_was``) stays exactly as it is."""
         principal, form = await self._writer(request)
         if not isinstance(principal, Principal):
             return principal
         number = int(request.path_params["maintenance_id"])
         try:
-            await service.edit(self.deps.ctx, principal.actor, number, _fields(form))
+            fields = _fields(form)
+            unchanged = {
+                e: None for e in ("start", "end") if form.get(f"{e}_was") == getattr(fields, e)
+            }
+            await service.edit(self.deps.ctx, principal.actor, number, replace(fields, **unchanged))
             flash(request, f"Maintenance #{number} is saved.")
         except DomainError as exc:
             flash(request, str(exc), "error")

@@ -17,7 +17,7 @@ from fakes.slack_api import FakeSlack
 from tocsin.delivery.base import Delivery, Skip
 from tocsin.delivery.worker import MappingRefs
 from tocsin.domain.maintenance import Maintenance
-from tocsin.domain.maintenance_effects import plan
+from tocsin.domain.maintenance_effects import edit_event, plan
 from tocsin.domain.policy import default_policy
 from tocsin.platforms.discord.rest import DiscordRest
 from tocsin.platforms.discord.sender import DiscordSender
@@ -94,11 +94,50 @@ async def test_discord_posts_the_notice_in_the_announce_channel(discord: FakeDis
     assert "API, Payments" in text_of(message)
 
 
-def test_only_create_start_and_end_are_announced() -> None:
-    """An edit or a cancel queues no notice; the keys differ per event and change."""
+def test_public_edits_and_cancels_are_announced_and_keyed_per_change() -> None:
+    """An edit without a public change queues no notice; a cancel, a moved window and a new
+    title or components do, with what it was; the keys differ per event and per edit."""
     chats = frozenset({"slack", "discord"})
     assert [e.kind for e in plan(WINDOW, "edited", chats)] == []
-    assert [e.kind for e in plan(WINDOW, "cancelled", chats)] == []
+    assert [e.kind for e in plan(WINDOW, "cancelled", chats)] == ["notice", "notice"]
+    later = NOW + timedelta(minutes=1)
+    moved = replace(WINDOW, ends_at=WINDOW.ends_at + timedelta(hours=1), updated_at=later)
+    assert edit_event(WINDOW, moved) == "rescheduled"
+    assert edit_event(WINDOW, replace(WINDOW, description="typo")) == "edited"
+    renamed = replace(WINDOW, title="DB upgrade", updated_at=later)
+    assert edit_event(WINDOW, renamed) == "updated"
+    (told, _) = plan(moved, "rescheduled", chats, before=WINDOW)
+    assert told.payload["maintenance"]["was"] == {
+        "start": WINDOW.starts_at.isoformat(), "end": WINDOW.ends_at.isoformat(),
+    }  # fmt: skip
+    again = replace(moved, ends_at=moved.ends_at + timedelta(hours=1))  # same instant, new end
     created = plan(WINDOW, "created", chats)
     started = plan(replace(WINDOW, updated_at=NOW + timedelta(hours=1)), "started", chats)
-    assert len({e.key for e in created + started}) == 4
+    edits = plan(moved, "rescheduled", chats) + plan(again, "rescheduled", chats)
+    assert len({e.key for e in created + started + edits}) == 8
+    assert {e.key for e in plan(moved, "rescheduled", chats)} <= {e.key for e in edits}
+
+
+async def test_slack_shows_a_rescheduled_window_with_the_old_one(slack: FakeSlack) -> None:
+    """A rescheduled notice shows the new window as "Now" and the old one as "Was"; a changed
+    title and components show what they were."""
+    announce = slack.add_channel("incidents")
+    sender = SlackSender(SlackApi(SLACK_TOKEN, slack.api_url), policy=default_policy(),
+                         announce_channel=announce)  # fmt: skip
+    moved = replace(WINDOW, title="DB upgrade", components=("API",),
+                    starts_at=WINDOW.starts_at + timedelta(days=1),
+                    ends_at=WINDOW.ends_at + timedelta(days=1))  # fmt: skip
+    (effect,) = plan(moved, "rescheduled", frozenset({"slack"}), before=WINDOW)
+    try:
+        await sender.send(Delivery(1, None, "slack", "notice", effect.payload, effect.key, 0),
+                          MappingRefs({}))  # fmt: skip
+    finally:
+        await sender.aclose()
+    (message,) = slack.messages[announce]
+    assert message["text"].startswith("Maintenance rescheduled: DB upgrade")
+    text = text_of(message)
+    assert "Mon 2026-03-02 10:00 UTC to Mon 2026-03-02 11:00 UTC" in text
+    assert "*Was*" in text
+    assert "Sun 2026-03-01 10:00 UTC to Sun 2026-03-01 11:00 UTC" in text
+    assert "DB &lt;upgrade&gt;" in text  # the old title, escaped
+    assert "API, Payments" in text  # the old components

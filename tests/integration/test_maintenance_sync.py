@@ -116,18 +116,26 @@ async def test_a_new_sender_finds_the_incident_and_a_cancel_deletes_it(
     sctx: Context, fake: FakeStatuspage, sender: StatuspageSender
 ) -> None:
     """A sender that did not create it (another replica, a restart) finds it by its metadata
-    and PATCHes it; cancelling deletes it on Statuspage and announces nothing."""
+    and PATCHes it; cancelling deletes it on Statuspage; the rename and the cancel are each
+    announced once per announce channel."""
     outbox = Outbox(sctx)
     made = await service.create(sctx, OPERATOR, "Rotate keys", "+1h", "+2h", ["Web"])
     await push(sender, await outbox.new())
     sender._created.clear()
     edit = service.MaintenanceChange(title="Rotate all keys")
     await service.edit(sctx, OPERATOR, made.id, edit)
-    assert await push(sender, await outbox.new()) == []  # an edit is not announced
+    chat = await push(sender, await outbox.new())
+    assert sorted((r.destination, r.payload["maintenance"]["event"]) for r in chat) == [
+        ("discord", "updated"), ("slack", "updated"),
+    ]  # fmt: skip
     (incident,) = fake.incidents.values()
     assert incident["name"] == "Rotate all keys"
+    await service.edit(sctx, OPERATOR, made.id, service.MaintenanceChange(description="Typo"))
+    assert await push(sender, await outbox.new()) == []  # a description alone: mirrored only
+    assert "Typo" in [u["body"] for u in incident["incident_updates"]]
     await service.cancel(sctx, OPERATOR, made.id)
-    assert await push(sender, await outbox.new()) == []
+    chat = await push(sender, await outbox.new())
+    assert {r.payload["maintenance"]["event"] for r in chat} == {"cancelled"}
     assert fake.incidents == {}
     assert len(fake.calls_to("POST", "/pages/{page_id}/incidents")) == 1
 

@@ -330,6 +330,9 @@ _MAINTENANCE_HEADS = {
     "created": "Scheduled maintenance",
     "started": "Maintenance started",
     "completed": "Maintenance completed",
+    "rescheduled": "Maintenance rescheduled",
+    "updated": "Maintenance updated",
+    "cancelled": "Maintenance cancelled",
 }
 
 
@@ -339,14 +342,29 @@ def _utc_time(iso: str) -> str:
 
 def maintenance_notice(notice: Mapping[str, Any], style: Style) -> Message:
     """A scheduled maintenance's announcement (``payload["maintenance"]`` of a ``notice`` row):
-    created, started or completed, with its window and the components it affects."""
+    created, started, completed, rescheduled, updated or cancelled, with its window and the
+    components it affects (and, after an edit, what they were: ``was``)."""
     head = _MAINTENANCE_HEADS.get(str(notice.get("event")), "Maintenance")
     title = f"{head}: {style.escape(str(notice.get('title', '')))}"
     window = f"{_utc_time(str(notice['start']))} to {_utc_time(str(notice['end']))}"
-    fields = [Field("Window", window)]
+    was = notice.get("was") or {}
+    fields = [Field("Window" if "start" not in was else "Now", window)]
+    if "start" in was:
+        fields.append(
+            Field("Was", f"{_utc_time(str(was['start']))} to {_utc_time(str(was['end']))}")
+        )
     components = [style.escape(str(c)) for c in notice.get("components") or ()]
-    if components:
-        fields.append(Field("Affects", ", ".join(components)))
+    if components or "components" in was:
+        fields.append(Field("Affects", ", ".join(components) or "no component"))
+    if "components" in was:
+        fields.append(
+            Field(
+                "Affected before",
+                ", ".join(style.escape(str(c)) for c in was["components"]) or "no component",
+            )
+        )
+    if "title" in was:
+        fields.append(Field("Was named", style.escape(str(was["title"]))))
     body = style.escape(str(notice.get("description") or ""))
     body = body if notice.get("event") == "created" else ""
     return Message(title, title, body, tuple(fields), footer=f"Maintenance #{notice.get('id')}")

@@ -16,9 +16,10 @@ components ``under_maintenance`` at a moment. Pure: no clock, no I/O.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from tocsin.domain.errors import InvalidTransition, ParseError
 from tocsin.domain.oncall import parse_when
@@ -219,6 +220,24 @@ def shown_status(m: Maintenance, now: datetime) -> str:
     if m.is_open and now >= m.ends_at:
         return COMPLETED
     return IN_PROGRESS if is_active(m, now) else m.status
+
+
+def window_text(starts_at: datetime, ends_at: datetime) -> str:
+    """A window as people read it, in UTC: ``2026-03-02 09:00–10:00 UTC``, or with both dates
+    (``2026-03-02 23:00 – 2026-03-03 01:00 UTC``) when it ends on another day."""
+    start, end = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
+    if start.date() == end.date():
+        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC"
+    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
+
+
+def revision(m: Maintenance) -> str:
+    """Names one edit in the keys of what it makes people be told: when it was made and a digest
+    of the title, window and components, so two edits are two messages and the same edit
+    queued twice is one."""
+    told = "\x1f".join((m.title, m.starts_at.isoformat(), m.ends_at.isoformat(), *m.components))
+    at = m.updated_at.isoformat() if m.updated_at else ""
+    return f"{at}:{hashlib.sha256(told.encode()).hexdigest()[:12]}"
 
 
 def is_public(m: Maintenance) -> bool:

@@ -4,7 +4,9 @@
   a scheduled incident (``scheduled_for``, ``scheduled_until``, status scheduled, in_progress or
   completed, its components under maintenance while it runs); a cancel deletes it there.
 * **Announce channels** (``slack`` and ``discord``, kind ``notice``): one message when it is
-  created, when it starts and when it ends, in each platform's announce channel.
+  created, when it starts and when it ends, when it is cancelled, and when an edit changes what
+  people plan around (:func:`edit_event`: its window, ``rescheduled``; its title or components,
+  ``updated``); an edit of the description alone is mirrored but not announced.
 
 All rows of one maintenance share an ordering key per destination, so they go out in order.
 """
@@ -20,7 +22,9 @@ from tocsin.domain.maintenance import Maintenance
 CREATED, EDITED, STARTED, COMPLETED, CANCELLED = (
     "created", "edited", "started", "completed", "cancelled",
 )  # fmt: skip
-ANNOUNCED = (CREATED, STARTED, COMPLETED)
+RESCHEDULED, UPDATED = "rescheduled", "updated"  # edits that change what people plan around
+CHANGES = (RESCHEDULED, UPDATED)
+ANNOUNCED = (CREATED, STARTED, COMPLETED, CANCELLED, *CHANGES)
 CHAT = ("slack", "discord")
 UNDER_MAINTENANCE, OPERATIONAL = "under_maintenance", "operational"
 
@@ -32,6 +36,17 @@ def ref(m: Maintenance) -> str:
 
 def _stamp(m: Maintenance) -> str:
     return m.updated_at.isoformat() if m.updated_at else ""
+
+
+def edit_event(before: Maintenance, after: Maintenance) -> str:
+    """What an edit is worth telling: ``rescheduled`` when the window moved, ``updated`` when
+    only the title or the components changed, else ``edited`` (the description alone, or
+    nothing: mirrored to Statuspage, told to nobody)."""
+    if (before.starts_at, before.ends_at) != (after.starts_at, after.ends_at):
+        return RESCHEDULED
+    if (before.title, before.components) != (after.title, after.components):
+        return UPDATED
+    return EDITED
 
 
 def statuspage_fields(m: Maintenance) -> dict[str, Any]:
@@ -50,9 +65,10 @@ def statuspage_fields(m: Maintenance) -> dict[str, Any]:
     }
 
 
-def notice(m: Maintenance, event: str) -> dict[str, Any]:
-    """What the announce channels are told (see :func:`tocsin.chat.texts.maintenance_notice`)."""
-    return {
+def notice(m: Maintenance, event: str, before: Maintenance | None = None) -> dict[str, Any]:
+    """What the announce channels are told (see :func:`tocsin.chat.texts.maintenance_notice`);
+    for an edit, ``was`` holds the fields it changed as they were in ``before``."""
+    told: dict[str, Any] = {
         "event": event,
         "id": m.id,
         "title": m.title,
@@ -61,12 +77,25 @@ def notice(m: Maintenance, event: str) -> dict[str, Any]:
         "end": m.ends_at.isoformat(),
         "description": m.description,
     }
+    if before is not None and event in CHANGES:
+        was: dict[str, Any] = {}
+        if (before.starts_at, before.ends_at) != (m.starts_at, m.ends_at):
+            was.update(start=before.starts_at.isoformat(), end=before.ends_at.isoformat())
+        if before.title != m.title:
+            was["title"] = before.title
+        if before.components != m.components:
+            was["components"] = list(before.components)
+        told["was"] = was
+    return told
 
 
-def plan(m: Maintenance, event: str, destinations: frozenset[str]) -> list[Effect]:
-    """The outbox rows for ``event`` (one of the names above) of ``m``."""
+def plan(
+    m: Maintenance, event: str, destinations: frozenset[str], before: Maintenance | None = None
+) -> list[Effect]:
+    """The outbox rows for ``event`` (one of the names above) of ``m``; ``before`` is ``m`` as
+    it was before an edit."""
     effects: list[Effect] = []
-    suffix = f"{m.id}:{event}:{_stamp(m)}"
+    suffix = f"{m.id}:{event}:{rules.revision(m) if event in CHANGES else _stamp(m)}"
     if "statuspage" in destinations:
         effects.append(
             Effect("statuspage", "maintenance", {"statuspage": statuspage_fields(m)},
@@ -76,7 +105,7 @@ def plan(m: Maintenance, event: str, destinations: frozenset[str]) -> list[Effec
     if event in ANNOUNCED:
         for chat in (d for d in CHAT if d in destinations):
             effects.append(
-                Effect(chat, "notice", {"maintenance": notice(m, event)},
+                Effect(chat, "notice", {"maintenance": notice(m, event, before)},
                        key=f"{chat}:maintenance:{suffix}",
                        ordering_key=f"{chat}:maintenance:{m.id}")
             )  # fmt: skip

@@ -3,9 +3,10 @@
 A notice is made for every timeline entry that changes what the public page shows *and* has a
 public text (domain/statuspage.py's :func:`~tocsin.domain.statuspage.public_body`: an update, or
 the fixed sentence of a declaration, a status change, a resolve or a reopen), and for every
-change of a component's stored status, and for a maintenance window announced, begun and
-completed (:func:`maintenance_notice`). Its ``key`` names the change, so that one subscriber gets
-one outbox row per notice however often it is queued. Webhook documents follow the shape of
+change of a component's stored status, and for a maintenance window announced, begun,
+completed, cancelled, or edited in a way people plan around (:func:`maintenance_notice`).
+Its ``key`` names the change, so that one subscriber gets one outbox row per notice however
+often it is queued. Webhook documents follow the shape of
 Atlassian Statuspage's subscriber webhooks (``meta``, ``page``, then ``incident`` or
 ``component`` and ``component_update``; a maintenance is an ``incident`` with ``impact``
 maintenance, ``scheduled_for`` and ``scheduled_until``, as Statuspage sends it).
@@ -44,8 +45,15 @@ class Notice:
     status: str  # incident status, or the component's new status
     body: str
     at: datetime
-    components: tuple[str, ...]  # what the subscriber filter looks at
+    components: tuple[str, ...]  # what it is about; the subscriber filter's, unless audience
     data: Mapping[str, Any] = field(default_factory=dict)  # JSON-ready, for the webhook
+    # Components whose subscribers hear it, when not ``components`` (() for everyone): an edit
+    # is told to those of the components before it too.
+    audience: tuple[str, ...] | None = None
+
+    @property
+    def heard_by(self) -> tuple[str, ...]:
+        return self.components if self.audience is None else self.audience
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -111,17 +119,36 @@ def component_notice(name: str, old: str, new: str, at: datetime) -> Notice | No
 _MAINTENANCE_STATUS = {
     "created": windows.SCHEDULED, "started": windows.IN_PROGRESS, "completed": windows.COMPLETED,
 }  # fmt: skip
-MAINTENANCE_EVENTS = tuple(_MAINTENANCE_STATUS)
+RESCHEDULED, UPDATED, CANCELLED = "rescheduled", "updated", "cancelled"
+MAINTENANCE_EVENTS = (*_MAINTENANCE_STATUS, RESCHEDULED, UPDATED, CANCELLED)
+CANCELLED_SENTENCE = "This scheduled maintenance has been cancelled."
 
 
-def maintenance_notice(m: Maintenance, event: str, at: datetime) -> Notice:
-    """The notice of maintenance ``m`` being announced (``created``), begun (``started``) or
-    completed (``completed``); keyed by the maintenance and the event, so each goes once."""
-    status = _MAINTENANCE_STATUS[event]
-    window = f"{stamp(m.starts_at)} to {stamp(m.ends_at)}"
-    sentence = windows.SENTENCES.get(status, f"Maintenance is scheduled from {window}.")
-    extra = m.description if event == "created" else ""
-    body = f"{sentence} {extra}".strip()
+def maintenance_notice(
+    m: Maintenance, event: str, at: datetime, before: Maintenance | None = None
+) -> Notice:
+    """The notice of maintenance ``m`` being announced (``created``), begun (``started``),
+    completed (``completed``), cancelled (``cancelled``) or changed by an edit (``rescheduled``:
+    its window moved; ``updated``: its title or components; ``before`` is ``m`` as it was).
+    Keyed by the maintenance and the event (an edit's key also names the edit), so each goes
+    once. A change is told to the subscribers of the components before and after it; the
+    webhook's status is the maintenance's own (``completed`` for a cancel: Statuspage has no
+    cancelled status)."""
+    if event in _MAINTENANCE_STATUS:
+        status = _MAINTENANCE_STATUS[event]
+        window = f"{stamp(m.starts_at)} to {stamp(m.ends_at)}"
+        sentence = windows.SENTENCES.get(status, f"Maintenance is scheduled from {window}.")
+        extra = m.description if event == "created" else ""
+        body, told, key = f"{sentence} {extra}".strip(), status, f"maintenance:{m.id}:{event}"
+    else:
+        status = windows.COMPLETED if event == CANCELLED else m.status
+        body = CANCELLED_SENTENCE if event == CANCELLED else _change_body(m, before or m)
+        edit = "" if event == CANCELLED else f":{windows.revision(m)}"  # a cancel comes once
+        told, key = event, f"maintenance:{m.id}:{event}{edit}"
+    components = {name: _under(status) for name in m.components}
+    earlier = before.components if before is not None else m.components
+    for name in earlier:
+        components.setdefault(name, "operational")
     data = {
         "id": maintenance_id(m),
         "name": m.title,
@@ -130,13 +157,38 @@ def maintenance_notice(m: Maintenance, event: str, at: datetime) -> Notice:
         "created_at": stamp(m.created_at or at),
         "updated_at": stamp(at),
         "resolved_at": stamp(at) if status == windows.COMPLETED else None,
-        "components": {name: _under(status) for name in m.components},
+        "components": components,
         "update": {"status": status, "body": body, "at": stamp(at)},
         "scheduled_for": stamp(m.starts_at),
         "scheduled_until": stamp(m.ends_at),
     }
-    key = f"maintenance:{m.id}:{event}"
-    return Notice(key, MAINTENANCE, m.title, status, body, at, m.components, data)
+    audience = None  # a maintenance naming no component concerns everyone
+    if earlier != m.components:
+        audience = (
+            tuple(dict.fromkeys((*m.components, *earlier))) if earlier and m.components else ()
+        )
+    return Notice(key, MAINTENANCE, m.title, told, body, at, m.components, data, audience)
+
+
+def _listed(names: Sequence[str]) -> str:
+    return ", ".join(names) or "no listed component"
+
+
+def _change_body(m: Maintenance, before: Maintenance) -> str:
+    """What an edit changed, in sentences: the window, the components, the title."""
+    parts = []
+    if (m.starts_at, m.ends_at) != (before.starts_at, before.ends_at):
+        now = windows.window_text(m.starts_at, m.ends_at)
+        was = windows.window_text(before.starts_at, before.ends_at)
+        parts.append(f"The maintenance has been rescheduled: now {now} (was {was}).")
+    if m.components != before.components:
+        parts.append(f"It now affects {_listed(m.components)} (was {_listed(before.components)}).")
+    if m.title != before.title:
+        parts.append(f"It was previously named \u201c{before.title}\u201d.")
+    return (
+        " ".join(parts)
+        or f"The maintenance is planned for {windows.window_text(m.starts_at, m.ends_at)}."
+    )
 
 
 def _under(status: str) -> str:
@@ -149,7 +201,7 @@ def page_indicator(notice: Mapping[str, Any]) -> dict[str, str]:
     while a maintenance is in progress, else none."""
     impact_of = notice["data"].get("impact", "none")
     if notice["event"] == MAINTENANCE:
-        if notice["status"] == windows.IN_PROGRESS:
+        if notice["data"].get("status", notice["status"]) == windows.IN_PROGRESS:
             return {"status_indicator": "maintenance", "status_description": "Under Maintenance"}
         impact_of = "none"
     elif notice["status"] == "resolved":

@@ -4,8 +4,9 @@ a window; and :func:`is_under_maintenance` for the code that pages people.
 Each change is one unit of work: the row, its two durable timers (``maintenance_start`` at the
 window's start, ``maintenance_end`` at its end, keyed by the maintenance's id, so moving the
 window re-arms them and a cancel disarms them), the outbox rows of
-:mod:`tocsin.domain.maintenance_effects` (the Statuspage mirror, the announcements) and an
-audit record commit together. The timer
+:mod:`tocsin.domain.maintenance_effects` (the Statuspage mirror, the announcements) and of
+:mod:`tocsin.services.subscriber_notices` (creation, cancel, and edits that move the window or
+change the title or components) and an audit record commit together. The timer
 handlers (:class:`MaintenanceTimers`) run in the delivery workers' timer runner inside the
 transaction that marks the timer fired, so a window starts and ends once across replicas and
 after a restart. The rules live in :mod:`tocsin.domain.maintenance`.
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 START, END = "maintenance_start", "maintenance_end"
 CREATE, EDIT, CANCEL = "maintenance create", "maintenance edit", "maintenance cancel"
 RECENT = timedelta(days=90)  # how far back the lists and the page look
+TOLD = (effects.CREATED, effects.CANCELLED, *effects.CHANGES)  # by people; the timers tell theirs
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +64,20 @@ async def _arm(uow: UnitOfWork, m: Maintenance) -> None:
 
 
 async def _finish(
-    uow: UnitOfWork, ctx: Context, actor: Actor, m: Maintenance, event: str, command: str
+    uow: UnitOfWork,
+    ctx: Context,
+    actor: Actor,
+    m: Maintenance,
+    event: str,
+    command: str,
+    before: Maintenance | None = None,
 ) -> None:
-    """Queue the change's outbox rows, audit it, commit."""
+    """Queue the change's outbox rows (the subscribers' too, for the events they hear of),
+    audit it, commit."""
     now = ctx.clock()
-    await uow.outbox.add(effects.plan(m, event, ctx.destinations), now)
+    await uow.outbox.add(effects.plan(m, event, ctx.destinations, before), now)
+    if event in TOLD:
+        await queue_maintenance_notice(uow, ctx.public_url, m, event, now, before)
     why = "admin" if ctx.policy.is_admin(actor) else "write"
     detail = f"#{m.id} {m.title}"
     await uow.audit.append(audit_record(actor, command, None, "allowed", why, now, detail))
@@ -95,7 +106,6 @@ async def create(
         )  # fmt: skip
         made = await uow.maintenance.add(draft, created_by=actor.key, now=now)
         await _arm(uow, made)
-        await queue_maintenance_notice(uow, ctx.public_url, made, "created", now)
         await _finish(uow, ctx, actor, made, effects.CREATED, CREATE)
     ctx.committed()
     return made
@@ -129,7 +139,8 @@ async def edit(
         changed = rules.edit(m, draft, now)
         await uow.maintenance.save(changed)
         await _arm(uow, changed)
-        await _finish(uow, ctx, actor, changed, effects.EDITED, EDIT)
+        event = effects.edit_event(m, changed)  # a description alone is told to nobody
+        await _finish(uow, ctx, actor, changed, event, EDIT, before=m)
     ctx.committed()
     return changed
 

@@ -123,7 +123,7 @@ def notice_effects(
     mail = notice_mail(notice, public_url)
     for row in subscribers:
         sub = row.subscriber
-        if not wants(sub, notice.components):
+        if not wants(sub, notice.heard_by):
             continue
         if sub.kind == EMAIL:
             destination = EMAIL_DESTINATION
@@ -170,8 +170,15 @@ async def queue_component_notice(
 
 
 async def queue_maintenance_notice(
-    uow: UnitOfWork, public_url: str, m: Maintenance, event: str, now: datetime
+    uow: UnitOfWork,
+    public_url: str,
+    m: Maintenance,
+    event: str,
+    now: datetime,
+    before: Maintenance | None = None,
 ) -> int:
-    """Tell the subscribers of ``m``'s components that it was announced, began or completed
-    (``event``: created, started, completed)."""
-    return await queue_notices(uow, [maintenance_notice(m, event, now)], public_url, now)
+    """Tell the subscribers of ``m``'s components that it was announced, began, completed, was
+    cancelled or changed (``event``: created, started, completed, cancelled, rescheduled,
+    updated; ``before``: ``m`` before an edit)."""
+    notice = maintenance_notice(m, event, now, before)
+    return await queue_notices(uow, [notice], public_url, now)

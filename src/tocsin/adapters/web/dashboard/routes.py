@@ -61,6 +61,7 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
         ("/alert-groups/events", events.alert_stream, "GET", "alert_group_events"),
         ("/maintenance", maintenance.index, "GET", "maintenance"),
         ("/maintenance", maintenance.create, "POST", "maintenance_create"),
+        ("/maintenance/{maintenance_id:int}/edit", maintenance.edit, "POST", "m_edit"),
         ("/maintenance/{maintenance_id:int}/cancel", maintenance.cancel, "POST", "m_cancel"),
         ("/monitors", monitors.index, "GET", "monitors"),
         ("/monitors/{name}", monitors.detail, "GET", "monitor"),

@@ -196,9 +196,11 @@ _TABLE = (
                "Who is on call now and next; an admin may put someone else on call for a while.",
                build_oncall, (), "oncall override @alice now +8h primary",
                'oncall override needs the person as an @mention, like @alice.'),
-    Subcommand("maintenance", "maintenance [list|schedule|edit|cancel] ...",
-               "List the scheduled maintenance windows; an admin may schedule, move or cancel "
-               "one.", build_maintenance, ("maint",),
+    Subcommand("maintenance",
+               "maintenance [list | schedule <start> <end> <title> [component:<name>]... "
+               "[-- <description>] | edit <id> <start|-> <end|-> | cancel <id>]",
+               "List the scheduled maintenance windows; admins schedule, move (- keeps an edge) "
+               "or cancel one.", build_maintenance, ("maint",),
                'maintenance schedule "2026-12-01 09:00" +2h "Database upgrade" component:API'),
     Subcommand("alerts", "alerts",
                "List the alert groups firing now: id, title, alerts and incident.",

@@ -138,6 +138,7 @@ class EntryKind(StrEnum):
     POSTMORTEM = "postmortem"
     VISIBILITY = "visibility"  # made public or private on the status page
     COMPONENTS = "components"  # the status page components it affects changed
+    PUBLIC_SUMMARY = "public_summary"  # domain/public_summary.py: published, changed, removed
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,15 @@ class ActionItem:
     created_by: Actor
     created_at: datetime
     done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PublicSummary:
+    """The commander's short public post-mortem summary (rules in domain/public_summary.py)."""
+
+    text: str
+    published_at: datetime
+    published_by: Actor
 
 
 def incident_ref(number: int) -> str:
@@ -192,6 +202,7 @@ class Incident:
     public: bool | None = None
     published_at: datetime | None = None  # first became public; it then stays on the page
     components: tuple[str, ...] = ()  # status page components it affects
+    public_summary: PublicSummary | None = None
 
     # --- reading -------------------------------------------------------------------------------
     @property

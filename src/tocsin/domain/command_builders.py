@@ -19,10 +19,10 @@ from tocsin.domain.command_words import (
     ref,
     scan,
     severity_of,
-    show,
     word,
 )
 from tocsin.domain.model import Role, Severity
+from tocsin.domain.references import quoted as show
 from tocsin.domain.references import reference_in
 
 

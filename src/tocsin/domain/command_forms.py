@@ -32,11 +32,11 @@ from tocsin.domain.command_words import (
     fail,
     join,
     ref,
-    show,
     tokens_of,
     word,
 )
 from tocsin.domain.errors import ParseError
+from tocsin.domain.references import quoted as show
 
 SHOW, SET, CLEAR = "show", "set", "clear"
 LIST, SCHEDULE, EDIT, CANCEL = "list", "schedule", "edit", "cancel"

@@ -64,9 +64,10 @@ from tocsin.domain.command_types import (
     Subcommand,
     Token,
 )
-from tocsin.domain.command_words import LEVELS, ROLES, STATES, fail, show, tokens_of, word
+from tocsin.domain.command_words import LEVELS, ROLES, STATES, fail, tokens_of, word
 from tocsin.domain.errors import ParseError
 from tocsin.domain.references import parse_incident_ref
+from tocsin.domain.references import quoted as show
 
 __all__ = [
     "MAX_INPUT", "MAX_PUBLIC_SUMMARY", "MAX_TEXT", "MAX_TITLE", "SUBCOMMANDS", "Command",

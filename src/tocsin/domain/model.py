@@ -12,9 +12,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tocsin.domain.errors import InvalidTransition
+
+if TYPE_CHECKING:
+    from tocsin.domain.public_summary import PublicSummary
 
 
 class Severity(StrEnum):
@@ -164,15 +167,6 @@ class ActionItem:
     done: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class PublicSummary:
-    """The commander's short public post-mortem summary (rules in domain/public_summary.py)."""
-
-    text: str
-    published_at: datetime
-    published_by: Actor
-
-
 def incident_ref(number: int) -> str:
     return f"INC-{number}"
 
@@ -202,7 +196,7 @@ class Incident:
     public: bool | None = None
     published_at: datetime | None = None  # first became public; it then stays on the page
     components: tuple[str, ...] = ()  # status page components it affects
-    public_summary: PublicSummary | None = None
+    public_summary: PublicSummary | None = None  # domain/public_summary.py
 
     # --- reading -------------------------------------------------------------------------------
     @property

@@ -1,6 +1,6 @@
 """The public post-mortem summary: a few sentences the commander writes for the status page.
 
-It is stored on the incident (:class:`~tocsin.domain.model.PublicSummary`) whenever the
+It is stored on the incident (:class:`PublicSummary`, ``Incident.public_summary``) whenever the
 commander writes it, so it can be drafted while the incident is still open; the public page
 shows it (``/status/history`` and the Atom feed) only while the incident is resolved and public
 (:func:`shown`). A reopened incident keeps its summary but the page hides it until it is
@@ -11,13 +11,23 @@ leave it out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from tocsin.domain.command_types import MAX_PUBLIC_SUMMARY
 from tocsin.domain.errors import InvalidTransition, ParseError
-from tocsin.domain.model import Actor, EntryKind, Incident, PublicSummary, TimelineEntry
+from tocsin.domain.model import Actor, EntryKind, Incident, TimelineEntry
 
 USAGE = "summary [INC-n] [text]"
+
+
+@dataclass(frozen=True, slots=True)
+class PublicSummary:
+    """The summary as stored on the incident (``Incident.public_summary``)."""
+
+    text: str
+    published_at: datetime
+    published_by: Actor
 
 
 def publish(incident: Incident, actor: Actor, text: str, now: datetime) -> list[TimelineEntry]:

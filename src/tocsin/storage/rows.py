@@ -9,15 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tocsin.domain.audit import AuditEntry, AuditRecord
-from tocsin.domain.model import (
-    ActionItem,
-    Actor,
-    Incident,
-    PublicSummary,
-    Role,
-    Severity,
-    Status,
-)
+from tocsin.domain.model import ActionItem, Actor, Incident, Role, Severity, Status
+from tocsin.domain.public_summary import PublicSummary
 
 
 def utc(value: datetime | None) -> datetime | None:

@@ -87,6 +87,7 @@ async def populate(db: Database) -> None:
     await run(ctx, ALICE, "action add an alert on 5xx rate", 1)
     await run(ctx, ALICE, "status identified", 1)
     await run(ctx, ALICE, "resolve rolled back the deploy", 1)
+    await run(ctx, ALICE, "summary A bad deploy, “rolled back”.\nWe now canary deploys.", 1)
     await run(ctx, BOB, "declare Slow search P3")
     async with db.engine.begin() as conn:
         await conn.execute(

@@ -28,8 +28,8 @@ ALICE = Mention("U123", "alice")
 USAGES = {sub.usage for sub in SUBCOMMANDS.values()}
 DOCUMENTED_SUBCOMMANDS = [
     *("declare", "list", "show", "update", "note", "severity", "status", "commander", "role"),
-    *("join", "ack", "action", "resolve", "reopen", "postmortem", "oncall", "alerts"),
-    "help",
+    *("join", "ack", "action", "resolve", "reopen", "postmortem", "summary", "oncall"),
+    *("maintenance", "alerts", "help"),
 ]
 
 C, M, DOWN = Command, Mention, "Checkout is down"  # short names keep the table readable

@@ -29,7 +29,9 @@ DOCUMENTED_WORDS = {
     "resolve": ["incident", "summary"],
     "reopen": ["incident"],
     "postmortem": ["incident"],
+    "summary": ["incident", "text"],
     "oncall": [],
+    "maintenance": ["action", "id", "start", "end", "title", "components", "description"],
     "help": ["subcommand"],
 }
 
@@ -138,6 +140,17 @@ def data(sub: str, **options: Any) -> dict[str, Any]:
         ("reopen", {"incident": "12"}, "reopen INC-12"),
         ("postmortem", {}, "postmortem"),
         ("oncall", {}, "oncall"),
+        ("summary", {"incident": "INC-3"}, "summary INC-3"),
+        ("summary", {"text": "clear"}, "summary clear"),
+        ("summary", {"text": "Bad config.\nWe canary now."}, "summary Bad config.\nWe canary now."),
+        ("maintenance", {}, "maintenance"),
+        ("maintenance", {"action": "list"}, "maintenance list"),
+        ("maintenance", {"action": "schedule", "start": "now", "end": "+2h",
+                         "title": "DB  upgrade", "components": "API, Web app",
+                         "description": "Writes pause"},
+         'maintenance schedule now +2h DB upgrade component:"API,Web app" -- Writes pause'),
+        ("maintenance", {"action": "edit", "id": "#7", "end": "+4h"}, "maintenance edit 7 - +4h"),
+        ("maintenance", {"action": "cancel", "id": "7"}, "maintenance cancel 7"),
         ("help", {"subcommand": "role"}, "help role"),
     ],
 )  # fmt: skip
@@ -166,6 +179,8 @@ def _fields(command: Command) -> dict[str, Any]:
         ("severity", {"level": "P9"}, '"P9" is not a severity'),
         ("declare", {"title": "x" * 201}, "keep it to 200"),
         ("role", {"role": "chef", "user": "42"}, '"chef" is not a role'),
+        ("summary", {"text": "x" * 2001}, "keep it to 2000"),
+        ("maintenance", {"action": "frob"}, '"frob" is not list, schedule, edit or cancel'),
     ],
 )
 def test_impossible_values_are_parse_errors_with_usage(
@@ -189,3 +204,31 @@ def test_severity_and_status_are_enums() -> None:
     command = command_from(data("declare", title="x", severity="P4"))
     assert command.severity is Severity.P4
     assert command_from(data("status", state="resolved")).status is Status.RESOLVED
+
+
+@pytest.mark.parametrize(
+    ("options", "words", "usage"),
+    [
+        ({"action": "schedule", "start": "now", "end": "+2h"}, "needs a start, an end and a title",
+         "maintenance schedule <start>"),
+        ({"action": "cancel"}, "needs the maintenance's id", "maintenance cancel <id>"),
+        ({"action": "edit", "id": "x"}, '"x" is not a maintenance id', "maintenance edit <id>"),
+        ({"action": "edit", "id": "7"}, "a new start or a new end", "maintenance edit <id>"),
+    ],
+)  # fmt: skip
+def test_maintenance_options_that_cannot_run_name_the_forms_usage(
+    options: dict[str, Any], words: str, usage: str
+) -> None:
+    """A maintenance form missing what it needs is a ParseError with that form's usage line."""
+    with pytest.raises(ParseError, match=words) as caught:
+        command_from(data("maintenance", **options))
+    assert caught.value.usage.startswith(usage)
+
+
+def test_summary_text_takes_2000_characters_and_says_clear() -> None:
+    """summary's optional text option is limited to the summary's 2,000 characters (not the
+    4,000 of other texts) and its description says how to remove or see the summary."""
+    [text] = [o for o in subcommands()["summary"]["options"] if o["name"] == "text"]
+    assert text["max_length"] == 2000
+    assert "clear" in text["description"]
+    assert len(text["description"]) <= 100

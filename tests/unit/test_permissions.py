@@ -38,7 +38,8 @@ EVERYONE = {"commander", "deputy", "scribe", "comms", "none"}
 DOCUMENTED_TABLE: dict[str, set[str]] = {
     "declare": EVERYONE, "list": EVERYONE, "show": EVERYONE, "note": EVERYONE,
     "join": EVERYONE, "ack": EVERYONE, "action": EVERYONE, "postmortem": EVERYONE,
-    "oncall": EVERYONE, "alerts": EVERYONE, "help": EVERYONE,
+    "oncall": EVERYONE, "maintenance": EVERYONE, "alerts": EVERYONE, "help": EVERYONE,
+    "summary": {"commander"},
     "update": {"commander", "deputy", "comms"},
     "severity": {"commander"},
     "status": {"commander"}, "resolve": {"commander"}, "reopen": {"commander"},

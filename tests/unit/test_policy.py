@@ -11,6 +11,7 @@ import pytest
 
 from tocsin.domain.errors import PolicyError
 from tocsin.domain.model import Actor, Severity
+from tocsin.domain.permissions import MAINTAIN
 from tocsin.domain.policy import (
     COMMANDS,
     DEFAULT_PERMISSIONS,
@@ -123,9 +124,11 @@ def test_default_permissions_match_the_documented_table(command: str, roles: set
 
 
 def test_the_command_table_covers_every_subcommand() -> None:
-    """Every subcommand has a default permission, and there are no others."""
-    assert set(DEFAULT_PERMISSIONS) == set(COMMANDS)
-    assert len(COMMANDS) == 18
+    """Every subcommand has a default permission, and so has ``maintain`` (scheduling
+    maintenance from chat, admins only); there are no others."""
+    assert set(DEFAULT_PERMISSIONS) == {*COMMANDS, MAINTAIN}
+    assert DEFAULT_PERMISSIONS[MAINTAIN] == {"admin"}
+    assert len(COMMANDS) == 20
 
 
 def test_default_policy_has_no_admins_schedules_or_components_and_p3_default() -> None:

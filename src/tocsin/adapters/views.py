@@ -39,6 +39,19 @@ def incident_view(incident: Incident) -> dict[str, Any]:
             }
             for a in incident.action_items
         ],
+        "public_summary": _summary_view(incident),
+    }
+
+
+def _summary_view(incident: Incident) -> dict[str, Any] | None:
+    """The public post-mortem summary as stored (shown publicly once resolved), or None."""
+    found = incident.public_summary
+    if found is None:
+        return None
+    return {
+        "text": found.text,
+        "published_at": _iso(found.published_at),
+        "published_by": found.published_by.to_dict(),
     }
 
 

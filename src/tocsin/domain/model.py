@@ -12,9 +12,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tocsin.domain.errors import InvalidTransition
+
+if TYPE_CHECKING:
+    from tocsin.domain.public_summary import PublicSummary
 
 
 class Severity(StrEnum):
@@ -138,6 +141,7 @@ class EntryKind(StrEnum):
     POSTMORTEM = "postmortem"
     VISIBILITY = "visibility"  # made public or private on the status page
     COMPONENTS = "components"  # the status page components it affects changed
+    PUBLIC_SUMMARY = "public_summary"  # domain/public_summary.py: published, changed, removed
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +196,7 @@ class Incident:
     public: bool | None = None
     published_at: datetime | None = None  # first became public; it then stays on the page
     components: tuple[str, ...] = ()  # status page components it affects
+    public_summary: PublicSummary | None = None  # domain/public_summary.py
 
     # --- reading -------------------------------------------------------------------------------
     @property

@@ -12,6 +12,13 @@
 on call for a while). No list names it, so only admins hold it, matching the API, where only a
 write-scope token may add an override. It is not yet a ``[permissions]`` key of the policy file.
 
+``maintain`` is not a subcommand either but the permission to schedule, move and cancel
+maintenance windows from chat (``maintenance schedule|edit|cancel``; ``maintenance`` alone lists
+them, under the ``maintenance`` permission). A window silences paging for its components, so by
+default only admins hold it; a policy's ``[permissions] maintain = ["anyone"]`` opens it.
+``summary`` changes the public post-mortem summary (the commander by default); showing it is
+allowed to whoever may ``show`` the incident.
+
 ``ack`` is open to anyone for now: tocsin does not check that the actor is the person paged.
 """
 
@@ -29,16 +36,22 @@ if TYPE_CHECKING:
 
 COMMANDS: tuple[str, ...] = (
     "declare", "list", "show", "update", "note", "severity", "status", "commander",
-    "role", "join", "ack", "action", "resolve", "reopen", "postmortem", "oncall", "alerts",
-    "help",
+    "role", "join", "ack", "action", "resolve", "reopen", "postmortem", "summary", "oncall",
+    "maintenance", "alerts", "help",
 )  # fmt: skip
 """Every subcommand name, in the order ``help`` lists them."""
 
 OVERRIDE = "override"
 """The permission to add on-call overrides from chat (admins only; see the module docstring)."""
 
+MAINTAIN = "maintain"
+"""The permission to schedule, edit and cancel maintenance from chat (see the module docstring)."""
+
+PERMISSION_KEYS: tuple[str, ...] = (*COMMANDS, MAINTAIN)
+"""The keys a policy's ``[permissions]`` table may set."""
+
 GLOBAL_COMMANDS: frozenset[str] = frozenset(
-    {"declare", "list", "oncall", "alerts", "help", OVERRIDE}
+    {"declare", "list", "oncall", "maintenance", "alerts", "help", OVERRIDE, MAINTAIN}
 )
 """Subcommands not about one incident: incident roles cannot allow them, only anyone/admin."""
 
@@ -55,8 +68,9 @@ DEFAULT_PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         "declare": _OPEN, "list": _OPEN, "show": _OPEN, "update": _UPDATERS, "note": _OPEN,
         "severity": _COMMANDER, "status": _COMMANDER, "commander": _COMMANDER,
         "role": _COMMANDER, "join": _OPEN, "ack": _OPEN, "action": _OPEN,
-        "resolve": _COMMANDER, "reopen": _COMMANDER, "postmortem": _OPEN, "oncall": _OPEN,
-        "alerts": _OPEN, "help": _OPEN,
+        "resolve": _COMMANDER, "reopen": _COMMANDER, "postmortem": _OPEN, "summary": _COMMANDER,
+        "oncall": _OPEN, "maintenance": _OPEN, MAINTAIN: frozenset({ADMIN}), "alerts": _OPEN,
+        "help": _OPEN,
     }
 )  # fmt: skip
 """The command table (docs/commands.md). Admins may run everything, named in a list or not."""
@@ -87,7 +101,9 @@ _WHAT = {
     "commander": "hand over {its} command", "role": "assign {its} roles", "join": "join {it}",
     "ack": "acknowledge {its} page", "action": "add an action item to {it}",
     "resolve": "resolve {it}", "reopen": "reopen {it}", "postmortem": "post {its} post-mortem",
-    "oncall": "see who is on call", OVERRIDE: "change who is on call",
+    "summary": "change {its} public summary", "oncall": "see who is on call",
+    OVERRIDE: "change who is on call", "maintenance": "see scheduled maintenance",
+    MAINTAIN: "schedule, move or cancel maintenance",
     "alerts": "see or act on alert groups and silences",
 }  # fmt: skip
 

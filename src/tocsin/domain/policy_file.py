@@ -21,9 +21,9 @@ from tocsin.domain.notify.people import parse_people
 from tocsin.domain.permissions import (
     ADMIN,
     ANYONE,
-    COMMANDS,
     DEFAULT_PERMISSIONS,
     GLOBAL_COMMANDS,
+    PERMISSION_KEYS,
     PERMISSION_ROLES,
 )
 from tocsin.domain.policy import (
@@ -189,7 +189,7 @@ def _rule_escalation(
 def _parse_permissions(check: Checker, value: object) -> dict[str, frozenset[str]]:
     permissions = dict(DEFAULT_PERMISSIONS)
     table = check.table(value, "permissions")
-    check.known_keys(table, COMMANDS, "permissions", "subcommand")
+    check.known_keys(table, PERMISSION_KEYS, "permissions", "subcommand")
     for command, item in table.items():
         path = f"permissions.{command}"
         roles = check.strings(item, path)

@@ -23,6 +23,7 @@ from tocsin.domain.maintenance import Maintenance, under_maintenance
 from tocsin.domain.model import Incident, TimelineEntry
 from tocsin.domain.monitors.retention import DayUptime
 from tocsin.domain.policy import Policy
+from tocsin.domain.public_summary import shown
 from tocsin.domain.statuspage import (
     COMPONENT_STATUSES,
     OPERATIONAL,
@@ -115,6 +116,8 @@ class IncidentView:
     resolved_at: datetime | None
     components: tuple[str, ...]
     updates: tuple[UpdateView, ...]  # newest first
+    summary: str = ""  # the public post-mortem summary, once resolved (domain/public_summary.py)
+    summary_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -154,7 +157,10 @@ def incident_view(
         UpdateView(f"{public_id}{index:04d}", u.status, u.body, u.at)
         for index, u in reversed(list(enumerate(updates)))
     )
+    summary = shown(incident)
     changed = [incident.declared_at, *(u.at for u in updates)]
+    if summary is not None:
+        changed.append(summary.published_at)
     return IncidentView(
         id=public_id,
         name=incident.title,
@@ -166,6 +172,8 @@ def incident_view(
         resolved_at=incident.resolved_at,
         components=incident.components,
         updates=views,
+        summary=summary.text if summary is not None else "",
+        summary_at=summary.published_at if summary is not None else None,
     )
 
 

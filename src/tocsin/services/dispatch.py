@@ -23,10 +23,12 @@ from tocsin.services.incident_commands import (
     status,
     update,
 )
+from tocsin.services.maintenance_commands import maintenance
 from tocsin.services.oncall import OVERRIDE_COMMAND, add_override, find_schedule, oncall_outcome
 from tocsin.services.people import person_from
 from tocsin.services.pipeline import deny
 from tocsin.services.postmortem import postmortem
+from tocsin.services.public_summary import summary
 from tocsin.services.queries import firing_alert_groups, list_incidents, show
 
 Handler = Callable[[Context, Actor, int, Command], Awaitable[Outcome]]
@@ -46,6 +48,7 @@ ON_INCIDENT: dict[str, Handler] = {
     "reopen": reopen,
     "postmortem": lambda ctx, actor, number, _cmd: postmortem(ctx, actor, number),
     "show": lambda ctx, actor, number, _cmd: show(ctx, actor, number),
+    "summary": summary,
 }
 
 
@@ -62,6 +65,8 @@ async def execute(
         return await declare(ctx, actor, command)
     if command.name == "list":
         return await list_incidents(ctx, actor, scope=command.scope)
+    if command.name == "maintenance":
+        return await maintenance(ctx, actor, command)
     if command.name == "oncall" and command.person is not None:
         return await _override(ctx, actor, command)
     if command.name in ("oncall", "alerts"):  # reads: nothing to audit, a policy may restrict

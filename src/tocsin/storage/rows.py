@@ -10,6 +10,7 @@ from typing import Any
 
 from tocsin.domain.audit import AuditEntry, AuditRecord
 from tocsin.domain.model import ActionItem, Actor, Incident, Role, Severity, Status
+from tocsin.domain.public_summary import PublicSummary
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -44,7 +45,26 @@ def _incident_row(incident: Incident) -> dict[str, Any]:
         "public": incident.public,
         "published_at": incident.published_at,
         "components": list(incident.components) or None,
+        **_summary_columns(incident.public_summary),
     }
+
+
+def _summary_columns(summary: PublicSummary | None) -> dict[str, Any]:
+    if summary is None:
+        return {"public_summary": None, "public_summary_at": None, "public_summary_by": None}
+    return {
+        "public_summary": summary.text,
+        "public_summary_at": summary.published_at,
+        "public_summary_by": summary.published_by.to_dict(),
+    }
+
+
+def _summary_from_row(row: Any) -> PublicSummary | None:
+    if row["public_summary"] is None:
+        return None
+    by = row["public_summary_by"]
+    who = Actor.from_dict(by) if by else Actor("system", "tocsin")
+    return PublicSummary(row["public_summary"], _utc(row["public_summary_at"]), who)
 
 
 def incident_from_row(row: Any) -> Incident:
@@ -68,6 +88,7 @@ def incident_from_row(row: Any) -> Incident:
         public=row["public"],
         published_at=utc(row["published_at"]),
         components=tuple(row["components"] or ()),
+        public_summary=_summary_from_row(row),
     )
 
 

@@ -101,6 +101,10 @@ incidents = sa.Table(
     sa.Column("published_at", TS),
     # Names of the status page components it affects (None: none).
     sa.Column("components", JSON),
+    # The commander's public post-mortem summary (domain/public_summary.py); NULL: none.
+    sa.Column("public_summary", sa.Text),
+    sa.Column("public_summary_at", TS),
+    sa.Column("public_summary_by", JSON),
     sa.Index("ix_incidents_status", "status"),
 )
 

@@ -15,7 +15,10 @@ usage token                            Discord option
 =====================================  ==================================================
 
 ``oncall`` is offered plain (who is on call): its ``override`` form is typed in Slack or on the
-CLI, or sent to the API. A new usage token fails loudly here (and in the unit tests) instead of
+CLI, or sent to the API. ``maintenance`` has its own options (``action``: list, schedule, edit or
+cancel; ``id``, ``start``, ``end``, ``title``, ``components`` separated by commas,
+``description``), and ``summary``'s ``text`` takes up to 2,000 characters (``clear`` removes the
+summary, no text shows it). A new usage token fails loudly here (and in the unit tests) instead of
 registering a command that cannot be typed. Required options come first, as Discord wants.
 :func:`command_from` reads an interaction's options back into a
 :class:`~tocsin.domain.commands.Command`; it only translates (the services decide everything),
@@ -30,7 +33,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from tocsin.chat.payloads import obj
+from tocsin.domain.command_forms import (
+    CANCEL_USAGE,
+    EDIT_USAGE,
+    LIST,
+    MAINTENANCE_VERBS,
+    SCHEDULE,
+    SCHEDULE_USAGE,
+    component_names,
+    maintenance_id,
+    summary_command,
+)
 from tocsin.domain.commands import (
+    MAX_PUBLIC_SUMMARY,
     MAX_TEXT,
     MAX_TITLE,
     SUBCOMMANDS,
@@ -71,7 +86,18 @@ _DESCRIPTIONS = {
     "commander": "Who leads the incident (you, when left out)",
     "owner": "Who owns the action item",
     "user": "The person",
+    "action": "list (the default), schedule, edit or cancel",
+    "id": "The maintenance's id, like 7 (edit, cancel)",
+    "start": "When it starts: ISO 8601 (UTC), now, +2h (schedule, edit)",
+    "end": "When it ends: ISO 8601 (UTC), +2h (schedule, edit)",
+    "components": "The status page components it affects, separated by commas",
+    "description": "What is done and what users will notice",
 }
+_SUB_DESCRIPTIONS = {
+    ("summary", "text"): 'The public summary; "clear" removes it, nothing shows it',
+    ("maintenance", "title"): "The maintenance's title (schedule)",
+}
+_SUB_LIMITS = {("summary", "text"): MAX_PUBLIC_SUMMARY}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +107,15 @@ class Option:
     required: bool
     choices: tuple[tuple[str, str], ...] = ()
     max_length: int = 0
+    description: str = ""
 
     def definition(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "type": self.kind,
             "name": self.name,
-            "description": _DESCRIPTIONS.get(self.name, f"The {self.name}")[:100],
+            "description": (self.description or _DESCRIPTIONS.get(self.name, f"The {self.name}"))[
+                :100
+            ],
             "required": self.required,
         }
         if self.choices:
@@ -116,14 +145,30 @@ def _option(sub: Subcommand, token: str) -> Option:
     if inner == "subcommand":
         return Option(inner, STRING, required, tuple((n, n) for n in SUBCOMMANDS))
     if inner in _TEXTS:
-        return Option(inner, STRING, required, max_length=_TEXTS[inner])
+        limit = _SUB_LIMITS.get((sub.name, inner), _TEXTS[inner])
+        described = _SUB_DESCRIPTIONS.get((sub.name, inner), "")
+        return Option(inner, STRING, required, max_length=limit, description=described)
     raise ValueError(f"no Discord option for {token!r} in {sub.usage!r}")
+
+
+_MAINTENANCE_OPTIONS = (
+    Option("action", STRING, False, tuple((v, v) for v in (LIST, SCHEDULE, "edit", "cancel"))),
+    Option("id", STRING, False, max_length=10),
+    Option("start", STRING, False, max_length=64),
+    Option("end", STRING, False, max_length=64),
+    Option("title", STRING, False, max_length=MAX_TITLE,
+           description=_SUB_DESCRIPTIONS[("maintenance", "title")]),
+    Option("components", STRING, False, max_length=1000),
+    Option("description", STRING, False, max_length=MAX_TEXT),
+)  # fmt: skip
 
 
 def options_of(sub: Subcommand) -> list[Option]:
     """The options of one subcommand, required ones first (in usage order otherwise)."""
     if sub.name in _PLAIN:
         return []
+    if sub.name == "maintenance":
+        return list(_MAINTENANCE_OPTIONS)
     words = sub.usage.split(maxsplit=1)
     found = [_option(sub, token) for token in _TOKEN_RE.findall(words[1] if len(words) > 1 else "")]
     return sorted(found, key=lambda option: not option.required)
@@ -220,10 +265,14 @@ def command_from(data: Mapping[str, Any]) -> Command:
     if sub is None or first.get("type") != SUB_COMMAND:
         raise ParseError('Pick a subcommand, for example "/incident help".', "help [subcommand]")
     values = {k: v for k, v in _values(first.get("options")).items() if v not in (None, "")}
+    if sub.name == "maintenance":
+        return _maintenance(sub, values)
     for option in options_of(sub):
         if option.required and option.name not in values:
             raise ParseError(sub.needs or f"{sub.name} needs {option.name}.", sub.usage)
     text = _text(sub, values)
+    if sub.name == "summary":
+        return summary_command(sub, _incident(sub, values.get("incident")), text)
     if not text and sub.needs and any(name in values for name in ("title", "text")):
         raise ParseError(sub.needs, sub.usage)
     role = values.get("role")
@@ -249,3 +298,30 @@ def _topic(sub: Subcommand, value: Any) -> str:
     if topic and topic not in SUBCOMMANDS:
         raise ParseError(f'"{topic[:40]}" is not a subcommand.', sub.usage)
     return topic
+
+
+def _maintenance(sub: Subcommand, values: Mapping[str, Any]) -> Command:
+    """``/incident maintenance``'s options as the command the typed form gives."""
+    action = str(values.get("action") or LIST)
+    verb = MAINTENANCE_VERBS.get(action)
+    if verb is None:
+        raise ParseError(f'"{action[:40]}" is not list, schedule, edit or cancel.', sub.usage)
+    if verb == LIST:
+        return Command(sub.name, verb=LIST)
+    starts, ends = (str(values.get(name) or "").strip() for name in ("start", "end"))
+    if verb == SCHEDULE:
+        title = " ".join(str(values.get("title") or "").split())
+        if not (starts and ends and title):
+            raise ParseError("maintenance schedule needs a start, an end and a title.",
+                             SCHEDULE_USAGE)  # fmt: skip
+        components = component_names([str(values.get("components") or "")])
+        description = str(values.get("description") or "").strip()
+        return Command(sub.name, verb=verb, text=title, starts=starts, ends=ends,
+                       components=components, description=description)  # fmt: skip
+    usage = EDIT_USAGE if verb == "edit" else CANCEL_USAGE
+    if not values.get("id"):
+        raise ParseError(f"maintenance {verb} needs the maintenance's id, like 7.", usage)
+    item = maintenance_id(str(values["id"]), usage)
+    if verb == "edit" and not (starts or ends):
+        raise ParseError("maintenance edit needs a new start or a new end.", usage)
+    return Command(sub.name, verb=verb, item=item, starts=starts, ends=ends)

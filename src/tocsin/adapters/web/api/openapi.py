@@ -53,7 +53,10 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
         roles={"type": "object", "additionalProperties": _ref("Actor")},
         participants={"type": "array", "items": _ref("Actor")},
         action_items={"type": "array", "items": _ref("ActionItem")},
+        public_summary={"oneOf": [_ref("PublicSummary"), {"type": "null"}]},
     ),
+    "PublicSummary": _obj(["text", "published_at", "published_by"], text=_STR,
+                          published_at=_TIME, published_by=_ref("Actor")),
     "IncidentWithTimeline": {"allOf": [_ref("Incident"), _obj(
         ["timeline"], timeline={"type": "array", "items": _ref("TimelineEntry")})]},
     "IncidentPage": _obj(["items", "total", "limit", "offset", "next_offset"],

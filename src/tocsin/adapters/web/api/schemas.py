@@ -25,7 +25,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Mention
+from tocsin.domain.commands import MAX_PUBLIC_SUMMARY, MAX_TEXT, MAX_TITLE, Mention
 from tocsin.domain.model import Role, Severity, Status
 from tocsin.domain.validation import MAX_PERSON
 
@@ -130,6 +130,16 @@ class ActionBody(Body):
 
 class ResolveBody(Body):
     summary: OptionalText = ""
+
+
+class PublicSummaryBody(Body):
+    """The public post-mortem summary: plain text, line breaks kept (docs/status-page.md)."""
+
+    text: Annotated[
+        StrictStr,
+        Field(min_length=1, max_length=MAX_PUBLIC_SUMMARY, json_schema_extra=_SOMETHING),
+        AfterValidator(_not_blank),
+    ]
 
 
 class EmptyBody(Body):

@@ -109,7 +109,8 @@ def status_surface(
         starters.append(failure_watcher(ctx))
     limiter = build_limiter(settings.redis_url, runtime)
     routes = [*public_routes(cache), *manage.routes(ctx, limiter, cache)]
-    routes += history_routes(ctx, info, public_status_page.public_ids(key))  # /status/history
+    ids = public_status_page.public_ids(key)
+    routes += history_routes(ctx, info, ids, generation=lambda: cache.generation)  # /status/history
     routes += subscribe.routes(ctx, limiter, email=email)  # docs/status-page.md#subscribers
     starters.append(subscribe.counts_refresher(ctx, metrics))
     return StatusSurface(routes, starters, cache, metrics)

@@ -149,6 +149,12 @@ HISTORY_TEMPLATE = """<!doctype html>
         · <span class="duration">lasted {{ incident|duration }}</span>
         · impact {{ incident.impact }}
         {% if incident.components %} · {{ incident.components|join(", ") }}{% endif %}</p>
+      {% if incident.summary %}
+      <section class="summary" aria-label="Summary">
+        <h4>Summary</h4>
+        <p class="summary-text">{{ incident.summary }}</p>
+      </section>
+      {% endif %}
       {% include "updates.html" %}
     </article>
     {% endfor %}
@@ -223,6 +229,8 @@ h3 { font-size: 1rem; margin: 0 0 0.3rem; overflow-wrap: anywhere; }
 .impact-none { border-left-color: var(--maint); }
 .impact-maintenance { border-left-color: var(--maint); }
 .mdesc { margin: 0; white-space: pre-line; overflow-wrap: anywhere; }
+.summary h4 { margin: 0.5rem 0 0.1rem; font-size: 0.95rem; }
+.summary-text { margin: 0 0 0.5rem; white-space: pre-line; overflow-wrap: anywhere; }
 .meta { color: var(--muted); font-size: 0.9rem; margin: 0 0 0.5rem; }
 .updates { list-style: none; margin: 0; padding: 0; }
 .updates li { padding: 0.45rem 0; border-top: 1px solid var(--line); overflow-wrap: anywhere;

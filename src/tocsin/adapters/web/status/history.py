@@ -1,7 +1,9 @@
 """``GET /status/history?page=N``: the incident history, resolved public incidents by month,
 20 a page (:mod:`tocsin.services.status_history`). No login; the same headers as ``/status``
 (no script, strict Content-Security-Policy). Each page is read from the database, kept for a few
-seconds per page number so that a burst of readers costs one read."""
+seconds per page number so that a burst of readers costs one read; a change that drops the
+status page cache (``generation`` moves: this process's commits, another replica's through
+Redis) drops the kept pages too, so a new public summary shows at once."""
 
 from __future__ import annotations
 
@@ -47,21 +49,22 @@ def history_routes(
     page: PageInfo,
     public_id: Callable[[Incident], str],
     clock: Callable[[], float] = time.monotonic,
+    generation: Callable[[], int] = lambda: 0,
 ) -> list[BaseRoute]:
     """The history route for ``tocsin serve`` (GET and HEAD)."""
-    kept: dict[int, tuple[float, bytes]] = {}
+    kept: dict[int, tuple[float, int, bytes]] = {}
 
     async def history(request: Request) -> Response:
         number = _page_number(request)
         if number is None:
             text = f"page: give a page number from 1 to {MAX_PAGE}."
             return Response(text, 400, media_type="text/plain; charset=utf-8")
-        hit = kept.get(number)
-        if hit is None or clock() - hit[0] > KEEP_SECONDS:
+        hit, now = kept.get(number), generation()
+        if hit is None or clock() - hit[0] > KEEP_SECONDS or hit[1] != now:
             body = render_history(await load_history(ctx, page, public_id, number))
             if len(kept) > 100:
                 kept.clear()
-            hit = kept[number] = (clock(), body)
-        return Response(hit[1], headers=HEADERS, media_type=HTML)
+            hit = kept[number] = (clock(), now, body)
+        return Response(hit[2], headers=HEADERS, media_type=HTML)
 
     return [Route("/status/history", history, methods=["GET", "HEAD"], name="status-history")]

@@ -116,6 +116,8 @@ def _entry(feed: ET.Element, incident: IncidentView, url: str) -> None:
     _text(entry, "updated", iso(incident.updated_at))
     ET.SubElement(entry, f"{{{ATOM_NS}}}link", {"rel": "alternate", "href": link})
     lines = [f"{u.status.title()} ({when(u.at)}): {u.body}" for u in incident.updates]
+    if incident.summary:  # the public post-mortem summary leads a resolved incident's entry
+        lines.insert(0, f"Summary: {incident.summary}")
     _text(entry, "content", "\n\n".join(lines), type="text")
 
 

@@ -1,10 +1,11 @@
 """Evaluating one check: what counts as ok for http and tcp monitors, and the short reason a
-failed check gets (the order in which the rules are applied decides which reason wins)."""
+failed check gets (the order in which the rules are applied decides which reason wins), and how
+a failed check reads in an alert and on an incident's timeline (time, reason, response time)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -16,6 +17,7 @@ from tocsin.domain.monitors import (
     evaluate,
     expected_status_text,
 )
+from tocsin.domain.monitors.checks import failed_check_text
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 WEB = Monitor(
@@ -101,3 +103,30 @@ def test_a_check_without_an_answer_has_no_latency() -> None:
 def test_expected_status_reads_as_a_list(codes: tuple[int, ...], text: str) -> None:
     """The expected codes in a reason read as English: "200, 201 or 204"."""
     assert expected_status_text(codes) == text
+
+
+@pytest.mark.parametrize(
+    ("observation", "text"),
+    [
+        (seen(status_code=503, latency_ms=134), "12:00:30 status 503, expected 200 (134 ms)"),
+        (seen(body="down", latency_ms=1234), '12:00:30 keyword "ok" missing (1,234 ms)'),
+        (seen(error=ConnectError.REFUSED, latency_ms=3), "12:00:30 connection refused"),
+        (seen(error=ConnectError.TIMEOUT), "12:00:30 timeout after 5 s"),
+        (seen(latency_ms=2300), "12:00:30 took 2,300 ms > 2,000 ms"),
+    ],
+)
+def test_a_failed_check_reads_with_its_time_and_response_time(
+    observation: Observation, text: str
+) -> None:
+    """A failed check reads as its UTC time (HH:MM:SS), its reason and, when the target
+    answered, the response time; a check with no answer has no time, and the latency rule's
+    own reason is not followed by the same figure again."""
+    at = replace(observation, checked_at=T0 + timedelta(seconds=30))
+    assert failed_check_text(evaluate(WEB, at)) == text
+
+
+def test_a_failed_check_reads_in_utc_whatever_the_offset_of_its_time() -> None:
+    """The time shown is UTC even when the check's time carries another offset."""
+    berlin = timezone(timedelta(hours=2))
+    at = seen(checked_at=datetime(2024, 5, 1, 14, 0, 30, tzinfo=berlin), status_code=500)
+    assert failed_check_text(evaluate(WEB, at)) == "12:00:30 status 500, expected 200 (120 ms)"

@@ -77,13 +77,13 @@ def test_status_follows_runs_of_consecutive_outcomes(
 
 
 def test_went_down_carries_the_reasons_of_the_failed_run() -> None:
-    """The went_down event lists the reasons of the failures that made it down, oldest first,
-    and the state remembers when and what was last checked."""
+    """The went_down event lists the failures that made it down, oldest first, each with its
+    time, and the state remembers when and what was last checked."""
     state, events = run(WEB, [True, True, False, False, False])
     (_, down) = events
     assert down == MonitorEvent(
         EventKind.WENT_DOWN, "checkout-web", T0 + timedelta(minutes=4), MonitorStatus.UP,
-        ("fail 2", "fail 3", "fail 4"),
+        ("12:02:00 fail 2", "12:03:00 fail 3", "12:04:00 fail 4"),
     )  # fmt: skip
     assert state.since == T0 + timedelta(minutes=4)
     assert (state.last_checked, state.latency_ms) == (T0 + timedelta(minutes=4), None)
@@ -92,7 +92,7 @@ def test_went_down_carries_the_reasons_of_the_failed_run() -> None:
 def test_reasons_are_capped_at_down_after() -> None:
     """A long outage keeps only the last down_after reasons, so the state stays small."""
     state, _ = run(WEB, [False] * 50)
-    assert state.reasons == ("fail 47", "fail 48", "fail 49")
+    assert state.reasons == ("12:47:00 fail 47", "12:48:00 fail 48", "12:49:00 fail 49")
     assert state.failures == 50
 
 
@@ -142,7 +142,7 @@ def test_a_monitor_is_one_alert_group_that_fires_and_resolves() -> None:
     assert alert.fingerprint == "monitor:checkout-web"
     assert dict(alert.labels) == {"alertname": "MonitorDown", "component": "Checkout",
                                   "kind": "http", "monitor": "checkout-web"}  # fmt: skip
-    assert alert.annotations["description"] == "fail 0; fail 1; fail 2"
+    assert alert.annotations["description"] == "12:00:00 fail 0; 12:01:00 fail 1; 12:02:00 fail 2"
     assert alert.starts_at == T0 + timedelta(minutes=2)
     assert up.alerts[0].fingerprint == alert.fingerprint
     assert up.alerts[0].ends_at == T0 + timedelta(minutes=4)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from tocsin.domain.alerts.model import Alert, AlertBatch, AlertStatus, IntegrationKind, frozen_map
+from tocsin.domain.monitors.checks import failed_check_text
 from tocsin.domain.monitors.model import Monitor, Outcome
 
 __all__ = [
@@ -41,8 +42,9 @@ class EventKind(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class MonitorState:
     """Where one monitor stands. ``failures``/``successes`` count the current run of
-    consecutive outcomes; ``reasons`` are the reasons of the current run of failures (at most
-    ``down_after`` of them, the latest last)."""
+    consecutive outcomes; ``reasons`` are the failed checks of the current run of failures as
+    :func:`~tocsin.domain.monitors.checks.failed_check_text` writes them (time, reason, response
+    time; at most ``down_after`` of them, the latest last)."""
 
     status: MonitorStatus = MonitorStatus.PENDING
     failures: int = 0
@@ -55,8 +57,8 @@ class MonitorState:
 
 @dataclass(frozen=True, slots=True)
 class MonitorEvent:
-    """A status change of ``monitor`` at ``at``; ``reasons`` are the failed checks' reasons for
-    ``went_down``."""
+    """A status change of ``monitor`` at ``at``; ``reasons`` are the failed checks (time, reason,
+    response time) for ``went_down``."""
 
     kind: EventKind
     monitor: str
@@ -77,7 +79,7 @@ def observe(
         if counted.successes >= monitor.up_after and state.status is not MonitorStatus.UP:
             return _change(counted, MonitorStatus.UP, EventKind.WENT_UP, monitor, outcome)
         return counted, None
-    reasons = (*state.reasons, outcome.reason)[-monitor.down_after :]
+    reasons = (*state.reasons, failed_check_text(outcome))[-monitor.down_after :]
     counted = replace(checked, failures=state.failures + 1, successes=0, reasons=reasons)
     if counted.failures >= monitor.down_after and state.status is not MonitorStatus.DOWN:
         return _change(counted, MonitorStatus.DOWN, EventKind.WENT_DOWN, monitor, outcome)

@@ -19,8 +19,9 @@ Actions, when a group opens or fires again and no silence or maintenance covers 
   level is paged by direct message, the next ones while nobody acknowledges, each step once;
 - ``propose``: the group is posted to the announce channel of each chat platform;
 - ``declare``: an incident is declared through :func:`tocsin.services.dispatch.execute` with the
-  on-call person of the escalation's first level as commander; while that incident is open, the
-  group firing again is noted on its timeline instead.
+  on-call person of the escalation's first level as commander, and what the firing alerts
+  describe (a monitor's failed checks: time, reason, response time) is noted on its timeline;
+  while that incident is open, the group firing again is noted there instead.
 
 When a group resolves, a note goes on its incident's timeline; with ``auto_resolve`` the incident
 is resolved once every group attached to it has resolved.
@@ -50,7 +51,7 @@ from tocsin.domain.alerts import (
     is_silenced,
     set_silenced,
 )
-from tocsin.domain.commands import Command, Mention
+from tocsin.domain.commands import MAX_TEXT, Command, Mention
 from tocsin.domain.effects import Effect
 from tocsin.domain.errors import AlertPayloadError
 from tocsin.domain.maintenance import alert_components, maintenance_reason
@@ -60,7 +61,7 @@ from tocsin.services.alerts.intake import INBOX_TIMER, enqueue
 from tocsin.services.alerts.integrations import HEARTBEAT_TIMER
 from tocsin.services.alerts.joined import joined_context
 from tocsin.services.alerts.paging import PAGE_TIMER, GroupPaging
-from tocsin.services.alerts.views import group_payload
+from tocsin.services.alerts.views import group_details, group_payload
 from tocsin.services.context import Context
 from tocsin.services.maintenance import components_under_maintenance
 from tocsin.services.monitor_catalog import all_monitors
@@ -239,6 +240,8 @@ class AlertProcessor:
             incident = await uow.incidents.get(kept.incident)
             if incident is not None and incident.is_open:
                 text = f"Alert group #{kept.id} ({kept.group.title}) is firing again."
+                if details := group_details(kept):
+                    text = f"{text} {details}"[:MAX_TEXT]
                 await execute(ctx, ALERTS, Command("note", incident=incident.number, text=text))
                 return kept
         return await self.declare(uow, ctx, kept, route, now, ALERTS)
@@ -270,6 +273,9 @@ class AlertProcessor:
         assert outcome.incident is not None  # a declare always makes one
         kept = StoredGroup(group, outcome.incident.number, kept.action, kept.auto_resolve)
         await uow.alert_groups.save(kept)
+        if details := group_details(kept):  # what fired, beyond the title: a monitor's checks
+            note = Command("note", incident=outcome.incident.number, text=details)
+            await execute(ctx, ALERTS, note)
         log.info("alert group declared", group=kept.id, incident=outcome.incident.ref)
         return kept
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tocsin.domain.alerts import AlertGroup
+from tocsin.domain.commands import MAX_TEXT
 from tocsin.domain.model import incident_ref
 from tocsin.storage.alert_groups import StoredGroup, alert_json
 
@@ -65,3 +67,24 @@ def group_payload(kept: StoredGroup, severity: str, public_url: str) -> dict[str
         },
         "public_url": public_url,
     }
+
+
+def group_details(kept: StoredGroup) -> str:
+    """What the group's alerts say beyond their names, for an incident's timeline: ``Alert group
+    #3 (title): <description>``, from its firing alerts (all of them, once it resolved), each
+    alert's summary before its description when there are several; a monitor's description is
+    its failed checks. Empty when no alert has a description."""
+    described = _described(kept.group)
+    if not described:
+        return ""
+    text = f"Alert group #{kept.id} ({kept.group.title}): " + "; ".join(described)
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _described(group: AlertGroup) -> list[str]:
+    alerts = group.firing or tuple(entry.alert for entry in group.alerts.values())
+    described = [a for a in alerts if (a.annotations.get("description") or "").strip()]
+    if len(alerts) == 1 and described:
+        return [described[0].annotations["description"].strip()]
+    return [f"{a.annotations.get('summary') or a.name}: {a.annotations['description'].strip()}"
+            for a in described[:10]]  # fmt: skip

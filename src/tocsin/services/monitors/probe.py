@@ -168,13 +168,25 @@ def _not_after(response: httpx.Response) -> datetime | None:
 
 
 def _connect_error(exc: BaseException) -> ConnectError:
-    text = f"{type(exc).__name__} {exc} {exc.__cause__ or ''}".lower()
-    if isinstance(exc, ConnectionRefusedError) or "refused" in text:
+    chain = _causes(exc)  # httpx wraps the OSError ("All connection attempts failed" …)
+    text = " ".join(f"{type(e).__name__} {e}" for e in chain).lower()
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
         return ConnectError.REFUSED
-    if isinstance(exc, ConnectionResetError) or "reset" in text:
+    if any(isinstance(e, ConnectionResetError) for e in chain) or "reset" in text:
         return ConnectError.RESET
     if "ssl" in text or "certificate" in text or "tls" in text:
         return ConnectError.TLS
     if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
         return ConnectError.DNS
     return ConnectError.OTHER
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it was raised from, outermost first (at most 8 deep)."""
+    chain = [exc]
+    while len(chain) < 8:
+        cause = chain[-1].__cause__ or chain[-1].__context__
+        if cause is None or cause in chain:
+            break
+        chain.append(cause)
+    return chain

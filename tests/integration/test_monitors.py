@@ -261,3 +261,25 @@ async def test_retention_folds_week_old_checks_into_hourly_aggregates(
         [hour] = await uow.monitors.aggregates(["web"], now - timedelta(days=100))
     assert [r.checked_at for r in kept] == [now]
     assert (hour.count, hour.failures, hour.min_ms, hour.max_ms) == (2, 1, 10, 10)
+
+
+async def test_a_check_that_raises_does_not_stop_the_round(
+    db: Database, clock: Any, target: HttpTarget
+) -> None:
+    """An unexpected error while probing one monitor (here the HTTP client itself raises) is
+    logged and skipped: the other monitors of the same round are still checked and recorded."""
+
+    def transport(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/broken":
+            raise RuntimeError("client bug")
+        return httpx.Response(200, text="ok")
+
+    broken = {**_web(target), "name": "broken", "url": target.url("/broken")}
+    ctx = _ctx(db, clock, [_web(target), broken])
+    async with httpx.AsyncClient(transport=httpx.MockTransport(transport)) as client:
+        checker = MonitorChecker(ctx, "w1", client=client)
+        await checker.arm()
+        assert await _round(checker, clock) == 2
+    statuses = {m["name"]: m["status"] for m in await list_monitors(ctx)}
+    assert statuses == {"web": "up", "broken": "pending"}
+    assert (await monitor_detail(ctx, "broken"))["results"] == []

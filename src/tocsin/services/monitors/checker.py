@@ -136,13 +136,13 @@ class MonitorChecker:
         return claimed
 
     async def _check(self, client: httpx.AsyncClient, monitor: Monitor) -> None:
-        async with self._limit:
-            seen = await probe(monitor, client, self.now, self.counter, self.ctx.address_guard)
-        outcome = evaluate(monitor, seen)
         try:
+            async with self._limit:
+                seen = await probe(monitor, client, self.now, self.counter, self.ctx.address_guard)
+            outcome = evaluate(monitor, seen)
             await record(self.ctx, self.processor, monitor, outcome, self.metrics)
         except Exception as exc:  # noqa: BLE001 - one monitor's failure must not stop the round
-            log.warning("monitor result not recorded", monitor=monitor.name, error=str(exc))
+            log.warning("monitor check not recorded", monitor=monitor.name, error=str(exc))
 
     async def next_due(self) -> datetime | None:
         async with self.ctx.uow(read_only=True) as uow:

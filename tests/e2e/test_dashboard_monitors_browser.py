@@ -123,3 +123,38 @@ async def test_monitor_chart_renders_cleanly_and_the_screenshot(
     await card.screenshot(path=str(out / "dashboard-monitor-phone.png"))
     assert problems == []
     await page.context.close()
+
+
+async def test_the_add_form_shows_a_refused_field_beside_it(
+    browser: object, site: Site, tmp_path: Path
+) -> None:
+    """Filled in the browser, the Add a monitor form comes back with the refused field's message
+    beside it, the field marked invalid and the typed values kept, with no console error; the
+    summary's link moves focus to the field. ``docs/images/dashboard-monitor-add.png`` is taken
+    from it."""
+    out = IMAGES if os.environ.get("TOCSIN_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    out.mkdir(parents=True, exist_ok=True)
+    page = await signed_in(browser, site, "alice", DESKTOP)
+    problems: list[str] = []
+    refused = "the server responded with a status of 400"  # the refused form's page itself
+    page.on("console", lambda m: problems.append(m.text)
+            if m.type == "error" and refused not in m.text else None)  # fmt: skip
+    await page.goto(f"{site.url}/monitors")
+    await page.get_by_label("Name").fill("replica-db")
+    await page.get_by_label("Kind").select_option("tcp")
+    await page.get_by_label("Target").fill("db-2.internal")
+    await page.get_by_label("Interval in seconds").fill("30")
+    await page.get_by_role("button", name="Add monitor").click()
+    target = page.get_by_label("Target")
+    await expect(target).to_have_attribute("aria-invalid", "true")
+    await expect(target).to_have_value("db-2.internal")
+    await expect(page.locator("#m-target-error")).to_have_text(
+        'target: expected host:port with a port from 1 to 65535, got "db-2.internal"'
+    )
+    await expect(page.get_by_label("Kind")).to_have_value("tcp")
+    await page.get_by_role("link", name="target").click()
+    await expect(target).to_be_focused()
+    card = page.locator("section", has=page.locator("#add-monitor"))
+    await card.screenshot(path=str(out / "dashboard-monitor-add.png"))
+    assert problems == []
+    await page.context.close()

@@ -98,10 +98,10 @@ def uptime_range(
     first = today - timedelta(days=days - 1)
     asked_start = first if start is None else parse_day(start, "start", last=False)
     asked_end = today if end is None else parse_day(end, "end", last=True)
-    if asked_end < asked_start:
-        raise RangeError("end", f"{asked_end.isoformat()} is before start {asked_start}")
     if asked_start > today:
         raise RangeError("start", f"{asked_start.isoformat()} is after today ({today})")
+    if asked_end < asked_start:
+        raise RangeError("end", f"{asked_end.isoformat()} is before start {asked_start}")
     if asked_end < first:
         kept = f"the {days} days kept begin on {first.isoformat()}"
         raise RangeError("end", f"{asked_end.isoformat()} is before the history: {kept}")

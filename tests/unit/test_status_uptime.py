@@ -43,8 +43,11 @@ def page(
     *incidents: tuple[Incident, list[TimelineEntry]], checked: list[DayUptime] | None = None
 ) -> StatusPage:
     records = [ComponentRecord("API", "", "operational", 0)]
-    return build_page(PAGE, records, list(incidents), default_policy(), NOW,
-                      lambda i: f"id{i.number}", checked={"API": checked} if checked else None)  # fmt: skip
+    by_name = {"API": checked} if checked else None
+    return build_page(
+        PAGE, records, list(incidents), default_policy(), NOW, lambda i: f"id{i.number}",
+        checked=by_name,
+    )  # fmt: skip
 
 
 def test_the_default_range_is_the_90_days_the_page_shows() -> None:
@@ -169,8 +172,10 @@ def test_the_document_has_atlassians_fields_typed_as_its_schema() -> None:
     found = page_uptime(status, status.components[0].id, "2025-06", None)
     assert found is not None
     document = uptime_json(found)
-    assert set(document) == {"id", "name", "range_start", "range_end", "uptime_percentage",
-                             "major_outage", "partial_outage", "warnings", "related_events"}  # fmt: skip
+    assert set(document) == {
+        "id", "name", "range_start", "range_end", "uptime_percentage", "major_outage",
+        "partial_outage", "warnings", "related_events",
+    }  # fmt: skip
     assert document["range_start"] == FIRST.isoformat()
     assert document["warnings"].startswith("Start date was adjusted")
     assert document["related_events"]["id"] == "id1"

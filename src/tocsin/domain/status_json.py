@@ -52,7 +52,7 @@ def component_json(component: ComponentView, page_id: str) -> dict[str, Any]:
         "updated_at": stamp(component.updated_at),
         "position": component.position,
         "description": component.description or None,
-        "showcase": False,
+        "showcase": True,  # every component's uptime is on the page (and in uptime.json)
         "start_date": None,
         "group_id": None,
         "page_id": page_id,

@@ -81,6 +81,11 @@ class DayBar:
     status: str
     uptime: float
     outage_seconds: float  # weighted: major outage fully, partial outage 30 %
+    seconds: float = DAY  # the time counted (today: up to now)
+    major_seconds: float = 0.0  # of major outage (monitored days: the failed checks' share)
+    partial_seconds: float = 0.0
+    checks: int = 0  # of the component's monitors that day (none: the bar is from incidents)
+    failures: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,7 @@ class ComponentView:
     updated_at: datetime
     days: tuple[DayBar, ...]
     uptime: float  # over the whole history, percent
+    monitored: bool = False  # has monitors: their checks give the uptime
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,19 +187,42 @@ def incident_view(
 Interval = tuple[datetime, datetime, str]  # start, end, component status during it
 
 
-def _outage(intervals: Sequence[Interval], start: datetime, end: datetime) -> tuple[str, float]:
-    """The worst status within [start, end) and the weighted downtime seconds, with overlapping
-    incidents counted once (the worst one at each moment)."""
+def _outage(
+    intervals: Sequence[Interval], start: datetime, end: datetime
+) -> tuple[str, float, dict[str, float]]:
+    """The worst status within [start, end), the weighted downtime seconds and the seconds spent
+    in each status, with overlapping incidents counted once (the worst one at each moment)."""
     inside = [(max(a, start), min(b, end), s) for a, b, s in intervals if a < end and b > start]
     if not inside:
-        return OPERATIONAL, 0.0
+        return OPERATIONAL, 0.0, {}
     points = sorted({start, end, *(a for a, _, _ in inside), *(b for _, b, _ in inside)})
     seconds = 0.0
+    spent: dict[str, float] = {}
     for left, right in itertools.pairwise(points):
         here = [s for a, b, s in inside if a <= left and b >= right]
         status = worst(here)
-        seconds += DOWNTIME_WEIGHT.get(status, 0.0) * (right - left).total_seconds()
-    return worst([s for _, _, s in inside]), seconds
+        length = (right - left).total_seconds()
+        seconds += DOWNTIME_WEIGHT.get(status, 0.0) * length
+        spent[status] = spent.get(status, 0.0) + length
+    return worst([s for _, _, s in inside]), seconds, spent
+
+
+def bars_uptime(bars: Sequence[DayBar], monitored: bool = False) -> float:
+    """The uptime over ``bars``, in percent, as the page shows it: for a component with monitors
+    the share of good checks over those days (without any check, the mean of the bars); for
+    one without, one minus the weighted outage time over the time counted."""
+    if not bars:
+        return 100.0
+    if monitored:
+        checks = sum(b.checks for b in bars)
+        if not checks:
+            return round(sum(b.uptime for b in bars) / len(bars), 2)
+        return round(100.0 * (checks - sum(b.failures for b in bars)) / checks, 2)
+    outage = total = 0.0
+    for bar in bars:
+        outage += bar.outage_seconds
+        total += bar.seconds
+    return round(100.0 * (1 - outage / total), 2)
 
 
 def uptime_bars(
@@ -202,17 +231,16 @@ def uptime_bars(
     """``days`` bars (oldest first, today last) and the uptime over all of them, in percent."""
     today = now.astimezone(UTC).date()
     bars = []
-    total_outage = total_time = 0.0
     for offset in range(days - 1, -1, -1):
         day = today - timedelta(days=offset)
         start = datetime.combine(day, time(), UTC)
         end = min(start + timedelta(days=1), now)
         length = max((end - start).total_seconds(), 1.0)
-        status, outage = _outage(intervals, start, end)
-        bars.append(DayBar(day, status, round(100.0 * (1 - outage / length), 2), outage))
-        total_outage += outage
-        total_time += length
-    return tuple(bars), round(100.0 * (1 - total_outage / total_time), 2)
+        status, outage, spent = _outage(intervals, start, end)
+        uptime = round(100.0 * (1 - outage / length), 2)
+        major, partial = spent.get("major_outage", 0.0), spent.get("partial_outage", 0.0)
+        bars.append(DayBar(day, status, uptime, outage, length, major, partial))
+    return tuple(bars), bars_uptime(bars)
 
 
 def checked_bars(
@@ -220,17 +248,18 @@ def checked_bars(
 ) -> tuple[tuple[DayBar, ...], float]:
     """The bars of a component that has monitors: each day's uptime is the share of good
     checks (docs/monitors.md); a day without checks keeps the bar from incidents. The overall
-    figure is over every check of the days shown."""
+    figure is over every check of the days shown. A checked day's major outage is its share of
+    failed checks times the time counted that day; it has no partial outage (a check passes or
+    fails)."""
     by_day = {d.day: d for d in checked if d.checks}
-    shown = tuple(
-        replace(bar, uptime=round(by_day[bar.day].percent or 0.0, 2)) if bar.day in by_day else bar
-        for bar in bars
-    )
-    checks = sum(d.checks for d in by_day.values())
-    if not checks:
-        return shown, round(sum(b.uptime for b in bars) / max(len(bars), 1), 2)
-    failures = sum(d.failures for d in by_day.values())
-    return shown, round(100.0 * (checks - failures) / checks, 2)
+    shown = tuple(_checked_bar(bar, by_day[bar.day]) if bar.day in by_day else bar for bar in bars)
+    return shown, bars_uptime(shown, monitored=True)
+
+
+def _checked_bar(bar: DayBar, day: DayUptime) -> DayBar:
+    down = bar.seconds * day.failures / day.checks
+    return replace(bar, uptime=round(day.percent or 0.0, 2), major_seconds=down,
+                   partial_seconds=0.0, checks=day.checks, failures=day.failures)  # fmt: skip
 
 
 def _intervals(
@@ -278,6 +307,7 @@ def _component(
         updated_at=max(changed),
         days=days,
         uptime=uptime,
+        monitored=checked is not None,
     )
 
 
@@ -332,6 +362,6 @@ def build_page(
 
 __all__ = [
     "COMPONENT_STATUSES", "ComponentRecord", "ComponentView", "DayBar", "IncidentView", "PageInfo",
-    "StatusPage", "UpdateView", "build_page", "component_id", "opaque_id", "overall",
+    "StatusPage", "UpdateView", "bars_uptime", "build_page", "component_id", "opaque_id", "overall",
     "uptime_bars",
 ]  # fmt: skip

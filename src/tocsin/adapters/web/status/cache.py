@@ -39,6 +39,7 @@ Renderer = tuple[Callable[[StatusPage], bytes], str]  # (render, media type)
 RECHECK_SECONDS = 2.0
 MAX_AGE_SECONDS = 60.0
 CACHE_CONTROL = "public, max-age=10, stale-while-revalidate=30"
+MAX_KEPT = 2048  # representations whose Last-Modified is kept (the named ones always)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,13 @@ class StatusCache:
 
     async def current(self) -> StatusPage:
         """The current page itself (built if needed; not counted as a hit or a miss)."""
+        built = self._built
+        if (
+            built is not None
+            and built.generation == self.generation
+            and self.clock() < built.fresh_until
+        ):
+            return built.page
         async with self._lock:
             return (await self._current()).page
 
@@ -158,7 +166,13 @@ class StatusCache:
 
     def _render(self, name: str, page: StatusPage) -> Rendered:
         render, media_type = self.renderers[name]
-        body = render(page)
+        return self.rendered(name, render(page), media_type)
+
+    def rendered(
+        self, name: str, body: bytes, media_type: str, extra: str | None = None
+    ) -> Rendered:
+        """``body`` with its validators and headers (those of representation ``extra or name``);
+        ``Last-Modified`` stays while representation ``name``'s bytes are unchanged."""
         etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
         previous = self._previous.get(name)
         if previous is not None and previous.etag == etag:
@@ -170,10 +184,11 @@ class StatusCache:
             (b"etag", etag),
             (b"last-modified", modified),
             (b"cache-control", self.cache_control),
-            *self.extra_headers.get(name, ()),
+            *self.extra_headers.get(extra or name, ()),
         )
         rendered = Rendered(body, etag, modified, headers)
-        self._previous[name] = rendered
+        if name in self.renderers or len(self._previous) < MAX_KEPT:
+            self._previous[name] = rendered
         return rendered
 
     def _count(self, *, hit: bool) -> None:

@@ -3,7 +3,8 @@
 ``/status`` (HTML), ``/status/history.atom``, ``/status/status.css`` and, in Atlassian
 Statuspage's public format, ``/status/api/v2/summary.json``, ``status.json``, ``components.json``,
 ``incidents.json``, ``incidents/unresolved.json`` and ``scheduled-maintenances.json`` (with
-``/upcoming.json`` and ``/active.json``).
+``/upcoming.json`` and ``/active.json``), and per component ``components/{id}/uptime.json``
+(:class:`ComponentUptimeDocument`, computed from the cached page).
 
 Each route is a small ASGI app (no Request/Response objects on the hot path): it takes the cached
 bytes and their prebuilt headers, and answers ``304 Not Modified`` when ``If-None-Match`` names
@@ -19,6 +20,7 @@ import hashlib
 import time
 from collections.abc import Mapping
 from email.utils import formatdate, parsedate_to_datetime
+from urllib.parse import parse_qs
 
 import structlog
 from starlette.routing import BaseRoute, Route
@@ -26,6 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tocsin.adapters.web.status.assets import STYLESHEET
 from tocsin.adapters.web.status.cache import Rendered, StatusCache
+from tocsin.adapters.web.status.render import JSON, json_bytes
+from tocsin.domain.status_uptime import RangeError, page_uptime, uptime_json
+from tocsin.domain.status_view import StatusPage
 from tocsin.observability.metrics import Metrics
 
 CONTENT_SECURITY_POLICY = (
@@ -51,7 +56,9 @@ EXTRA_HEADERS: Mapping[str, tuple[tuple[bytes, bytes], ...]] = {
     "maintenances": _OPEN,
     "maintenances_upcoming": _OPEN,
     "maintenances_active": _OPEN,
+    "uptime": _OPEN,
 }
+UPTIME_PATH = "/status/api/v2/components/{component_id}/uptime.json"
 PATHS = {
     "/status": "html",
     "/status/history.atom": "atom",
@@ -131,6 +138,63 @@ class CachedDocument:
         await _send(scope, send, rendered)
 
 
+async def _json_error(send: Send, status: int, message: str, field: str | None = None) -> None:
+    document = {"error": message, **({"field": field} if field else {})}
+    body = json_bytes(document)
+    headers = [
+        (b"content-type", JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        *_OPEN,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class ComponentUptimeDocument:
+    """ASGI app for ``UPTIME_PATH``: Atlassian's ``ComponentUptime`` over ``?start=&end=``
+    (docs/status-page.md), computed from the cached page and kept while that page is current
+    (as fresh as the other documents); a bad date is ``400`` naming ``start`` or ``end``, an
+    unknown component ``404``."""
+
+    MAX_KEPT = 1024
+
+    def __init__(self, cache: StatusCache) -> None:
+        self.cache = cache
+        self._page: StatusPage | None = None
+        self._kept: dict[tuple[object, ...], Rendered] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        asked = {name: query[name][-1] for name in ("start", "end") if query.get(name)}
+        component = scope.get("path_params", {}).get("component_id", "")
+        try:
+            page = await self.cache.current()
+        except Exception:  # nothing built yet and the database is away
+            log.exception("status page unavailable", path=scope.get("path"))
+            await send({"type": "http.response.start", "status": 503, "headers": _UNAVAILABLE})
+            await send({"type": "http.response.body", "body": _UNAVAILABLE_BODY})
+            return
+        try:
+            uptime = page_uptime(page, component, asked.get("start"), asked.get("end"))
+        except RangeError as exc:
+            await _json_error(send, 400, exc.message, exc.field)
+            return
+        if uptime is None:
+            await _json_error(send, 404, f"There is no component {component[:40]!r} on the page.")
+            return
+        if page is not self._page:
+            self._page, self._kept = page, {}
+        key = (component, uptime.range)
+        rendered = self._kept.get(key)
+        if rendered is None:
+            name = f"uptime:{component}:{uptime.range.start}:{uptime.range.end}"
+            rendered = self.cache.rendered(name, json_bytes(uptime_json(uptime)), JSON, "uptime")
+            if len(self._kept) < self.MAX_KEPT:
+                self._kept[key] = rendered
+        await _send(scope, send, rendered)
+
+
 def _stylesheet() -> Rendered:
     body = STYLESHEET.encode()
     etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
@@ -164,6 +228,8 @@ def public_routes(cache: StatusCache) -> list[BaseRoute]:
         for path, name in PATHS.items()
     ]
     routes.append(Route("/status/status.css", Stylesheet(), methods=methods, name="status-css"))
+    uptime = ComponentUptimeDocument(cache)
+    routes.append(Route(UPTIME_PATH, uptime, methods=methods, name="status-uptime"))
     return routes
 
 

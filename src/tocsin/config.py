@@ -3,7 +3,9 @@
 Every variable is ``TOCSIN_<FIELD>``, read from the environment and from ``.env`` (the
 environment wins; an empty value counts as unset). A bad value raises :class:`ConfigError`,
 whose message is one line naming the variable and what is wrong. Nothing here runs at import
-time. ``scripts/gen_config_docs.py`` generates ``docs/configuration.md`` from it.
+time. ``scripts/gen_config_docs.py`` generates ``docs/configuration.md`` from it. The field
+types and the URL and secret key rules are in ``config_checks.py``; the wording of a pydantic
+error in ``config_errors.py``.
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    BeforeValidator,
     Field,
     FilePath,
     SecretStr,
-    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -27,11 +27,19 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tocsin.config_checks import (
+    DiscordId,
+    HexKey,
+    Lower,
+    Port,
+    check_url,
+    or_list,
+    redact,
+    secret_key_problem,
+)
 from tocsin.config_errors import describe
 
 ENV_PREFIX = "TOCSIN_"
-MIN_SECRET_KEY_LENGTH = 32
-_PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "placeholder", "your-secret", "example")
 _DATABASE_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgresql+asyncpg")
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _URL_FIELDS = (
@@ -53,64 +61,9 @@ class ConfigError(Exception):
         super().__init__(f"{variable}: {problem}")
 
 
-def _lower(value: object) -> object:
-    return value.strip().lower() if isinstance(value, str) else value
-
-
-Lower = BeforeValidator(_lower)
-"""Choices (``Literal`` settings) are read case-insensitively: ``INFO`` is ``info``."""
-Port = Annotated[int, Field(ge=1, le=65535)]
-DiscordId = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, pattern=r"^[0-9]+$"),
-    Field(json_schema_extra={"means": "a Discord id made of digits"}),
-]
-HexKey = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{64}$"),
-    Field(json_schema_extra={"means": "64 hexadecimal characters"}),
-]
-
-
 def env_name(field_name: str) -> str:
     """The environment variable that sets ``field_name`` (``port`` -> ``TOCSIN_PORT``)."""
     return f"{ENV_PREFIX}{field_name.upper()}"
-
-
-def _redact(url: str) -> str:
-    """``url`` with any password replaced by ``***`` so it can be shown in an error."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return parts._replace(netloc=netloc).geturl()
-    except ValueError:
-        return "<unparsable URL>"
-
-
-def _check_url(value: str, schemes: tuple[str, ...], *, need_host: bool = True) -> str:
-    """Return ``value`` stripped if it parses as a URL with one of ``schemes``."""
-    value = value.strip()
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
-    except ValueError:
-        raise ValueError(f"is not a valid URL (got {_redact(value)!r})") from None
-    scheme = parts.scheme.lower()
-    if scheme not in schemes:
-        wanted = [f"{s}:///" if s.startswith("sqlite") else f"{s}://" for s in schemes]
-        raise ValueError(f"must start with {_or(wanted)} (got {_redact(value)!r})")
-    if need_host and not parts.hostname:
-        raise ValueError(f"must include a host name (got {_redact(value)!r})")
-    if scheme.startswith("sqlite") and parts.netloc:
-        raise ValueError(f"must be sqlite:///path, with three slashes (got {value!r})")
-    return value
-
-
-def _or(items: list[str] | tuple[str, ...], word: str = "or") -> str:
-    """``a, b or c``."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
 
 
 class _MappingSource(PydanticBaseSettingsSource):
@@ -269,24 +222,24 @@ class Settings(BaseSettings):
     @field_validator("database_url", mode="before")
     @classmethod
     def _check_database_url(cls, value: object) -> str:
-        return _check_url(str(value), _DATABASE_SCHEMES, need_host=False)
+        return check_url(str(value), _DATABASE_SCHEMES, need_host=False)
 
     @field_validator("redis_url", mode="before")
     @classmethod
     def _check_redis_url(cls, value: object) -> str | None:
         if value is None:
             return None
-        return _check_url(str(value), ("redis", "rediss", "unix"), need_host=False)
+        return check_url(str(value), ("redis", "rediss", "unix"), need_host=False)
 
     @field_validator(*_URL_FIELDS, mode="before")
     @classmethod
     def _check_http_url(cls, value: object) -> str:
-        return _check_url(str(value), ("http", "https"))
+        return check_url(str(value), ("http", "https"))
 
     @field_validator("webhook_url", mode="before")
     @classmethod
     def _check_webhook_url(cls, value: object) -> str | None:
-        return None if value is None else _check_url(str(value), ("http", "https"))
+        return None if value is None else check_url(str(value), ("http", "https"))
 
     @field_validator("smtp_url", mode="after")
     @classmethod
@@ -311,7 +264,7 @@ class Settings(BaseSettings):
         if self.smtp_url is not None and not self.smtp_from:
             raise ConfigError(env_name("smtp_from"), "is required with TOCSIN_SMTP_URL")
         if self.env == "production":
-            problem = _secret_key_problem(self.secret_key)
+            problem = secret_key_problem(self.secret_key)
             if problem:
                 raise ConfigError(env_name("secret_key"), problem)
         return self
@@ -319,7 +272,7 @@ class Settings(BaseSettings):
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         """Like pydantic's, with passwords in URLs replaced by ``***``."""
         for name, value in super().__repr_args__():
-            yield name, _redact(value) if name in ("database_url", "redis_url") and value else value
+            yield name, redact(value) if name in ("database_url", "redis_url") and value else value
 
     @property
     def async_database_url(self) -> str:
@@ -352,27 +305,7 @@ class Settings(BaseSettings):
         missing = [env_name(name) for name in needed if not getattr(self, name)]
         if not missing:
             return platform, True, f"{platform} {how} enabled"
-        return platform, False, f"set {_or(missing, 'and')} to enable it"
-
-
-def _secret_key_problem(key: SecretStr | None) -> str | None:
-    """Why ``key`` cannot sign sessions in production, or None when it is fine."""
-    if key is None:
-        return (
-            "is required when TOCSIN_ENV=production; set it to a random string of at least "
-            f"{MIN_SECRET_KEY_LENGTH} characters (python -c 'import secrets; "
-            "print(secrets.token_urlsafe(48))')"
-        )
-    value = key.get_secret_value().strip()
-    lowered = value.lower()
-    if len(value) < MIN_SECRET_KEY_LENGTH:
-        return (
-            f"must be at least {MIN_SECRET_KEY_LENGTH} characters in production "
-            f"(got {len(value)} characters)"
-        )
-    if any(word in lowered for word in _PLACEHOLDER_WORDS) or len(set(lowered)) < 6:
-        return "looks like a placeholder; set it to a random string (secrets.token_urlsafe(48))"
-    return None
+        return platform, False, f"set {or_list(missing, 'and')} to enable it"
 
 
 def _config_error(exc: ValidationError) -> ConfigError:

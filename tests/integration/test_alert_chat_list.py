@@ -22,7 +22,7 @@ from fakes.discord_harness import (
 )
 from fakes.slack_harness import SlackClient
 from integration.test_slack_app import client, slack
-from tocsin.chat import texts
+from tocsin.chat import notices
 from tocsin.domain.commands import Command, parse
 from tocsin.platforms.discord.render import STYLE, message_body
 from tocsin.services.context import Context
@@ -95,7 +95,7 @@ def test_the_discord_proposal_carries_the_five_buttons() -> None:
         "text": "1 alert firing",
         "group": {"id": 7, "alerts": []},
     }
-    body = message_body(texts.alert_group_message(payload, STYLE, buttons=True))
+    body = message_body(notices.alert_group_message(payload, STYLE, buttons=True))
     ids = [b["custom_id"] for row in body["components"] for b in row["components"]]
     assert ids == [
         "tocsin:alert_ack:7",
@@ -120,7 +120,7 @@ async def test_discord_buttons_ack_silence_and_declare(discord: DiscordClient) -
     assert (await groups(discord.ctx))[0].group.status.value == "silenced"
     question = await discord.click(f"tocsin:alert_declare:{kept.id}:ask")
     assert is_private(question)
-    assert texts.ALERT_DECLARE_QUESTION in content(question)
+    assert notices.ALERT_DECLARE_QUESTION in content(question)
     ids = [b["custom_id"] for b in question["data"]["components"][0]["components"]]
     assert ids == [f"tocsin:alert_declare:{kept.id}:yes", f"tocsin:cancel:{kept.id}"]
     assert (await groups(discord.ctx))[0].incident is None  # asking declared nothing

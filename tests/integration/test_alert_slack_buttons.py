@@ -10,7 +10,7 @@ from typing import Any
 from fakes.alerts_kit import generic, groups, intake_client, integration, path_of, runner
 from fakes.slack_harness import SlackClient
 from integration.test_slack_app import click, client, notices, slack
-from tocsin.chat import texts
+from tocsin.chat.notices import alert_group_message
 from tocsin.platforms.slack.blocks import STYLE, message_blocks
 
 __all__ = ["client", "slack"]  # the fixtures, shared with test_slack_app.py
@@ -33,7 +33,7 @@ def test_the_proposal_carries_the_five_buttons() -> None:
         "text": "1 alert firing",
         "group": {"id": 7, "alerts": []},
     }
-    blocks = message_blocks(texts.alert_group_message(payload, STYLE, buttons=True), key="k")
+    blocks = message_blocks(alert_group_message(payload, STYLE, buttons=True), key="k")
     [actions] = [b for b in blocks if b["type"] == "actions"]
     ids = [e["action_id"] for e in actions["elements"]]
     assert ids == [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tocsin.chat import texts
+from tocsin.chat import notices, texts
 from tocsin.chat.messages import ALERT_ACK, ALERT_DECLARE, ALERT_SILENCE_HOURS, Style
 from tocsin.domain.errors import DomainError
 from tocsin.domain.model import Actor
@@ -33,4 +33,4 @@ async def alert_action(ctx: Context, actor: Actor, action: str, group_id: int, s
             kept = await groups.silence_group(ctx, actor, group_id, span)
     except DomainError as exc:
         return texts.problem(exc, style).text
-    return texts.alert_action_done(action, group_dict(kept), style).text
+    return notices.alert_action_done(action, group_dict(kept), style).text

@@ -1,9 +1,10 @@
 """Neutral outgoing messages and replies: what Slack and Discord both render.
 
-A :class:`Message` is built once by :mod:`tocsin.chat.texts` (in the platform's markup, through
-a :class:`Style`) and rendered by each adapter: Block Kit in Slack, embeds and components in
-Discord. A :class:`Reply` answers an incoming command; ``public`` says whether the channel sees it
-or only the caller (ephemeral). A reply may instead ask the platform to open the declare form.
+A :class:`Message` is built once by :mod:`tocsin.chat.texts` or :mod:`tocsin.chat.notices` (in
+the platform's markup, through a :class:`Style`) and rendered by each adapter: Block Kit in Slack,
+embeds and components in Discord. A :class:`Reply` answers an incoming command; ``public`` says
+whether the channel sees it or only the caller (ephemeral). A reply may instead ask the platform
+to open the declare form.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Builders take the neutral incident snapshot that routing puts in effect payloads
 (:func:`tocsin.domain.routing.snapshot`) and a :class:`~tocsin.chat.messages.Style` for the
 platform's markup. User-typed text is always escaped through the style, so a title such as
 ``<!channel> down`` never pings anyone.
+
+What tocsin sends on its own rather than in reply to a command (pages, reminders, maintenance
+notices, alert groups) is worded in :mod:`tocsin.chat.notices`.
 """
 
 from __future__ import annotations
@@ -11,14 +14,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from tocsin.chat.messages import (
     ACK,
-    ALERT_ACK,
-    ALERT_DECLARE,
-    ALERT_SILENCE_HOURS,
     JOIN,
     RESOLVE,
     UPDATE,
@@ -78,7 +77,8 @@ def channel_topic(snap: Snapshot, style: Style) -> str:
     return f"{_severity(snap)} · {snap.get('status', '')} · Commander: {commander}"[:250]
 
 
-def _headline(snap: Snapshot, style: Style) -> str:
+def headline(snap: Snapshot, style: Style) -> str:
+    """``🔴 INC-3: <title>``: the severity mark, the reference and the escaped title."""
     return f"{SEVERITY_MARK.get(str(snap.get('severity')), '')} {snap.get('ref', '')}: " + (
         style.escape(str(snap.get("title", "")))
     )
@@ -88,7 +88,7 @@ def announcement(
     snap: Snapshot, style: Style, *, latest_update: str = "", channel_id: str = ""
 ) -> Message:
     """The announcement in the announce channel, edited in place as the incident changes."""
-    title = _headline(snap, style)
+    title = headline(snap, style)
     fields = [
         Field("Severity", _severity(snap)),
         Field("Status", _status(snap)),
@@ -136,7 +136,7 @@ def channel_summary(
     )
     body = f"{style.escape(description)}\n\n{how}" if description else how
     text = f"{snap.get('ref', '')}: {style.escape(str(snap.get('title', '')))}"
-    return Message(text, _headline(snap, style), body, tuple(fields), (), _footer(snap, style))
+    return Message(text, headline(snap, style), body, tuple(fields), (), _footer(snap, style))
 
 
 def entry_message(payload: Mapping[str, Any], style: Style) -> Message:
@@ -281,150 +281,3 @@ def update_form_failed(problem: str, ref: str, style: Style) -> str:
     """The update form did not open (``problem`` says why): how to post by typing instead."""
     usage = style.code(style.escape(f"/incident update {ref} <text>"))
     return f"⚠️ I could not open the update form ({style.escape(problem)}). Use {usage}"
-
-
-# --- paging and reminders (outbox kinds ``page_dm`` and ``remind``, see docs/oncall.md) -------
-def _buttons(payload: Mapping[str, Any]) -> tuple[Button, ...]:
-    """The buttons a paging payload asks for (``payload["buttons"]``), as on the announcement:
-    the same actions, so the platforms' button handlers run them unchanged."""
-    value = str((payload.get("incident") or {}).get("number", ""))
-    known = {
-        ACK: Button(ACK, "Acknowledge", value, "primary"),
-        UPDATE: Button(UPDATE, "Post update", value),
-    }
-    if not value:
-        return ()
-    return tuple(known[name] for name in payload.get("buttons") or () if name in known)
-
-
-def page_message(payload: Mapping[str, Any], style: Style) -> Message:
-    """A page, sent to the paged person directly: the incident's headline, the page's text and
-    an Acknowledge button. Plain (no embed) so the notification shows the words."""
-    snap = payload.get("incident") or {}
-    lines = [f"🚨 {style.bold(_headline(snap, style))}", style.escape(str(payload.get("text", "")))]
-    url = str(snap.get("url") or "")
-    if url:
-        lines.append(style.link(url, "Open in the tocsin dashboard"))
-    return Message("\n".join(lines), buttons=_buttons(payload))
-
-
-def reminder_message(payload: Mapping[str, Any], style: Style) -> Message:
-    """A reminder in the incident channel. Reason ``update``: the commander is mentioned (in
-    place of their name at the start of the text) and offered a Post update button. Reason
-    ``commander``: a polite request for someone to take command, no mention, no button."""
-    text = style.escape(str(payload.get("text", "")))
-    if payload.get("reason") != "update":
-        return Message(f"🙋 {text}", buttons=_buttons(payload))
-    person = payload.get("person")
-    if person:
-        mention = style.mention(person)
-        name = style.escape(str(person.get("display_name") or ""))
-        if name and text.startswith(f"{name},"):
-            text = mention + text[len(name) :]
-        elif mention not in text:
-            text = f"{mention}: {text}"
-    return Message(f"⏰ {text}", buttons=_buttons(payload))
-
-
-_MAINTENANCE_HEADS = {
-    "created": "Scheduled maintenance",
-    "started": "Maintenance started",
-    "completed": "Maintenance completed",
-    "rescheduled": "Maintenance rescheduled",
-    "updated": "Maintenance updated",
-    "cancelled": "Maintenance cancelled",
-}
-
-
-def _utc_time(iso: str) -> str:
-    return datetime.fromisoformat(iso).strftime("%a %Y-%m-%d %H:%M UTC")
-
-
-def maintenance_notice(notice: Mapping[str, Any], style: Style) -> Message:
-    """A scheduled maintenance's announcement (``payload["maintenance"]`` of a ``notice`` row):
-    created, started, completed, rescheduled, updated or cancelled, with its window and the
-    components it affects (and, after an edit, what they were: ``was``)."""
-    head = _MAINTENANCE_HEADS.get(str(notice.get("event")), "Maintenance")
-    title = f"{head}: {style.escape(str(notice.get('title', '')))}"
-    window = f"{_utc_time(str(notice['start']))} to {_utc_time(str(notice['end']))}"
-    was = notice.get("was") or {}
-    fields = [Field("Window" if "start" not in was else "Now", window)]
-    if "start" in was:
-        fields.append(
-            Field("Was", f"{_utc_time(str(was['start']))} to {_utc_time(str(was['end']))}")
-        )
-    components = [style.escape(str(c)) for c in notice.get("components") or ()]
-    if components or "components" in was:
-        fields.append(Field("Affects", ", ".join(components) or "no component"))
-    if "components" in was:
-        fields.append(
-            Field(
-                "Affected before",
-                ", ".join(style.escape(str(c)) for c in was["components"]) or "no component",
-            )
-        )
-    if "title" in was:
-        fields.append(Field("Was named", style.escape(str(was["title"]))))
-    body = style.escape(str(notice.get("description") or ""))
-    body = body if notice.get("event") == "created" else ""
-    return Message(title, title, body, tuple(fields), footer=f"Maintenance #{notice.get('id')}")
-
-
-def alert_group_message(
-    payload: Mapping[str, Any], style: Style, *, buttons: bool = False
-) -> Message:
-    """A proposed alert group in the announce channel: its headline, the firing alerts (with
-    their links) and how to declare an incident for it from the CLI; with ``buttons``,
-    Acknowledge, Declare incident and Silence 1h / 4h / 24h."""
-    group = payload.get("group") or {}
-    snap = payload.get("incident") or {}
-    lines = []
-    for alert in list(group.get("alerts") or [])[:10]:
-        name = style.escape(str(alert.get("name", "")))
-        link = str(alert.get("link") or "")
-        lines.append(f"• {style.link(link, name) if link else name}")
-    labels = ", ".join(f"{k}={v}" for k, v in sorted((group.get("labels") or {}).items()))
-    command = f"tocsin alerts declare {group.get('id', '')}"
-    hint = f"Declare an incident for it: {style.code(command)}"
-    fields = (Field("Labels", style.escape(labels[:900])),) if labels else ()
-    return Message(
-        f"🔔 {_headline(snap, style)}: {style.escape(str(payload.get('text', '')))}",
-        title=f"🔔 {_headline(snap, style)}",
-        body="\n".join([*lines, hint]),
-        fields=fields,
-        buttons=_alert_buttons(str(group.get("id", ""))) if buttons else (),
-    )
-
-
-ALERT_DECLARE_LABEL = "Declare incident"
-ALERT_DECLARE_QUESTION = "Declare an incident for this alert group?"
-
-
-def _alert_buttons(value: str) -> tuple[Button, ...]:
-    silences = tuple(
-        Button(action, f"Silence {hours}h", value) for action, hours in ALERT_SILENCE_HOURS.items()
-    )
-    return (
-        Button(ALERT_ACK, "Acknowledge", value, "primary"),
-        Button(
-            ALERT_DECLARE,
-            ALERT_DECLARE_LABEL,
-            value,
-            "danger",
-            confirm=ALERT_DECLARE_QUESTION,
-        ),
-        *silences,
-    )
-
-
-def alert_action_done(action: str, group: Mapping[str, Any], style: Style) -> Message:
-    """What the person who pressed an alert group's button reads."""
-    title = style.escape(str(group.get("title", "")))
-    if action == ALERT_DECLARE:
-        return Message(
-            f"Declared {group.get('incident')} for alert group #{group.get('id')}: {title}."
-        )
-    if action == ALERT_ACK:
-        return Message(f"Alert group #{group.get('id')} acknowledged: {title}.")
-    hours = ALERT_SILENCE_HOURS.get(action, 0)
-    return Message(f"Alert group #{group.get('id')} silenced for {hours}h: {title}.")

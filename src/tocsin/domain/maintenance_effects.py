@@ -66,7 +66,7 @@ def statuspage_fields(m: Maintenance) -> dict[str, Any]:
 
 
 def notice(m: Maintenance, event: str, before: Maintenance | None = None) -> dict[str, Any]:
-    """What the announce channels are told (see :func:`tocsin.chat.texts.maintenance_notice`);
+    """What the announce channels are told (see :func:`tocsin.chat.notices.maintenance_notice`);
     for an edit, ``was`` holds the fields it changed as they were in ``before``."""
     told: dict[str, Any] = {
         "event": event,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from tocsin.chat import texts
+from tocsin.chat import notices, texts
 from tocsin.chat.alerts import ACTIONS as ALERT_ACTIONS
 from tocsin.chat.alerts import alert_action
 from tocsin.chat.commands import perform, preview
@@ -158,7 +158,9 @@ class Components:
         """A proposed alert group's button (docs/alerts.md): Declare asks first; each runs the
         same service call as Slack's and answers the person who pressed it only."""
         if suffix == ASK:
-            return _confirm(action, group, texts.ALERT_DECLARE_QUESTION, texts.ALERT_DECLARE_LABEL)
+            return _confirm(
+                action, group, notices.ALERT_DECLARE_QUESTION, notices.ALERT_DECLARE_LABEL
+            )
         if not await self.app.first_time(interaction):
             return private(ALREADY)
         text = await alert_action(self.ctx, actor, action, group, STYLE)

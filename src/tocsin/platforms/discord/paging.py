@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from tocsin.chat import texts
+from tocsin.chat import notices
 from tocsin.chat.messages import Message
 from tocsin.delivery.base import Delivery, RemoteRefs, Sent, Skip
 from tocsin.platforms.discord.ratelimit import DiscordRefused
@@ -59,7 +59,7 @@ class DiscordPaging:
         del refs  # a DM does not depend on the incident's channels
         payload = delivery.payload
         user = discord_user(payload.get("person"))
-        message = texts.page_message(payload, STYLE)
+        message = notices.page_message(payload, STYLE)
         try:
             dm = await self.rest.request("POST", "/users/@me/channels", json={"recipient_id": user})
             channel = str(dm["id"])
@@ -74,6 +74,6 @@ class DiscordPaging:
         channel = refs.get("channel")
         if not channel:
             raise Skip("the incident has no Discord channel to remind in (it was never created)")
-        message = texts.reminder_message(delivery.payload, STYLE)
+        message = notices.reminder_message(delivery.payload, STYLE)
         message_id = await self.send_message(channel, message, delivery.idempotency_key)
         return Sent(remote_ids={"channel": channel, "message": message_id})

@@ -39,7 +39,7 @@ from typing import Any
 
 import structlog
 
-from tocsin.chat import texts
+from tocsin.chat import notices, texts
 from tocsin.chat.messages import Message
 from tocsin.config import Settings
 from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Sent, Skip
@@ -242,7 +242,7 @@ class DiscordSender:
         channel = self._announce_channel("P1")
         if not channel:
             raise Skip("no Discord announce channel (TOCSIN_DISCORD_ANNOUNCE_CHANNEL or policy)")
-        message = texts.maintenance_notice(delivery.payload["maintenance"], STYLE)
+        message = notices.maintenance_notice(delivery.payload["maintenance"], STYLE)
         message_id = await self._send_message(channel, message, delivery.idempotency_key)
         return Sent(remote_ids={"channel": channel, "message": message_id})
 
@@ -253,7 +253,7 @@ class DiscordSender:
         channel = self._announce_channel(str(payload["incident"]["severity"]))
         if not channel:
             raise Skip("no Discord announce channel (TOCSIN_DISCORD_ANNOUNCE_CHANNEL or policy)")
-        message = texts.alert_group_message(payload, STYLE, buttons=True)
+        message = notices.alert_group_message(payload, STYLE, buttons=True)
         message_id = await self._send_message(channel, message, delivery.idempotency_key)
         return Sent(remote_ids={"channel": channel, "message": message_id})
 

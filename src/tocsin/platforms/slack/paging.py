@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from tocsin.chat import texts
+from tocsin.chat import notices
 from tocsin.chat.messages import Message
 from tocsin.delivery.base import Delivery, RemoteRefs, Sent, Skip
 from tocsin.platforms.slack.blocks import STYLE, message_blocks
@@ -59,7 +59,7 @@ class SlackPaging:
         del refs  # a DM does not depend on the incident's channels
         payload = delivery.payload
         user = slack_user(payload.get("person"))
-        message = texts.page_message(payload, STYLE)
+        message = notices.page_message(payload, STYLE)
         try:
             opened = await self.api.call("conversations.open", users=user)
             channel = str(opened["channel"]["id"])
@@ -77,6 +77,6 @@ class SlackPaging:
         channel = refs.get("channel")
         if not channel:
             raise Skip("the incident has no Slack channel to remind in (it was never created)")
-        message = texts.reminder_message(delivery.payload, STYLE)
+        message = notices.reminder_message(delivery.payload, STYLE)
         ts = await self.post_once(delivery, channel, message)
         return Sent(remote_ids={"channel": channel, "ts": ts})

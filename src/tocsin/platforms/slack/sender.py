@@ -35,7 +35,7 @@ from typing import Any
 
 import structlog
 
-from tocsin.chat import texts
+from tocsin.chat import notices, texts
 from tocsin.chat.messages import Message
 from tocsin.config import Settings
 from tocsin.delivery.base import Delivery, PermanentError, RemoteRefs, Sent, Skip
@@ -231,7 +231,7 @@ class SlackSender:
         channel = self._announce_channel("P1")
         if not channel:
             raise Skip("no Slack announce channel set (TOCSIN_SLACK_ANNOUNCE_CHANNEL or policy)")
-        message = texts.maintenance_notice(delivery.payload["maintenance"], STYLE)
+        message = notices.maintenance_notice(delivery.payload["maintenance"], STYLE)
         ts = await self._post_once(delivery, channel, message)
         return Sent(remote_ids={"channel": channel, "ts": ts})
 
@@ -264,7 +264,7 @@ class SlackSender:
         channel = self._announce_channel(str(payload["incident"]["severity"]))
         if not channel:
             raise Skip("no Slack announce channel set (TOCSIN_SLACK_ANNOUNCE_CHANNEL or policy)")
-        message = texts.alert_group_message(payload, STYLE, buttons=True)
+        message = notices.alert_group_message(payload, STYLE, buttons=True)
         ts = await self._post_once(delivery, channel, message)
         return Sent(remote_ids={"channel": channel, "ts": ts})
 

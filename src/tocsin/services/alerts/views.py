@@ -1,5 +1,5 @@
 """Alert groups as plain data: for the CLI's and the API's JSON, and for outbox payloads (what the
-chat senders render with :func:`tocsin.chat.texts.alert_group_message`)."""
+chat senders render with :func:`tocsin.chat.notices.alert_group_message`)."""
 
 from __future__ import annotations
 

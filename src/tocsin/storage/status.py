@@ -77,8 +77,12 @@ class StatusStore:
         rows = await self.conn.execute(sa.select(_c).order_by(_c.c.position, _c.c.name))
         return [_record(r) for r in rows.mappings()]
 
-    async def component(self, name: str) -> ComponentRecord | None:
-        row = (await self.conn.execute(sa.select(_c).where(_c.c.name == name))).mappings().first()
+    async def component(self, name: str, *, for_update: bool = False) -> ComponentRecord | None:
+        """One stored component; ``for_update`` locks its row (PostgreSQL) until the commit."""
+        query = sa.select(_c).where(_c.c.name == name)
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).mappings().first()
         return _record(row) if row is not None else None
 
     async def save_component(self, record: ComponentRecord, now: datetime) -> None:

@@ -17,8 +17,9 @@ Monitors added or deleted through the API or the CLI are picked up without a res
 reads a marker of the stored definitions (:meth:`definitions_marker`) and reloads them when it
 moved, and once more when a claimed timer names a monitor it does not know. A timer whose
 monitor is gone is deleted, and the reload drops the gone monitor's metric series
-(:meth:`~tocsin.observability.metrics.Metrics.forget_monitor`). A paused monitor's timer is cancelled by the pause (a claimed one
-is not re-armed), so it costs nothing until it is resumed. Restricted monitors are probed under
+(:meth:`~tocsin.observability.metrics.Metrics.forget_monitor`). A paused monitor's timer is
+cancelled by the pause (a claimed one is not re-armed), so it costs nothing until it is
+resumed. Restricted monitors are probed under
 the context's :class:`~tocsin.services.address_guard.AddressGuard`.
 """
 

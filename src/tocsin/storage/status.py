@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.model import Actor, EntryKind, Incident, Status, TimelineEntry
 from tocsin.domain.status_view import ComponentRecord
+from tocsin.domain.statuspage import OPERATIONAL
 from tocsin.storage import tables as t
-from tocsin.storage.incidents import NEWEST_ENTRY
+from tocsin.storage.incidents import NEWEST_ENTRY, _insert
 from tocsin.storage.rows import _utc, incident_from_row, utc
 
 _c = t.status_components
@@ -84,6 +85,19 @@ class StatusStore:
             query = query.with_for_update()
         row = (await self.conn.execute(query)).mappings().first()
         return _record(row) if row is not None else None
+
+    async def lock_component(
+        self, name: str, now: datetime, *, create: bool
+    ) -> ComponentRecord | None:
+        """Component ``name`` with its row locked until the commit (PostgreSQL). With
+        ``create``, a missing row is first inserted as operational (a policy component without
+        a stored override yet), so that concurrent transactions lock one row in turn: a
+        concurrent insert wins and is read once it commits."""
+        if create:
+            values = {"name": name, "description": "", "status": OPERATIONAL, "position": 0}
+            statement = _insert(self.conn, _c).values(created_at=now, updated_at=now, **values)
+            await self.conn.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+        return await self.component(name, for_update=True)
 
     async def save_component(self, record: ComponentRecord, now: datetime) -> None:
         """Insert or update ``record`` (its ``created_at`` is kept when it exists)."""

@@ -104,7 +104,8 @@ async def changed(
     if event.kind is not EventKind.WENT_DOWN and event.previous is not MonitorStatus.DOWN:
         return
     name = monitor.component
-    row = await uow.status.component(name, for_update=True)  # two monitors settle in turn
+    in_policy = any(c.name == name for c in ctx.policy.components)
+    row = await uow.status.lock_component(name, now, create=in_policy)  # monitors take turns
     current = row.status if row is not None else OPERATIONAL
     if event.kind is EventKind.WENT_DOWN:
         verdict = when_down(current, monitor.component_status)

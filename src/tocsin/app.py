@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tocsin.delivery.base import Sender
     from tocsin.delivery.service import DeliveryService
     from tocsin.delivery.timers import TimerHandlers
+    from tocsin.observability.listener import MetricsListener
     from tocsin.observability.metrics import Metrics
 
 
@@ -140,14 +141,34 @@ def monitor_starter(
     return start
 
 
+def worker_listener(settings: Settings, metrics: Metrics) -> MetricsListener | None:
+    """The worker's ``/metrics`` and ``/healthz`` listener when TOCSIN_WORKER_METRICS_PORT is
+    set (docs/operations.md), its socket bound; a port that cannot be bound is a ConfigError."""
+    from tocsin.config import ConfigError, env_name
+    from tocsin.observability.listener import MetricsListener, bind
+
+    if settings.worker_metrics_port is None:
+        return None
+    host, port = settings.worker_metrics_host, settings.worker_metrics_port
+    try:
+        return MetricsListener(metrics, bind(host, port))
+    except OSError as exc:
+        problem = f"cannot listen on {host}:{port} ({exc.strerror or exc})"
+        raise ConfigError(env_name("worker_metrics_port"), problem) from exc
+
+
 async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | None = None) -> None:
-    """``tocsin worker``: run until SIGTERM or SIGINT, then stop gracefully."""
+    """``tocsin worker``: run until SIGTERM or SIGINT, then stop gracefully. The metrics
+    listener, if set, starts first and stops last (``/healthz`` says stopping meanwhile)."""
     import structlog  # imported here for the same reason as in build_delivery
 
     from tocsin.observability.metrics import create_metrics
 
-    ctx = build_context(settings)
+    log = structlog.get_logger("tocsin.delivery")
     metrics = create_metrics()
+    listener = worker_listener(settings, metrics)  # a port that is taken fails first
+    ctx = build_context(settings)
+    ctx.db.on_group_commit = metrics.group_committed
     if timer_handlers is None:
         timer_handlers = timer_handlers_for(settings, ctx, metrics)
     service = build_delivery(settings, ctx, metrics, timer_handlers=timer_handlers)
@@ -156,11 +177,19 @@ async def worker_main(settings: Settings, *, timer_handlers: TimerHandlers | Non
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     try:
+        if listener is not None:
+            listener.start()
+            log.info("worker metrics listening", host=settings.worker_metrics_host,
+                     port=listener.port)  # fmt: skip
         await service.start()
         stop_monitors = await monitor_starter(ctx, service, metrics)()
         await stopping.wait()
-        structlog.get_logger("tocsin.delivery").info("worker stopping")
+        log.info("worker stopping")
+        if listener is not None:
+            listener.stopping = True
         await stop_monitors()
         await service.stop()
     finally:
+        if listener is not None:
+            await listener.stop()
         await ctx.db.dispose()

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     """Port of the HTTP listener."""
     metrics_port: Port | None = None
     """When set, `/metrics` is served only on this port."""
+    worker_metrics_port: Port | None = None
+    """When set, `tocsin worker` serves `/metrics` and `/healthz` on this port (unset: no
+    listener)."""
+    worker_metrics_host: str = "127.0.0.1"
+    """Address the `tocsin worker` metrics listener binds to (`0.0.0.0` in a container)."""
     public_url: str = "http://127.0.0.1:8080"
     """Base of the links tocsin posts (a trailing slash is dropped)."""
     log_level: Annotated[Literal["debug", "info", "warning", "error"], Lower] = "info"

@@ -253,3 +253,37 @@ async def test_a_result_arriving_after_the_delete_is_dropped(
     async with UnitOfWork(ctx.db, read_only=True) as uow:
         assert await uow.monitors.state("api-web") is None
         assert await uow.monitors.results(["api-web"], ctx.clock() - timedelta(days=1)) == []
+
+
+async def test_a_deleted_monitor_leaves_the_metrics(
+    ctx: Context, clock: Any, target: HttpTarget, http: httpx.AsyncClient
+) -> None:
+    """After a check, /metrics has the stored monitor's monitor_up, monitor_check_seconds and
+    monitor_checks_total series; deleted through the API, the checker's next round drops them
+    all, while the policy monitor's stay."""
+    metrics = create_metrics(process=False)
+    routes = access_routes(ctx, secret="k" * 40, secure_cookies=False)
+    app = create_app(ctx, metrics, Runtime(), routes=routes)
+    transport = httpx.ASGITransport(app=app)
+    admin = await bearer(ctx, "root", "admin")
+    checker = MonitorChecker(ctx, "w1", metrics=metrics, client=http, counter=target.counter)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin.test") as api:
+        await checker.arm()
+        made = await api.post("/api/v1/monitors", json=_web(target.url("/api")), headers=admin)
+        assert made.status_code == 201, made.text
+        clock.advance(seconds=30)
+        assert await checker.run_once() == 2
+
+        async def series(name: str) -> list[str]:
+            text = (await api.get("/metrics")).text
+            return [line for line in text.splitlines() if f'monitor="{name}"' in line]
+
+        before = await series("api-web")
+        assert any(line.startswith("monitor_up{") for line in before)
+        assert any(line.startswith("monitor_check_seconds_count{") for line in before)
+        assert any(line.startswith("monitor_checks_total{") for line in before)
+        assert (await api.delete("/api/v1/monitors/api-web", headers=admin)).status_code == 200
+        clock.advance(seconds=30)
+        assert await checker.run_once() == 1
+        assert await series("api-web") == []
+        assert any(line.startswith("monitor_up{") for line in await series("policy-web"))

@@ -103,6 +103,10 @@ def test_a_short_interval_gets_a_timeout_below_it() -> None:
         (HTTP + 'headers = { "X-A" = 1 }', "monitor[0].headers.X-A: expected one line of text"),
         (HTTP + 'headers = { "X-A" = "a\\nb" }', "monitor[0].headers.X-A: expected one line of text"),  # noqa: E501
         (HTTP + HTTP, 'monitor[1].name: duplicate monitor name "m"'),
+        ('[[monitor]]\nname = "shop/api"\nkind = "tcp"\ntarget = "a:1"', 'monitor[0].name: must not contain "/" or control characters'),  # noqa: E501
+        ('[[monitor]]\nname = "a\\tb"\nkind = "tcp"\ntarget = "a:1"', 'monitor[0].name: must not contain "/" or control characters'),  # noqa: E501
+        ('[[monitor]]\nname = " m"\nkind = "tcp"\ntarget = "a:1"', "monitor[0].name: must not start or end with spaces"),  # noqa: E501
+        (f'[[monitor]]\nname = "{"m" * 101}"\nkind = "tcp"\ntarget = "a:1"', "monitor[0].name: at most 100 characters"),  # noqa: E501
         ('[monitor]\nname = "m"', "monitor: expected [[monitor]] entries (an array of tables), got a table"),  # noqa: E501
     ],
 )  # fmt: skip

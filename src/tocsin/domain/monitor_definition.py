@@ -2,10 +2,9 @@
 by the policy file's own parser (:func:`~tocsin.domain.monitors.section.parse_monitor`), so the
 same rules give the same messages, here keyed by the field they are about.
 
-Stored definitions also follow a few rules of their own, since their names travel in URLs
-(``/api/v1/monitors/{name}``): at most :data:`MAX_NAME` characters, no ``/`` and no control
-characters. A module of its own beside ``policy_file`` (not in the monitors package): it reads
-the policy file's checker, which itself imports the package.
+Names follow the parser's rule for URLs (at most :data:`MAX_NAME` characters, no ``/``, no
+control characters), as in the policy file. A module of its own beside ``policy_file`` (not in
+the monitors package): it reads the policy file's checker, which itself imports the package.
 """
 
 from __future__ import annotations
@@ -16,12 +15,11 @@ from typing import Any
 
 from tocsin.domain.errors import ParseError
 from tocsin.domain.monitors.model import Monitor
-from tocsin.domain.monitors.section import parse_monitor
+from tocsin.domain.monitors.section import MAX_NAME, parse_monitor
 from tocsin.domain.policy_file import _Checker
 
 __all__ = ["MAX_NAME", "MonitorInvalid", "load_definition", "validate_definition"]
 
-MAX_NAME = 100
 _PATH = "monitor"
 
 
@@ -47,27 +45,12 @@ class _FieldChecker(_Checker):
         self.fields.setdefault(field, what)
 
 
-def _name_problem(name: object) -> str | None:
-    if not isinstance(name, str) or not name.strip():
-        return None  # the parser reports it
-    if len(name) > MAX_NAME:
-        return f"at most {MAX_NAME} characters"
-    if "/" in name or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        return 'must not contain "/" or control characters'
-    if name != name.strip():
-        return "must not start or end with spaces"
-    return None
-
-
 def validate_definition(definition: Mapping[str, Any], components: Sequence[str]) -> Monitor:
     """The monitor ``definition`` describes, with ``source`` "api"; raises
     :class:`MonitorInvalid` naming every bad field. ``components`` are the status-page
     components that exist. A name already taken is a conflict the caller reports."""
     check = _FieldChecker()
     monitor = parse_monitor(check, definition, _PATH, components, set())
-    problem = _name_problem(definition.get("name"))
-    if problem is not None:
-        check.add(f"{_PATH}.name", problem)
     if check.fields:
         raise MonitorInvalid(check.fields)
     return replace(monitor, source="api")

@@ -8,6 +8,7 @@ process do not collide. The composition root creates one :class:`Metrics` and pa
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from prometheus_client import (
@@ -222,6 +223,16 @@ class Metrics:
             ["monitor", "result"],
             registry=r,
         )
+
+    def forget_monitor(self, name: str) -> None:
+        """Drop every series of monitor ``name`` (it was deleted), so it stops being exported."""
+        with contextlib.suppress(KeyError):
+            self.monitor_up.remove(name)
+        with contextlib.suppress(KeyError):
+            self.monitor_check_seconds.remove(name)
+        for result in ("ok", "failed"):
+            with contextlib.suppress(KeyError):
+                self.monitor_checks_total.remove(name, result)
 
     def group_committed(self, members: int, seconds: float) -> None:
         """One SQLite group COMMIT: how many units of work it made durable, and how long."""

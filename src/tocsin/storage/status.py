@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tocsin.domain.model import Actor, EntryKind, Incident, Status, TimelineEntry
 from tocsin.domain.status_view import ComponentRecord
+from tocsin.domain.statuspage import OPERATIONAL
 from tocsin.storage import tables as t
-from tocsin.storage.incidents import NEWEST_ENTRY
+from tocsin.storage.incidents import NEWEST_ENTRY, _insert
 from tocsin.storage.rows import _utc, incident_from_row, utc
 
 _c = t.status_components
@@ -77,9 +78,26 @@ class StatusStore:
         rows = await self.conn.execute(sa.select(_c).order_by(_c.c.position, _c.c.name))
         return [_record(r) for r in rows.mappings()]
 
-    async def component(self, name: str) -> ComponentRecord | None:
-        row = (await self.conn.execute(sa.select(_c).where(_c.c.name == name))).mappings().first()
+    async def component(self, name: str, *, for_update: bool = False) -> ComponentRecord | None:
+        """One stored component; ``for_update`` locks its row (PostgreSQL) until the commit."""
+        query = sa.select(_c).where(_c.c.name == name)
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).mappings().first()
         return _record(row) if row is not None else None
+
+    async def lock_component(
+        self, name: str, now: datetime, *, create: bool
+    ) -> ComponentRecord | None:
+        """Component ``name`` with its row locked until the commit (PostgreSQL). With
+        ``create``, a missing row is first inserted as operational (a policy component without
+        a stored override yet), so that concurrent transactions lock one row in turn: a
+        concurrent insert wins and is read once it commits."""
+        if create:
+            values = {"name": name, "description": "", "status": OPERATIONAL, "position": 0}
+            statement = _insert(self.conn, _c).values(created_at=now, updated_at=now, **values)
+            await self.conn.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+        return await self.component(name, for_update=True)
 
     async def save_component(self, record: ComponentRecord, now: datetime) -> None:
         """Insert or update ``record`` (its ``created_at`` is kept when it exists)."""

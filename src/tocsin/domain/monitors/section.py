@@ -1,6 +1,10 @@
 """The policy file's ``[[monitor]]`` section, checked one problem per line.
 
-``docs/policy.md`` ("Monitors") is the reference for the keys and their bounds.
+``docs/policy.md`` ("Monitors") is the reference for the keys and their bounds. The same parser
+checks the monitors stored through the API and the CLI
+(:mod:`~tocsin.domain.monitor_definition`), so a name follows one rule wherever it is defined:
+since it travels in URLs (``/api/v1/monitors/{name}``, ``/monitors/{name}``) it has at most
+:data:`MAX_NAME` characters, no ``/``, no control characters and no spaces at either end.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from tocsin.domain.policy import COMPONENT_STATUSES
 if TYPE_CHECKING:
     from tocsin.domain.policy_file import _Checker
 
-__all__ = ["MONITOR_KEYS", "parse_monitor", "parse_monitors"]
+__all__ = ["MAX_NAME", "MONITOR_KEYS", "parse_monitor", "parse_monitors"]
+
+MAX_NAME = 100
 
 MONITOR_KEYS = ("name", "kind", "url", "target", "method", "headers", "interval_seconds",
                 "timeout_seconds", "expect_status", "keyword", "absent_keyword",
@@ -70,8 +76,25 @@ def parse_monitor(
     unchecked (a stored definition read back)."""
     check.known_keys(table, MONITOR_KEYS, path)
     name = check.name(table, path, "monitor", seen)
+    problem = _name_problem(table.get("name"))
+    if problem is not None:
+        check.add(f"{path}.name", problem)
     kind = _kind(check, table, path)
     return _monitor(check, table, path, name, kind, components)
+
+
+def _name_problem(name: object) -> str | None:
+    """What is wrong with a monitor's name for a URL (a missing or empty one the checker
+    reports)."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    if len(name) > MAX_NAME:
+        return f"at most {MAX_NAME} characters"
+    if "/" in name or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return 'must not contain "/" or control characters'
+    if name != name.strip():
+        return "must not start or end with spaces"
+    return None
 
 
 def _monitor(

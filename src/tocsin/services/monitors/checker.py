@@ -16,8 +16,10 @@ start at once.
 Monitors added or deleted through the API or the CLI are picked up without a restart: each round
 reads a marker of the stored definitions (:meth:`definitions_marker`) and reloads them when it
 moved, and once more when a claimed timer names a monitor it does not know. A timer whose
-monitor is gone is deleted. A paused monitor's timer is cancelled by the pause (a claimed one
-is not re-armed), so it costs nothing until it is resumed. Restricted monitors are probed under
+monitor is gone is deleted, and the reload drops the gone monitor's metric series
+(:meth:`~tocsin.observability.metrics.Metrics.forget_monitor`). A paused monitor's timer is
+cancelled by the pause (a claimed one is not re-armed), so it costs nothing until it is
+resumed. Restricted monitors are probed under
 the context's :class:`~tocsin.services.address_guard.AddressGuard`.
 """
 
@@ -82,7 +84,11 @@ class MonitorChecker:
         if marker == self._marker and not force:
             return
         stored = stored_monitors(self.ctx, await uow.monitors.definitions())
-        self.monitors = {m.name: m for m in (*self.ctx.policy.monitors, *stored)}
+        monitors = {m.name: m for m in (*self.ctx.policy.monitors, *stored)}
+        if self.metrics is not None:  # a deleted monitor's series are exported no more
+            for gone in self.monitors.keys() - monitors.keys():
+                self.metrics.forget_monitor(gone)
+        self.monitors = monitors
         self._marker = marker
 
     async def arm(self) -> None:

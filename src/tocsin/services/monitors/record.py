@@ -3,13 +3,19 @@
 A status change becomes the monitor's alert batch, routed like any alert through
 :meth:`~tocsin.services.alerts.process.AlertProcessor.route_batch` under the integration id
 :data:`MONITOR_INTEGRATION` (monitors have no integration row), and sets the monitor's
-status-page component: ``component_status`` when it goes down, operational when it comes back
-up or is paused while down.
+status-page component by the rules of :mod:`tocsin.domain.monitors.component`: going down it
+sets ``component_status`` (unless the component already shows worse); coming back up, or paused
+or deleted while down, it compares and sets: the component goes back to the worst status of its
+monitors still down (operational when none is) only if it still shows what the monitors set,
+under a lock on the component's row so that two monitors of one component settle in turn.
+Otherwise the status was set by hand since, and is left (and logged).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+
+import structlog
 
 from tocsin.domain.monitors import (
     EventKind,
@@ -23,15 +29,18 @@ from tocsin.domain.monitors import (
     pause,
     resume,
 )
+from tocsin.domain.monitors.component import when_down, when_recovered
 from tocsin.domain.statuspage import OPERATIONAL
 from tocsin.observability.metrics import Metrics
 from tocsin.services.alerts.process import AlertProcessor
 from tocsin.services.context import Context
-from tocsin.services.monitor_catalog import find_monitor
+from tocsin.services.monitor_catalog import all_monitors, find_monitor
 from tocsin.services.monitors.timer import arm_check, disarm_check
 from tocsin.services.ports import UnitOfWork
 from tocsin.services.public_status_page import ComponentChange, store_component
 from tocsin.storage.monitors import CheckResult
+
+log = structlog.get_logger("tocsin.monitors")
 
 MONITOR_INTEGRATION = 0  # the alert groups of monitors (integration ids start at 1)
 
@@ -92,13 +101,45 @@ async def changed(
         await processor.route_batch(uow, MONITOR_INTEGRATION, batch, event.at, now)
     if monitor.component is None:
         return
-    if event.kind is EventKind.WENT_DOWN:
-        status = monitor.component_status
-    elif event.previous is MonitorStatus.DOWN:
-        status = OPERATIONAL
-    else:
+    if event.kind is not EventKind.WENT_DOWN and event.previous is not MonitorStatus.DOWN:
         return
-    await store_component(ctx, uow, monitor.component, ComponentChange(status=status), now)
+    name = monitor.component
+    in_policy = any(c.name == name for c in ctx.policy.components)
+    row = await uow.status.lock_component(name, now, create=in_policy)  # monitors take turns
+    current = row.status if row is not None else OPERATIONAL
+    if event.kind is EventKind.WENT_DOWN:
+        verdict = when_down(current, monitor.component_status)
+    else:
+        others = await _others_down(ctx, uow, monitor)
+        verdict = when_recovered(current, monitor.component_status, others)
+    if verdict.kept_by_hand is not None:
+        log.info(
+            "component status set by hand kept",
+            monitor=monitor.name,
+            change=event.kind.value,
+            component=name,
+            status=current,
+            monitors_set=verdict.kept_by_hand,
+        )
+    if verdict.status is not None:
+        await store_component(ctx, uow, name, ComponentChange(status=verdict.status), now)
+
+
+async def _others_down(ctx: Context, uow: UnitOfWork, monitor: Monitor) -> list[str]:
+    """The ``component_status`` of the other monitors of ``monitor``'s component now down."""
+    peers = [
+        m
+        for m in await all_monitors(ctx, uow)
+        if m.component == monitor.component and m.name != monitor.name
+    ]
+    if not peers:
+        return []
+    states = await uow.monitors.states()
+    return [
+        m.component_status
+        for m in peers
+        if (state := states.get(m.name)) is not None and state.status is MonitorStatus.DOWN
+    ]
 
 
 async def set_paused(ctx: Context, name: str, paused: bool) -> MonitorState:

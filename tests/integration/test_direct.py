@@ -44,6 +44,9 @@ def incident_row(number: int) -> dict[str, Any]:
         "public": True,
         "published_at": None,
         "components": ["api", "web"],
+        "public_summary": "What happened, in two lines.\nAnd the fix.",
+        "public_summary_at": T0 + timedelta(hours=1),
+        "public_summary_by": ACTOR,
     }
 
 

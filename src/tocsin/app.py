@@ -110,7 +110,9 @@ def timer_handlers_for(settings: Settings, ctx: Context, metrics: Metrics) -> Ti
     """What every durable timer does, for ``tocsin serve`` and ``tocsin worker`` alike: paging,
     escalations, update reminders and commander nags (docs/oncall.md), maintenance windows
     (docs/status-page.md), the subscribers' fan-out (docs/status-page.md), the alert inbox
-    (docs/alerts.md) and monitor results' retention (docs/monitors.md)."""
+    (docs/alerts.md), monitor results' retention (docs/monitors.md) and spent acknowledge
+    links' pruning (docs/oncall.md)."""
+    from tocsin.services.ack_links import register_pruning
     from tocsin.services.alerts.process import alert_timer_handlers
     from tocsin.services.maintenance import maintenance_timer_handlers
     from tocsin.services.monitors.retention import register_retention
@@ -122,6 +124,7 @@ def timer_handlers_for(settings: Settings, ctx: Context, metrics: Metrics) -> Ti
     alert_timer_handlers(ctx, metrics, handlers)
     register_retention(handlers)
     register_fanout(handlers)
+    register_pruning(handlers)
     return handlers
 
 

@@ -176,22 +176,23 @@ async def queue_notices(
 
 async def expand_fanout(timer: Timer, tx: TimerContext, batch: int = BATCH) -> int:
     """Queue the rows of the next ``batch`` confirmed subscribers after the timer's ``after``
-    and re-arm it past them (not when that was the last batch); how many rows were new."""
+    and re-arm it past them while more remain; how many rows were new."""
     if await tx.timers.pending_before(FANOUT, timer.id):  # an older fan-out goes first
         await tx.timers.schedule(timer.key, FANOUT, tx.now + WAIT, payload=timer.payload,
                                  replace=True)  # fmt: skip
         return 0
     after = int(timer.payload.get("after", 0))
-    rows = await tx.uow.subscribers.confirmed(after=after, limit=batch)
+    rows = await tx.uow.subscribers.confirmed(after=after, limit=batch + 1)
+    more, rows = len(rows) > batch, rows[:batch]
     public_url = str(timer.payload.get("public_url", ""))
     notices = [Notice.from_payload(n["notice"], n["heard_by"]) for n in timer.payload["notices"]]
     effects = [e for n in notices for e in notice_effects(n, rows, public_url)]
     added = await tx.uow.outbox.add(effects, tx.now)
-    if len(rows) == batch:  # maybe more: the next batch in the next transaction
+    if more:  # the next batch in the next transaction
         payload = {**timer.payload, "after": rows[-1].subscriber.id}
         await tx.timers.schedule(timer.key, FANOUT, timer.due_at, payload=payload, replace=True)
     log.info("subscriber fan-out", key=timer.key, after=after, subscribers=len(rows),
-             rows=added, done=len(rows) < batch)  # fmt: skip
+             rows=added, done=not more)  # fmt: skip
     return added
 
 

@@ -110,17 +110,22 @@ def wire_subscribers(settings: Settings, ctx: Context, senders: dict[str, Sender
 def timer_handlers_for(settings: Settings, ctx: Context, metrics: Metrics) -> TimerHandlers:
     """What every durable timer does, for ``tocsin serve`` and ``tocsin worker`` alike: paging,
     escalations, update reminders and commander nags (docs/oncall.md), maintenance windows
-    (docs/status-page.md), the alert inbox (docs/alerts.md) and monitor results' retention
-    (docs/monitors.md)."""
+    (docs/status-page.md), the subscribers' fan-out (docs/status-page.md), the alert inbox
+    (docs/alerts.md), monitor results' retention (docs/monitors.md) and spent acknowledge
+    links' pruning (docs/oncall.md)."""
+    from tocsin.services.ack_links import register_pruning
     from tocsin.services.alerts.process import alert_timer_handlers
     from tocsin.services.maintenance import maintenance_timer_handlers
     from tocsin.services.monitors.retention import register_retention
     from tocsin.services.paging import paging_timer_handlers
+    from tocsin.services.subscriber_notices import register_fanout
 
     handlers = paging_timer_handlers(settings, ctx, metrics)
     maintenance_timer_handlers(handlers, ctx.destinations, ctx.public_url)
     alert_timer_handlers(ctx, metrics, handlers)
     register_retention(handlers)
+    register_fanout(handlers)
+    register_pruning(handlers)
     return handlers
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -29,8 +29,15 @@ def fake() -> Iterator[FakeServer]:
 
 
 def page_test(
-    tmp_path: Path, fake: FakeServer, person: str, broken: bool, smtp: SmtpServer | None = None
+    tmp_path: Path,
+    fake: FakeServer,
+    person: str,
+    broken: bool,
+    smtp: SmtpServer | None = None,
+    edits: Sequence[Sequence[str]] = (),
 ) -> subprocess.CompletedProcess[str]:
+    """``tocsin page test person`` on a migrated database, after the ``tocsin person``
+    commands ``edits`` (each must succeed)."""
     port = fake.url.rstrip("/").rsplit(":", 1)[1]
     hook = "/broken" if broken else "/hook"
     (tmp_path / "policy.toml").write_text(
@@ -50,10 +57,17 @@ mail = "mailto:alice@example.com"
     if smtp is not None:
         env["TOCSIN_SMTP_URL"] = smtp.url("tocsin:smtp-pass-123")
         env["TOCSIN_SMTP_FROM"] = "tocsin <pager@example.test>"
-    return subprocess.run(
-        [str(TOCSIN), "page", "test", person, "--timeout", "20"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+
+    def tocsin(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(TOCSIN), *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    for command in (("db", "upgrade"), *(("person", *edit) for edit in edits)):
+        done = tocsin(*command)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return tocsin("page", "test", person, "--timeout", "20")
 
 
 def test_page_test_reports_each_method_and_fails_when_one_does(
@@ -111,3 +125,24 @@ def test_page_test_of_an_unknown_person_is_a_clear_error(tmp_path: Path, fake: F
     assert done.returncode == 2
     assert "no [[person]] 'slack:U0NOBODY'" in done.stderr
     assert fake.requests == []
+
+
+def test_page_test_tests_the_contacts_as_edited(tmp_path: Path, fake: FakeServer) -> None:
+    """Contacts changed with ``tocsin person`` (stored edits) are the ones tested, as paging
+    would use them: the policy file's broken hook replaced by a working one is ok (the broken
+    URL never called) and a contact added only in the database is tested too."""
+    port = fake.url.rstrip("/").rsplit(":", 1)[1]
+    fake.route("POST", "/broken", Reply(500, body="down for maintenance"))
+    edits = [
+        ("set-contact", "alice", "hook", f"json://127.0.0.1:{port}/hook"),
+        ("set-contact", "alice", "pager", f"ntfy://127.0.0.1:{port}/stored?token={TOKEN}"),
+    ]
+    done = page_test(tmp_path, fake, "alice", broken=True, edits=edits)
+    lines = done.stdout.splitlines()
+    assert f"hook: json://127.0.0.1:{port}/hook: ok" in lines, done.stdout + done.stderr
+    assert f"pager: ntfy://127.0.0.1:{port}/stored?token=****: ok" in lines
+    assert fake.requests_to("/broken") == []
+    assert len(fake.requests_to("/hook")) == 1
+    topics = [r.json().get("topic") for r in fake.requests_to("/")]
+    assert sorted(topics) == ["alice", "stored"]
+    assert TOKEN not in done.stdout + done.stderr

@@ -243,6 +243,9 @@ class FakeTimers(_Store):
         due = self._due(kinds)
         return due[0].due_at if due else None
 
+    async def pending_before(self, kind: str, timer_id: int) -> bool:
+        return any(t.id < timer_id for t in self._due([kind]))
+
 
 class FakeOverrides(_Store):
     async def add(
@@ -312,6 +315,10 @@ class FakeAckLinks(_Store):
         self.data.spent_links[nonce] = (incident, person)
         return True
 
+    async def prune(self, before: datetime, limit: int) -> int:
+        del before, limit
+        return 0  # the fake keeps no time of use; pruning is tested against the database
+
 
 class FakePeople(_Store):
     async def edits(self) -> dict[str, PersonEdit]:
@@ -326,8 +333,12 @@ class FakeSubscribers(_Store):
     """Only what the command path reads: nobody has subscribed in the in-memory data. The rest
     of the subscribers' store is tested against the database."""
 
-    async def confirmed(self) -> list[Any]:
+    async def confirmed(self, *, after: int = 0, limit: int | None = None) -> list[Any]:
+        del after, limit
         return []
+
+    async def has_confirmed(self) -> bool:
+        return False
 
     def __getattr__(self, method: str) -> Any:
         raise NotFaked(f"uow.subscribers.{method}: test this against the database")

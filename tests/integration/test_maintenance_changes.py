@@ -25,6 +25,7 @@ from fakes.slack_api import FakeSlack
 from tocsin.app import enabled_destinations, wire_subscribers
 from tocsin.config import Settings, load_settings
 from tocsin.delivery.service import DeliveryService
+from tocsin.delivery.timers import TimerHandlers
 from tocsin.domain.maintenance import Maintenance, window_text
 from tocsin.domain.model import Actor
 from tocsin.domain.policy import Component, default_policy
@@ -34,6 +35,7 @@ from tocsin.platforms.webhook.subscribers import body_signature
 from tocsin.services import maintenance as service
 from tocsin.services import subscribers
 from tocsin.services.context import Context
+from tocsin.services.subscriber_notices import register_fanout
 from tocsin.storage.db import Database
 
 ROOT = Actor("cli", "root", "root")
@@ -119,7 +121,8 @@ async def rig(
     assert {"slack", "discord"} <= ctx.destinations
     senders = build_senders(settings, ctx.policy, enabled=ctx.destinations)
     wire_subscribers(settings, ctx, senders)
-    delivery = DeliveryService(ctx.db, senders, config=fast())
+    fanout = register_fanout(TimerHandlers())
+    delivery = DeliveryService(ctx.db, senders, config=fast(), timer_handlers=fanout)
     ctx.on_commit.append(delivery.wake)
     await subscribers.add_subscriber(ctx, ROOT, ANN)
     added = await subscribers.add_subscriber(ctx, ROOT, hook.url + "/hook")

@@ -20,7 +20,7 @@ from tocsin.domain.status_json import stamp
 from tocsin.services import maintenance as service
 from tocsin.services import subscribers
 from tocsin.services.context import Context
-from tocsin.services.subscriber_notices import queue_maintenance_notice
+from tocsin.services.subscriber_notices import queue_maintenance_notice, register_fanout
 from tocsin.storage.db import Database
 
 ROOT = Actor("cli", "root", "root")
@@ -30,6 +30,7 @@ POLICY = replace(default_policy(), components=(Component("API"), Component("Paym
 
 def _runner(ctx: Context) -> TimerRunner:
     handlers = service.maintenance_timer_handlers(TimerHandlers(), public_url=PUBLIC)
+    register_fanout(handlers)  # the notices' fan-out: one more timer fired per notice
     return TimerRunner(ctx.db, handlers, Wakeup(), worker_id="t1", clock=ctx.clock)
 
 
@@ -51,9 +52,9 @@ async def test_create_start_and_complete_each_notify_each_subscriber_once(
     made = await service.create(ctx, ROOT, "DB upgrade", start.isoformat(), end.isoformat(),
                                 ["API"], "Read-only for a while.")  # fmt: skip
     clock.advance(hours=1)
-    assert await _runner(ctx).fire_due() == 1
+    assert await _runner(ctx).fire_due() == 3  # created's fan-out, the start, started's fan-out
     clock.advance(hours=1)
-    assert await _runner(ctx).fire_due() == 1
+    assert await _runner(ctx).fire_due() == 2  # the end, completed's fan-out
     async with ctx.uow() as uow:
         again = await queue_maintenance_notice(uow, PUBLIC, made, "created", clock.now)
         await uow.commit()
@@ -75,7 +76,7 @@ async def test_the_webhook_document_is_a_statuspage_scheduled_maintenance(
     await subscribers.add_subscriber(ctx, ROOT, "ann@example.test")
     end = clock.now + timedelta(hours=1)
     await service.create(ctx, ROOT, "Patch", clock.now.isoformat(), end.isoformat(), ["API"])
-    assert await _runner(ctx).fire_due() == 1
+    assert await _runner(ctx).fire_due() == 3  # created's fan-out, the start, started's fan-out
     notices = [r for r in await all_rows(db) if r.kind == "notice"]
     rows = [r for r in notices if r.idempotency_key.endswith(":started")]
     started = next(r for r in rows if r.idempotency_key.startswith("subscriber_webhook:"))

@@ -27,6 +27,8 @@ from tocsin.adapters.web.status.routes import public_routes
 from tocsin.app import wire_subscribers
 from tocsin.config import load_settings
 from tocsin.delivery.service import DeliveryService
+from tocsin.delivery.timers import TimerHandlers, TimerRunner
+from tocsin.delivery.wake import Wakeup
 from tocsin.domain.commands import Command
 from tocsin.domain.model import Actor, Severity
 from tocsin.domain.policy import default_policy
@@ -37,6 +39,7 @@ from tocsin.services import subscribers
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 from tocsin.services.public_status_page import ComponentChange, save_component
+from tocsin.services.subscriber_notices import register_fanout
 from tocsin.storage.db import Database
 from tocsin.storage.outbox import OutboxRow
 
@@ -73,7 +76,8 @@ async def rig(db: Database) -> AsyncIterator[Rig]:
         settings = settings_for(smtp)
         senders = build_senders(settings, ctx.policy)  # type: ignore[arg-type]
         wire_subscribers(settings, ctx, senders)  # type: ignore[arg-type]
-        service = DeliveryService(ctx.db, senders, config=fast())
+        fanout = register_fanout(TimerHandlers())
+        service = DeliveryService(ctx.db, senders, config=fast(), timer_handlers=fanout)
         ctx.on_commit.append(service.wake)
         metrics = create_metrics(process=False)
         cache = build_cache(ctx, page_info(PUBLIC), b"k" * 32, metrics)
@@ -203,8 +207,9 @@ async def test_a_550_marks_the_address_bounced_and_a_451_is_retried(rig: Rig) ->
     async def rows() -> dict[str, OutboxRow]:
         return {r.payload["mail"]["to"]: r for r in await all_rows(rig.ctx.db)}
 
-    async def dead() -> bool:
-        return (await rows())["gone@example.test"].state == "dead"
+    async def dead() -> bool:  # once the fan-out has queued it
+        row = (await rows()).get("gone@example.test")
+        return row is not None and row.state == "dead"
 
     await eventually(dead)  # the refusal is recorded before the row is marked dead
     assert await state_of(rig.ctx, "gone@example.test") == "bounced"
@@ -278,7 +283,9 @@ async def test_a_notice_queued_before_an_unsubscribe_is_not_sent(db: Database) -
         senders = build_senders(settings, ctx.policy)  # type: ignore[arg-type]
         wire_subscribers(settings, ctx, senders)  # type: ignore[arg-type]
         added = await subscribers.add_subscriber(ctx, ROOT, "leaver@example.test")
-        await declare_p1(ctx)  # queued now; no worker runs yet
+        await declare_p1(ctx)  # queued now; no delivery worker runs yet
+        fanout = register_fanout(TimerHandlers())
+        assert await TimerRunner(db, fanout, Wakeup(), worker_id="t").fire_due() == 1
         (queued,) = [r for r in await all_rows(db) if r.destination == "email"]
         token = queued.payload["mail"]["text"].rsplit("/", 1)[-1].strip()
         assert await subscribers.unsubscribe(ctx, token)

@@ -67,6 +67,23 @@ class Notice:
             "data": dict(self.data),
         }
 
+    @classmethod
+    def from_payload(
+        cls, payload: Mapping[str, Any], audience: Sequence[str] | None = None
+    ) -> Notice:
+        """The notice :meth:`to_payload` wrote (``audience`` is not part of it)."""
+        return cls(
+            str(payload["key"]),
+            str(payload["event"]),
+            str(payload["title"]),
+            str(payload["status"]),
+            str(payload["body"]),
+            datetime.fromisoformat(payload["at"]),
+            tuple(payload["components"]),
+            dict(payload.get("data") or {}),
+            None if audience is None else tuple(audience),
+        )
+
 
 def incident_notices(
     incident: Incident,

@@ -4,9 +4,8 @@ The policy file is the base; an edit kept in the database (``uow.people``) wins
 (:mod:`tocsin.domain.person_edits`). An admin may edit anyone, a person themself (any of their
 ids) only themself; refusals are audited. Each edit is checked by the policy file's own people
 parser before it is stored, and audited with the contact URLs masked: a URL carries tokens and
-never appears in full in an answer, a log line or the audit log. Paging and the Apprise sender
-read the people through :func:`~tocsin.services.people.current` (``tocsin page test`` still
-reads the policy file only).
+never appears in full in an answer, a log line or the audit log. Paging, the Apprise sender and
+``tocsin page test`` read the people through :func:`~tocsin.services.people.current`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,14 @@
-"""Queueing what subscribers are told: one outbox row per confirmed subscriber per notice, in the
-transaction of the change (domain/subscriber_notices.py says which changes make notices).
+"""Queueing what subscribers are told: one outbox row per confirmed subscriber per notice
+(domain/subscriber_notices.py says which changes make notices), written by a fan-out off the
+change's transaction.
 
+* The change's transaction writes one durable ``subscriber_fanout`` timer carrying its notices
+  (:func:`queue_notices`), however many subscribers there are; none when nobody is confirmed.
+* Its handler (:func:`expand_fanout`, registered by :func:`register_fanout`) expands it a batch
+  of subscribers at a time: each firing queues the rows of the next ``batch`` confirmed
+  subscribers (by id) and re-arms the timer with the last id done, in one transaction, so a
+  crash loses no batch and repeats none. Fan-outs run one after the other, oldest first, so each
+  subscriber's notices stay in the order of the changes.
 * Email subscribers get a ``notice`` row for the ``email`` destination carrying a finished
   :class:`~tocsin.domain.mail.MailMessage` (text and HTML, HTML escaped with markupsafe), an
   unsubscribe link and the ``List-Unsubscribe`` headers.
@@ -13,12 +21,14 @@ subscriber; the delivery machinery paces each destination (delivery/pacing.py).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import structlog
 from markupsafe import Markup, escape
 
 from tocsin.domain.effects import Effect
@@ -38,12 +48,19 @@ from tocsin.domain.subscriber_notices import (
 )
 from tocsin.domain.subscribers import EMAIL, wants
 from tocsin.services.ports import UnitOfWork
+from tocsin.storage.timers import Timer
 
 if TYPE_CHECKING:
+    from tocsin.delivery.timers import TimerContext, TimerHandlers
     from tocsin.storage.subscribers import SubscriberRow
+
+log = structlog.get_logger("tocsin.subscribers")
 
 PAGE_NAME = "Service status"
 EMAIL_DESTINATION, WEBHOOK_DESTINATION = "email", "subscriber_webhook"
+FANOUT = "subscriber_fanout"  # the timer kind
+BATCH = 500  # subscribers per fan-out transaction
+WAIT = timedelta(seconds=1)  # how long a fan-out waits for an older one another process runs
 
 _HTML = Markup(
     '<!doctype html><html><body style="font-family: sans-serif">'
@@ -138,15 +155,56 @@ def notice_effects(
     return effects
 
 
+def fanout_key(notices: Sequence[Notice]) -> str:
+    """The fan-out timer's key: the same notices queued again make no second fan-out."""
+    digest = hashlib.sha256("\x00".join(n.key for n in notices).encode()).hexdigest()[:16]
+    return f"{FANOUT}:{notices[0].key}"[:180] + f":{digest}"
+
+
 async def queue_notices(
     uow: UnitOfWork, notices: Sequence[Notice], public_url: str, now: datetime
 ) -> int:
-    """Rows for every confirmed subscriber who wants each notice; how many were new."""
-    if not notices:
+    """Hand ``notices`` to a fan-out (one timer row, due now); how many notices were new (0
+    when these were queued before, or when no subscriber is confirmed)."""
+    if not notices or not await uow.subscribers.has_confirmed():
         return 0
-    subscribers = await uow.subscribers.confirmed()
-    effects = [e for n in notices for e in notice_effects(n, subscribers, public_url)]
-    return await uow.outbox.add(effects, now)
+    told = [{"notice": n.to_payload(), "heard_by": list(n.heard_by)} for n in notices]
+    payload = {"public_url": public_url, "notices": told, "after": 0}
+    new = await uow.timers.schedule(fanout_key(notices), FANOUT, now, payload=payload)
+    return len(notices) if new else 0
+
+
+async def expand_fanout(timer: Timer, tx: TimerContext, batch: int = BATCH) -> int:
+    """Queue the rows of the next ``batch`` confirmed subscribers after the timer's ``after``
+    and re-arm it past them while more remain; how many rows were new."""
+    if await tx.timers.pending_before(FANOUT, timer.id):  # an older fan-out goes first
+        await tx.timers.schedule(timer.key, FANOUT, tx.now + WAIT, payload=timer.payload,
+                                 replace=True)  # fmt: skip
+        return 0
+    after = int(timer.payload.get("after", 0))
+    rows = await tx.uow.subscribers.confirmed(after=after, limit=batch + 1)
+    more, rows = len(rows) > batch, rows[:batch]
+    public_url = str(timer.payload.get("public_url", ""))
+    notices = [Notice.from_payload(n["notice"], n["heard_by"]) for n in timer.payload["notices"]]
+    effects = [e for n in notices for e in notice_effects(n, rows, public_url)]
+    added = await tx.uow.outbox.add(effects, tx.now)
+    if more:  # the next batch in the next transaction
+        payload = {**timer.payload, "after": rows[-1].subscriber.id}
+        await tx.timers.schedule(timer.key, FANOUT, timer.due_at, payload=payload, replace=True)
+    log.info("subscriber fan-out", key=timer.key, after=after, subscribers=len(rows),
+             rows=added, done=not more)  # fmt: skip
+    return added
+
+
+def register_fanout(handlers: TimerHandlers, batch: int = BATCH) -> TimerHandlers:
+    """Register the fan-out's handler on ``handlers`` (``tocsin serve`` and ``tocsin worker``:
+    app.py's ``timer_handlers_for``); ``batch`` subscribers per transaction."""
+
+    async def handle(timer: Timer, tx: TimerContext) -> None:
+        await expand_fanout(timer, tx, batch)
+
+    handlers.register(FANOUT, handle)
+    return handlers
 
 
 async def queue_incident_notices(

@@ -1,4 +1,5 @@
-"""Spent acknowledge links (``uow.ack_links``): each link's nonce, once."""
+"""Spent acknowledge links (``uow.ack_links``): each link's nonce, once, until the link has
+expired (:meth:`AckLinkStore.prune`)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,10 @@ class AckLinkStore:
             sa.insert(table).values(nonce=nonce, incident=incident, person=person, used_at=now)
         )
         return True
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` of the rows spent before ``before``; how many went."""
+        table = t.ack_link_uses
+        old = sa.select(table.c.nonce).where(table.c.used_at < before).limit(limit)
+        result = await self.conn.execute(table.delete().where(table.c.nonce.in_(old)))
+        return int(result.rowcount or 0)

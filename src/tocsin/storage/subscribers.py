@@ -133,11 +133,16 @@ class SubscriberStore:
         )
         return int((await self.conn.execute(statement)).rowcount or 0)
 
-    async def confirmed(self) -> list[SubscriberRow]:
-        rows = await self.conn.execute(
-            sa.select(_s).where(_s.c.state == CONFIRMED).order_by(_s.c.id)
-        )
+    async def confirmed(self, *, after: int = 0, limit: int | None = None) -> list[SubscriberRow]:
+        """Confirmed subscribers by id: those with an id above ``after``, at most ``limit``
+        (the fan-out's batches, services/subscriber_notices.py)."""
+        query = sa.select(_s).where(_s.c.state == CONFIRMED, _s.c.id > after).order_by(_s.c.id)
+        rows = await self.conn.execute(query.limit(limit))
         return [_full(r) for r in rows.mappings()]
+
+    async def has_confirmed(self) -> bool:
+        query = sa.select(_s.c.id).where(_s.c.state == CONFIRMED).limit(1)
+        return (await self.conn.execute(query)).first() is not None
 
     async def all(self) -> list[Subscriber]:
         rows = await self.conn.execute(sa.select(_s).order_by(_s.c.id))

@@ -185,3 +185,10 @@ class TimerStore:
             _t.c.state == PENDING, _t.c.kind.in_(list(kinds))
         )
         return utc((await self.conn.execute(query)).scalar_one_or_none())
+
+    async def pending_before(self, kind: str, timer_id: int) -> bool:
+        """Whether a pending timer of ``kind`` older than timer ``timer_id`` (a smaller id)
+        exists: one another process may be firing right now."""
+        query = sa.select(_t.c.id).where(_t.c.kind == kind, _t.c.state == PENDING,
+                                         _t.c.id < timer_id).limit(1)  # fmt: skip
+        return (await self.conn.execute(query)).first() is not None

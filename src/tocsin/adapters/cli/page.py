@@ -1,8 +1,10 @@
 """``tocsin page test PERSON``: send a test notification through each of a person's contact
 methods, now and directly (not through the outbox), and say for each whether it worked.
 
-The person is a ``[[person]]`` of the policy file, named by ``id``, one of ``also`` or ``name``.
-One line per method, its URL masked (``mask_url``), then ``ok`` or the error; the exit status is
+The person is a ``[[person]]`` of the policy file, named by ``id``, one of ``also`` or ``name``,
+with their stored edits applied (``tocsin person``, My contacts, the API): the same people
+paging reads (:func:`tocsin.services.person_edits.find`), so it needs the database. One line per
+method, its URL masked (``mask_url``), then ``ok`` or the error; the exit status is
 1 when any method failed, 2 when the person or the policy file is wrong. ``mailto:`` contacts
 get a test mail straight over SMTP (TOCSIN_SMTP_URL; without it they are reported as failed,
 since paging would skip them). Slack and Discord direct messages are listed but not sent from
@@ -18,15 +20,16 @@ from collections.abc import Awaitable, Callable
 
 import click
 
-from tocsin.adapters.cli.common import fail, settings
+from tocsin.adapters.cli.common import fail, run_with_context, settings
 from tocsin.adapters.cli.errors import ReportingGroup
-from tocsin.app import build_policy
 from tocsin.config import Settings
 from tocsin.delivery.base import DeliveryError
-from tocsin.domain.errors import DomainError
+from tocsin.domain.errors import DomainError, NotFound
 from tocsin.domain.mail import MailMessage
-from tocsin.domain.notify import DM_CONTACTS, Person, find_person, mask_url
+from tocsin.domain.notify import DM_CONTACTS, Person, mask_url
 from tocsin.domain.notify.paging import mail_address
+from tocsin.services import person_edits
+from tocsin.services.context import Context
 
 Notify = Callable[..., Awaitable[None]]
 MailTest = Callable[[str, float], Awaitable[None]]  # (address, within seconds)
@@ -38,10 +41,6 @@ BODY = "This is a test from `tocsin page test`: this contact method reaches you.
 @click.group("page", cls=ReportingGroup)
 def page() -> None:
     """Paging people: test their contact methods."""
-
-
-def _person(people: tuple[Person, ...], key: str) -> Person | None:
-    return find_person(people, key) or next((p for p in people if p.name == key), None)
 
 
 async def _attempt(shown: str, attempt: Awaitable[None]) -> tuple[str, bool]:
@@ -103,13 +102,17 @@ def test(person: str, within: float) -> None:
     from tocsin.platforms.apprise.notify import notify  # Apprise loads only here
 
     config = settings()
+
+    async def lookup(ctx: Context) -> Person:
+        try:
+            return await person_edits.find(ctx, person)
+        except NotFound as exc:
+            fail(str(exc), 2)
+
     try:
-        policy = build_policy(config)
-    except DomainError as exc:
+        found = run_with_context(lookup)
+    except DomainError as exc:  # the policy file
         fail(str(exc).replace("\n", "; "), 2)
-    found = _person(policy.people, person)
-    if found is None:
-        fail(f"no [[person]] {person!r} in the policy file (use their id, also or name)", 2)
     lines = asyncio.run(check_methods(found, notify, within, mail_test(config)))
     if not lines:
         fail(f"{found.id} has no contact methods", 2)

@@ -48,6 +48,7 @@ PAGE_DM = "page_dm"
 REMIND = "remind"
 ACK_BUTTON = "ack"
 UPDATE_BUTTON = "update"
+ALERT_ACK_BUTTON = "alert_ack"  # on an alert group's page: acknowledges the group
 _STOPS_PAGING = {EntryKind.ACKNOWLEDGED, EntryKind.STATUS, EntryKind.RESOLVED}
 
 

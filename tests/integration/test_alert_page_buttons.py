@@ -16,10 +16,10 @@ import pytest
 from conftest import Clock
 from fakes.alerts_kit import generic, groups, intake_client, integration, path_of, routed, runner
 from fakes.chat_logs import captured, tracebacks, warnings
-from fakes.discord_harness import BOB, DiscordClient, content, interaction, is_private, signed
-from fakes.discord_harness import open_client as open_discord
 from fakes.discord_api import BOT_TOKEN as DISCORD_TOKEN
 from fakes.discord_api import GUILD_ID
+from fakes.discord_harness import BOB, DiscordClient, content, interaction, is_private, signed
+from fakes.discord_harness import open_client as open_discord
 from fakes.slack_api import BOT_TOKEN
 from fakes.slack_harness import SlackClient
 from fakes.slack_harness import open_client as open_slack
@@ -187,7 +187,8 @@ async def test_discord_page_acknowledge_button_stops_the_escalation(
     assert is_private(answer)
     assert f"Alert group #{kept.id} acknowledged" in content(answer)
     status, by = await _status(ctx)
-    assert status == "acknowledged" and by.lower() == "bob"
+    assert status == "acknowledged"
+    assert by.lower() == "bob"
     clock.advance(minutes=5)
     await runner(ctx).fire_due()
     assert [d.payload["person"]["user_id"] for d in await _pages(ctx)] == [BOB[0]]

@@ -76,9 +76,11 @@ async def test_each_firing_group_has_its_buttons(ctx: Context, client: httpx.Asy
         assert f'action="/alert-groups/{kept.id}/{act}"' in page
     assert page.count(f'name="csrf" value="{token}"') >= 4  # the sign-out form and three here
     assert re.findall(r'<option value="(\d+)">', page) == ["1", "4", "24"]
-    assert f'data-csrf="{token}"' in page and 'data-hours="1,4,24"' in page
+    assert f'data-csrf="{token}"' in page
+    assert 'data-hours="1,4,24"' in page
     script = (await client.get("/assets/alerts.js")).text
-    assert "data-csrf" in script and "innerHTML" not in script
+    assert "data-csrf" in script
+    assert "innerHTML" not in script
 
 
 async def test_acknowledge_then_again(ctx: Context, client: httpx.AsyncClient) -> None:
@@ -87,7 +89,8 @@ async def test_acknowledge_then_again(ctx: Context, client: httpx.AsyncClient) -
     [kept] = await _fire(ctx, generic("disk", title="Disk full"))
     answer, shown = await _act(client, kept.id, "ack")
     assert answer.headers["location"] == "/alert-groups"
-    assert shown == ("info", f"Alert group #{kept.id} is acknowledged: its paging stops. (Disk full)")
+    done = f"Alert group #{kept.id} is acknowledged: its paging stops. (Disk full)"
+    assert shown == ("info", done)
     now = await _group(ctx, kept.id)
     assert now.group.status.value == "acknowledged"
     assert now.group.acknowledged_by == "alice"
@@ -148,7 +151,8 @@ async def test_refusals_change_nothing(ctx: Context, client: httpx.AsyncClient) 
     assert "There is no alert group #999." in missing.text
     for act in ("ack", "silence", "declare"):
         _, shown = await _act(client, cpu.id, act, hours="1")
-        assert shown is not None and shown[0] == "error"
+        assert shown is not None
+        assert shown[0] == "error"
         assert f"Alert group #{cpu.id} has resolved" in shown[1]
     assert (await _group(ctx, cpu.id)).incident is None
     assert await list_silences(ctx) == []
@@ -167,14 +171,17 @@ async def test_the_policy_refuses_with_its_reason(ctx: Context, users: None) -> 
         await sign_in(client, "alice")
         for act in ("ack", "silence", "declare"):
             _, shown = await _act(client, kept.id, act, hours="1")
-            assert shown is not None and shown[0] == "error"
+            assert shown is not None
+            assert shown[0] == "error"
             assert "admin" in shown[1]
     now = await _group(ctx, kept.id)
-    assert now.group.status.value == "firing" and now.incident is None
+    assert now.group.status.value == "firing"
+    assert now.incident is None
     audited = await _audit(ctx)
     for command in ("alert_ack", "alert_silence", "declare"):
         assert (command, "denied", "alice") in audited
     async with make_client(strict) as client:
         await sign_in(client, "root")
         _, shown = await _act(client, kept.id, "ack")
-    assert shown is not None and shown[0] == "info"
+    assert shown is not None
+    assert shown[0] == "info"

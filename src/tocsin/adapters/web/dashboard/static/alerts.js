@@ -33,7 +33,7 @@
   function actions(group) {
     var td = document.createElement("td");
     var rowOf = document.createElement("div");
-    rowOf.className = "button-row";
+    rowOf.className = "button-row alert-actions";
     if (group.status === "firing") {
       var ack = form(group, "ack", "Acknowledge", "button button-primary");
       ack.lastChild.setAttribute("aria-label", "Acknowledge alert group #" + group.id);
@@ -41,7 +41,7 @@
     }
     if (group.status !== "silenced") {
       var silence = form(group, "silence", "Silence", "button");
-      silence.className = "button-row";
+      silence.className = "silence";
       silence.lastChild.setAttribute("aria-label", "Silence alert group #" + group.id);
       var select = document.createElement("select");
       select.name = "hours";

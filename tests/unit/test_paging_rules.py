@@ -97,6 +97,24 @@ def test_p2_to_p1_with_the_same_escalation_keeps_the_run_going() -> None:
     assert ESCALATION not in ops
 
 
+def test_an_incident_with_its_own_escalation_pages_through_it_at_any_severity() -> None:
+    """An alert route's escalation (``Incident.escalation``) replaces the severity's: declaring
+    starts it, a change between two paging severities keeps the run going, and a run of it is
+    not stopped as "now pages through default"; a severity that does not page still stops it."""
+    incident, entries = Incident.declare(1, "DB down", Severity.P1, ALICE, T0, escalation="db")
+    ops = by_kind(plan_timers(incident, entries, POLICY, T0))
+    assert Step.from_payload(ops[ESCALATION].payload) == Step("db", T0)
+    assert stop_reason(incident, POLICY, Step("db", T0)) is None
+    assert stop_reason(incident, POLICY, Step("default", T0)) is not None
+    entries = incident.change_severity(ALICE, Severity.P2, T0)
+    ops = by_kind(plan_timers(incident, entries, POLICY, T0, previous_severity=Severity.P1))
+    assert ESCALATION not in ops
+    entries = incident.change_severity(ALICE, Severity.P3, T0)
+    ops = by_kind(plan_timers(incident, entries, POLICY, T0, previous_severity=Severity.P2))
+    assert ops[ESCALATION].cancel
+    assert stop_reason(incident, POLICY, Step("db", T0)) == "P3 does not page"
+
+
 def test_acknowledging_stops_paging_and_records_time_to_acknowledge_once() -> None:
     """ack cancels the escalation and queues the metric, from the real timestamps."""
     incident, _ = declared()

@@ -27,15 +27,17 @@ from tocsin.chat.texts import headline
 
 # --- paging and reminders (outbox kinds ``page_dm`` and ``remind``, see docs/oncall.md) -------
 def _buttons(payload: Mapping[str, Any]) -> tuple[Button, ...]:
-    """The buttons a paging payload asks for (``payload["buttons"]``), as on the announcement:
-    the same actions, so the platforms' button handlers run them unchanged."""
+    """The buttons a paging payload asks for (``payload["buttons"]``), as on the announcement
+    (an incident's page) or the proposal (an alert group's page, ``alert_ack``): the same
+    actions, so the platforms' button handlers run them unchanged."""
     value = str((payload.get("incident") or {}).get("number", ""))
-    known = {
-        ACK: Button(ACK, "Acknowledge", value, "primary"),
-        UPDATE: Button(UPDATE, "Post update", value),
-    }
-    if not value:
-        return ()
+    group = str((payload.get("group") or {}).get("id", ""))
+    known = {}
+    if value:
+        known[ACK] = Button(ACK, "Acknowledge", value, "primary")
+        known[UPDATE] = Button(UPDATE, "Post update", value)
+    if group:
+        known[ALERT_ACK] = Button(ALERT_ACK, "Acknowledge", group, "primary")
     return tuple(known[name] for name in payload.get("buttons") or () if name in known)
 
 

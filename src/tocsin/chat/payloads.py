@@ -94,3 +94,15 @@ def string(parent: Mapping[str, Any], name: str) -> str:
     if not isinstance(value, str):
         raise Malformed(f"{name} must be a string")
     return value
+
+
+MAX_ID = 2**31 - 1  # the largest id tocsin stores (a 32-bit integer column)
+
+
+def identifier(value: Any, name: str) -> int:
+    """``value``, the id a button carries (``"12"``: ASCII digits, 1 to :data:`MAX_ID`);
+    anything else is :class:`Malformed` naming ``name``: tocsin never sends it."""
+    text = value if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ID):
+        raise Malformed(f"{name} must be an id (a whole number), not {str(value)[:40]!r}")
+    return int(text)

@@ -58,6 +58,9 @@ class Incident:
     published_at: datetime | None = None  # first became public; it then stays on the page
     components: tuple[str, ...] = ()  # status page components it affects
     public_summary: PublicSummary | None = None  # domain/public_summary.py
+    # The escalation that pages for it instead of its severity's (an alert route's); None: the
+    # severity's (domain/paging.py).
+    escalation: str | None = None
 
     # --- reading -------------------------------------------------------------------------------
     @property
@@ -89,8 +92,10 @@ class Incident:
         now: datetime,
         commander: Actor | None = None,
         description: str = "",
+        escalation: str | None = None,
     ) -> tuple[Incident, list[TimelineEntry]]:
-        """A new incident; the named commander, or else the declarer, takes command."""
+        """A new incident; the named commander, or else the declarer, takes command.
+        ``escalation`` pages for it instead of the severity's (an alert route's)."""
         title = title.strip()
         if not title:
             raise InvalidTransition("An incident needs a title.")
@@ -103,6 +108,7 @@ class Incident:
             declared_at=now,
             description=description.strip(),
             roles={Role.COMMANDER: lead},
+            escalation=escalation,
         )
         incident._add_participant(actor)
         incident._add_participant(lead)

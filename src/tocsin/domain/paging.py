@@ -34,6 +34,7 @@ from tocsin.domain.model import Actor, EntryKind, Incident, Role, Severity, Time
 from tocsin.domain.paging_steps import Step as Step
 from tocsin.domain.paging_steps import escalation_of as escalation_of
 from tocsin.domain.paging_steps import next_step as next_step
+from tocsin.domain.paging_steps import paging_escalation as paging_escalation
 from tocsin.domain.paging_steps import stop_reason as stop_reason
 from tocsin.domain.policy import Escalation, Policy
 
@@ -48,6 +49,7 @@ PAGE_DM = "page_dm"
 REMIND = "remind"
 ACK_BUTTON = "ack"
 UPDATE_BUTTON = "update"
+ALERT_ACK_BUTTON = "alert_ack"  # on an alert group's page: acknowledges the group
 _STOPS_PAGING = {EntryKind.ACKNOWLEDGED, EntryKind.STATUS, EntryKind.RESOLVED}
 
 
@@ -277,16 +279,18 @@ def _escalation_op(
 ) -> TimerOp | None:
     key = timer_key(ESCALATION, incident)
     rule = policy.rule(incident.severity)
+    chosen = paging_escalation(incident, policy)
     start = None
     if entry.kind in (EntryKind.DECLARED, EntryKind.REOPENED):
-        start = rule.escalation if rule.page else None
+        start = chosen
     elif entry.kind is EntryKind.SEVERITY:
         if not rule.page:
             return TimerOp(ESCALATION, key)
         before = policy.rule(previous) if previous is not None else None
-        changed = before is None or not before.page or before.escalation != rule.escalation
+        was = (incident.escalation or before.escalation) if before is not None else None
+        changed = before is None or not before.page or was != chosen
         if changed and incident.acknowledged_at is None:
-            start = rule.escalation
+            start = chosen
     elif entry.kind in _STOPS_PAGING:
         return TimerOp(ESCALATION, key)
     if start is None:

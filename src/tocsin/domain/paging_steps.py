@@ -71,12 +71,22 @@ def stop_reason(incident: Incident, policy: Policy, step: Step) -> str | None:
     rule = policy.rule(incident.severity)
     if not rule.page:
         return f"{incident.severity} does not page"
-    if rule.escalation != step.escalation:
-        return f"{incident.severity} now pages through the {rule.escalation!r} escalation"
+    chosen = paging_escalation(incident, policy)
+    if chosen != step.escalation:
+        return f"{incident.severity} now pages through the {chosen!r} escalation"
     acked = incident.acknowledged_at
     if acked is not None and acked >= step.run:
         return "the page was acknowledged"
     return None
+
+
+def paging_escalation(incident: Incident, policy: Policy) -> str | None:
+    """The escalation that pages for ``incident`` when its severity pages: its own (the alert
+    route's that declared it), else the severity's; None when the severity does not page."""
+    rule = policy.rule(incident.severity)
+    if not rule.page:
+        return None
+    return incident.escalation or rule.escalation
 
 
 def escalation_of(policy: Policy, name: str) -> Escalation:

@@ -11,9 +11,15 @@ from tocsin.services.pipeline import commit_change, deny
 
 
 async def declare(
-    ctx: Context, actor: Actor, command: Command, *, description: str = ""
+    ctx: Context,
+    actor: Actor,
+    command: Command,
+    *,
+    description: str = "",
+    escalation: str | None = None,
 ) -> Outcome:
-    """Take the next number, create the incident, plan channel/announcement/paging by severity."""
+    """Take the next number, create the incident, plan channel/announcement/paging by severity
+    (through ``escalation`` instead of the severity's when given: an alert route's)."""
     severity = command.severity or ctx.policy.default_severity
     commander = person_from(actor, command.person)
     async with ctx.uow() as uow:
@@ -30,6 +36,7 @@ async def declare(
             now,
             commander=commander,
             description=description,
+            escalation=escalation,
         )
         await uow.incidents.add(incident)
         await commit_change(

@@ -97,6 +97,7 @@ def _stored(r: Any) -> StoredGroup:
         silenced=bool(r["silenced"]),
         id=int(r["id"]),
         silenced_reason=r["silenced_reason"] or "",
+        acknowledged_by=r["acknowledged_by"] or "",
     )
     return StoredGroup(group, r["incident"], r["action"], bool(r["auto_resolve"]))
 
@@ -111,6 +112,7 @@ def _group_values(stored: StoredGroup) -> dict[str, Any]:
         "last_seen": group.last_seen,
         "fired_at": group.fired_at,
         "acknowledged": group.acknowledged,
+        "acknowledged_by": group.acknowledged_by[:200] or None,
         "silenced": group.silenced,
         "silenced_reason": group.silenced_reason[:200] or None,
         "incident": stored.incident,

@@ -64,6 +64,7 @@ alert_groups = sa.Table(
     sa.Column("last_seen", TS, nullable=False),
     sa.Column("fired_at", TS),
     sa.Column("acknowledged", sa.Boolean, nullable=False),
+    sa.Column("acknowledged_by", sa.String(200)),  # who, by name (NULL: nobody, or before 0016)
     sa.Column("silenced", sa.Boolean, nullable=False),
     sa.Column("silenced_reason", sa.String(200)),
     sa.Column("incident", sa.Integer),

@@ -46,6 +46,7 @@ def _incident_row(incident: Incident) -> dict[str, Any]:
         "published_at": incident.published_at,
         "components": list(incident.components) or None,
         **_summary_columns(incident.public_summary),
+        "escalation": incident.escalation,
     }
 
 
@@ -89,6 +90,7 @@ def incident_from_row(row: Any) -> Incident:
         published_at=utc(row["published_at"]),
         components=tuple(row["components"] or ()),
         public_summary=_summary_from_row(row),
+        escalation=row["escalation"],
     )
 
 

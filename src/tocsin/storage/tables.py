@@ -105,6 +105,8 @@ incidents = sa.Table(
     sa.Column("public_summary", sa.Text),
     sa.Column("public_summary_at", TS),
     sa.Column("public_summary_by", JSON),
+    # The escalation that pages for it, from the alert route that declared it; NULL: the severity's.
+    sa.Column("escalation", sa.String(100)),
     sa.Index("ix_incidents_status", "status"),
 )
 

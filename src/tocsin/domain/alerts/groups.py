@@ -97,6 +97,7 @@ class AlertGroup:
     silenced: bool = False
     id: int | None = None
     silenced_reason: str = ""
+    acknowledged_by: str = ""  # who acknowledged it, by name
 
     @property
     def status(self) -> GroupStatus:
@@ -175,16 +176,22 @@ def _group_changes(
         group = replace(group, title=batch.title, fired_at=started)
         return group, (Change(kind), *alert_changes)
     if was_firing and not now_firing:
-        group = replace(group, acknowledged=False)
+        group = replace(group, acknowledged=False, acknowledged_by="")
         return group, (*alert_changes, Change(ChangeKind.GROUP_RESOLVED))
     return group, tuple(alert_changes)
 
 
-def acknowledge(group: AlertGroup) -> AlertGroup:
-    """Someone has it: the group stays acknowledged while its alerts fire."""
+def acknowledge(group: AlertGroup, by: str = "") -> AlertGroup:
+    """Someone (``by``, a name) has it: the group stays acknowledged while its alerts fire. A
+    group acknowledged already is refused, saying by whom."""
     if not group.firing:
         raise InvalidTransition("this alert group is resolved; there is nothing to acknowledge")
-    return replace(group, acknowledged=True)
+    if group.acknowledged:
+        which = f"Alert group #{group.id}" if group.id is not None else "This alert group"
+        raise InvalidTransition(
+            f"{which} is already acknowledged by {group.acknowledged_by or 'someone'}."
+        )
+    return replace(group, acknowledged=True, acknowledged_by=by)
 
 
 def set_silenced(group: AlertGroup, silenced: bool, reason: str = "silence") -> AlertGroup:

@@ -21,7 +21,7 @@ from tocsin.chat.alerts import ACTIONS as ALERT_ACTIONS
 from tocsin.chat.alerts import alert_action
 from tocsin.chat.commands import perform, preview
 from tocsin.chat.messages import ACK, JOIN, RESOLVE, Reply
-from tocsin.chat.payloads import obj
+from tocsin.chat.payloads import identifier, obj
 from tocsin.domain.commands import MAX_TEXT, MAX_TITLE, Command
 from tocsin.domain.errors import DomainError, PermissionDenied
 from tocsin.domain.model import Actor, incident_ref
@@ -112,6 +112,9 @@ class Components:
         if parsed is None:
             return private(texts.BUTTON_NOT_OURS)
         action, value, suffix = parsed
+        if action in ALERT_ACTIONS:  # an alert group's buttons: a proposal's, a page's
+            group = identifier(value, "data.custom_id")
+            return await self._alert(interaction, actor, action, group, suffix)
         number = parse_incident_ref(value)
         if number is None:
             return private(texts.BUTTON_LOST_INCIDENT)
@@ -122,8 +125,6 @@ class Components:
             }
         if action == UPDATE:
             return await self._open_update(actor, number)
-        if action in ALERT_ACTIONS:
-            return await self._alert(interaction, actor, action, number, suffix)
         if action not in BUTTON_COMMANDS:
             return private(texts.BUTTON_TOO_OLD)
         command = Command(BUTTON_COMMANDS[action], incident=number)

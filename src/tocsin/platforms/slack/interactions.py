@@ -16,7 +16,7 @@ from tocsin.chat.alerts import ACTIONS as ALERT_ACTIONS
 from tocsin.chat.alerts import alert_action
 from tocsin.chat.commands import first_time, notify, perform, preview
 from tocsin.chat.messages import ACK, JOIN, RESOLVE, DeclareForm
-from tocsin.chat.payloads import items, obj, string
+from tocsin.chat.payloads import identifier, items, obj, string
 from tocsin.domain.commands import MAX_TEXT, Command
 from tocsin.domain.effects import Effect
 from tocsin.domain.errors import DomainError
@@ -98,13 +98,15 @@ class Interactions:
             if not action_id.startswith(ACTION_PREFIX):
                 continue  # not one of ours
             name = action_id.removeprefix(ACTION_PREFIX)
+            if name in ALERT_ACTIONS:  # an alert group's buttons: a proposal's, a page's
+                group = identifier(action.get("value"), "actions[].value")
+                text = await alert_action(self.ctx, actor, name, group, STYLE)
+                await self.tell(payload, actor, text, name)
+                continue
             number = parse_incident_ref(str(action.get("value")))
             if number is None:
                 continue
-            if name in ALERT_ACTIONS:  # a proposed alert group's buttons (docs/alerts.md)
-                text = await alert_action(self.ctx, actor, name, number, STYLE)
-                await self.tell(payload, actor, text, name)
-            elif name == "update":
+            if name == "update":
                 await self._open_update(payload, actor, number)
             elif name in _BUTTON_COMMANDS:
                 command = Command(_BUTTON_COMMANDS[name], incident=number)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tocsin.domain.alerts import acknowledge, make_silence, set_silenced
-from tocsin.domain.errors import InvalidTransition, NotFound
+from tocsin.domain.errors import InvalidTransition, NotFound, PermissionDenied
 from tocsin.domain.model import Actor, incident_ref
 from tocsin.services.alerts.joined import joined_context
 from tocsin.services.alerts.process import AlertProcessor
@@ -40,7 +40,8 @@ async def ack_group(ctx: Context, actor: Actor, group_id: int) -> StoredGroup:
     async with ctx.uow() as uow:
         kept = await _load(uow, group_id)
         await allowed(ctx, uow, actor, "alert_ack", f"alert group #{group_id}")
-        kept = StoredGroup(acknowledge(kept.group), kept.incident, kept.action, kept.auto_resolve)
+        group = acknowledge(kept.group, actor.name)
+        kept = StoredGroup(group, kept.incident, kept.action, kept.auto_resolve)
         await uow.alert_groups.save(kept)
         await uow.commit()
     return kept
@@ -77,9 +78,13 @@ async def declare_group(ctx: Context, actor: Actor, group_id: int) -> StoredGrou
                 )
         route = ctx.policy.alert_routes.route(kept.group.common_labels)
         processor = AlertProcessor(ctx)
-        kept = await processor.declare(
-            uow, joined_context(ctx, uow), kept, route, ctx.clock(), actor
-        )
+        try:
+            kept = await processor.declare(
+                uow, joined_context(ctx, uow), kept, route, ctx.clock(), actor
+            )
+        except PermissionDenied:
+            await uow.commit()  # the refusal's audit record, the only write so far
+            raise
         await uow.commit()
     ctx.committed()
     return kept

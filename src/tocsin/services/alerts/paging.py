@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from tocsin.domain.effects import Effect
 from tocsin.domain.model import Actor
 from tocsin.domain.oncall import level_targets, schedules_of
-from tocsin.domain.paging import CHAT, PAGE_DM, Step, escalation_of, next_step
+from tocsin.domain.paging import ALERT_ACK_BUTTON, CHAT, PAGE_DM, Step, escalation_of, next_step
 from tocsin.services.alerts.views import group_payload
 from tocsin.services.context import Context
 from tocsin.storage.alert_groups import StoredGroup
@@ -91,7 +91,7 @@ class GroupPaging:
             person = Actor.from_key(key)
             if person.platform not in CHAT or person.platform not in self.ctx.destinations:
                 continue
-            page = {**payload, "person": person.to_dict(), "buttons": []}
+            page = {**payload, "person": person.to_dict(), "buttons": [ALERT_ACK_BUTTON]}
             where = f"{kept.id}:page:{stamp}:{step.round}.{step.level}:{key}"
             idempotency = f"{person.platform}:alert-group:{where}"[:200]
             ordering = f"{person.platform}:page:{key}"[:200]

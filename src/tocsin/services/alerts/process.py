@@ -18,8 +18,9 @@ Actions, when a group opens or fires again and no silence or maintenance covers 
 - ``page``: the route's escalation is walked without an incident (:mod:`.paging`): the first
   level is paged by direct message, the next ones while nobody acknowledges, each step once;
 - ``propose``: the group is posted to the announce channel of each chat platform;
-- ``declare``: an incident is declared through :func:`tocsin.services.dispatch.execute` with the
-  on-call person of the escalation's first level as commander, and what the firing alerts
+- ``declare``: an incident is declared (:func:`tocsin.services.declare.declare`) with the
+  on-call person of the escalation's first level as commander and the route's escalation as the
+  one that pages for it (when the route names one), and what the firing alerts
   describe (a monitor's failed checks: time, reason, response time) is noted on its timeline;
   while that incident is open, the group firing again is noted there instead.
 
@@ -256,7 +257,9 @@ class AlertProcessor:
         actor: Actor,
     ) -> StoredGroup:
         """Declare an incident for the group, with the route's severity and the on-call person
-        as commander, and attach the group to it."""
+        as commander, and attach the group to it. The route's ``escalation`` (when it names one)
+        is the incident's: it pages through it instead of the severity's."""
+        from tocsin.services.declare import declare as declare_incident
         from tocsin.services.dispatch import execute
 
         group = kept.group
@@ -269,7 +272,7 @@ class AlertProcessor:
             severity=route.severity,
             person=person,
         )
-        outcome = await execute(ctx, actor, command)
+        outcome = await declare_incident(ctx, actor, command, escalation=route.escalation)
         assert outcome.incident is not None  # a declare always makes one
         kept = StoredGroup(group, outcome.incident.number, kept.action, kept.auto_resolve)
         await uow.alert_groups.save(kept)

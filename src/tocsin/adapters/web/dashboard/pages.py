@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tocsin.adapters.web.api.auth import client_ip
+from tocsin.adapters.web.dashboard.alert_actions import SILENCE_HOURS
 from tocsin.adapters.web.dashboard.events import ALERT_ROWS, alert_row
 from tocsin.adapters.web.dashboard.session import (
     Deps,
@@ -24,7 +25,7 @@ from tocsin.domain.model import Severity, Status
 from tocsin.domain.validation import Invalid, check_declare
 from tocsin.services.access import reads
 from tocsin.services.access.commands import allowed_commands, read_postmortem, run
-from tocsin.services.access.principal import Principal
+from tocsin.services.access.principal import WRITE, Principal, has_scope
 from tocsin.services.access.users import login as check_login
 from tocsin.services.alerts.groups import list_groups
 from tocsin.services.queries import FIRING_STATUSES
@@ -103,7 +104,8 @@ class Pages:
             return to_login(request)
         found = await list_groups(self.deps.ctx, statuses=FIRING_STATUSES, limit=ALERT_ROWS)
         rows = [alert_row(kept) for kept in found]
-        return page(request, self.deps, principal, "alerts.html", groups=rows)
+        return page(request, self.deps, principal, "alerts.html", groups=rows,
+                    can_write=has_scope(principal, WRITE), silence_hours=SILENCE_HOURS)  # fmt: skip
 
     async def incident(self, request: Request) -> Response:
         principal = await current_user(request, self.deps)

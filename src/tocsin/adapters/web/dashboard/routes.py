@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tocsin.adapters.web.api.headers import SecurityHeaders
+from tocsin.adapters.web.dashboard.alert_actions import AlertActions
 from tocsin.adapters.web.dashboard.contacts import ContactPages
 from tocsin.adapters.web.dashboard.events import Events
 from tocsin.adapters.web.dashboard.forms import Forms
@@ -48,6 +49,7 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
     integrations = IntegrationPages(deps)
     contacts = ContactPages(deps)
     monitors = MonitorPages(deps)
+    alert_actions = AlertActions(deps)
     layers = session_layers(secret, secure=secure)
     table = [
         ("/", pages.incidents, "GET", "dashboard"),
@@ -59,6 +61,7 @@ def dashboard_routes(deps: Deps, secret: str, *, secure: bool) -> list[BaseRoute
         ("/audit", pages.audit, "GET", "audit"),
         ("/alert-groups", pages.alert_groups, "GET", "alert_groups"),
         ("/alert-groups/events", events.alert_stream, "GET", "alert_group_events"),
+        ("/alert-groups/{group_id:int}/{act}", alert_actions.submit, "POST", "alert_group_act"),
         ("/maintenance", maintenance.index, "GET", "maintenance"),
         ("/maintenance", maintenance.create, "POST", "maintenance_create"),
         ("/maintenance/{maintenance_id:int}/edit", maintenance.edit, "POST", "m_edit"),

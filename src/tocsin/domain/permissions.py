@@ -72,7 +72,8 @@ DEFAULT_PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         "severity": _COMMANDER, "status": _COMMANDER, "commander": _COMMANDER,
         "role": _COMMANDER, "join": _OPEN, "ack": _OPEN, "action": _OPEN,
         "resolve": _COMMANDER, "reopen": _COMMANDER, "postmortem": _OPEN, "summary": _COMMANDER,
-        "visibility": _COMMANDER, "components": _UPDATERS, "oncall": _OPEN, "maintenance": _OPEN, MAINTAIN: frozenset({ADMIN}), "alerts": _OPEN,
+        "visibility": _COMMANDER, "components": _UPDATERS, "oncall": _OPEN,
+        "maintenance": _OPEN, MAINTAIN: frozenset({ADMIN}), "alerts": _OPEN,
         "help": _OPEN,
     }
 )  # fmt: skip

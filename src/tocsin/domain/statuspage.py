@@ -26,7 +26,6 @@ from tocsin.domain.model import (
     Actor,
     EntryKind,
     Incident,
-    Role,
     Severity,
     Status,
     TimelineEntry,

@@ -51,7 +51,7 @@ TABLES = {
     "remote_refs": t.remote_refs,
 }
 _IDS = itertools.count(1)
-OPTION_TYPES = {"commander": 6, "owner": 6, "user": 6}
+OPTION_TYPES = {"commander": 6, "owner": 6, "user": 6, "person": 6}
 
 
 def build_app(ctx: Context, *, budget: float = 2.0) -> tuple[Starlette, DiscordApp]:

@@ -1,6 +1,7 @@
 """``oncall override @person <from> <to> [schedule]`` in chat (docs/oncall.md): the dispatcher puts
 the person on call through the same service as the CLI and the API, admins only, audited either
-way; Slack's signed ``/oncall override ...`` works; Discord keeps its plain ``/incident oncall``."""
+way; Slack's signed ``/oncall override ...`` works, and so do Discord's ``/incident oncall``
+options (person, from, to, schedule) in a signed interaction."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from fakes.discord_harness import ALICE as DISCORD_ALICE
+from fakes.discord_harness import BOB as DISCORD_BOB
+from fakes.discord_harness import CAROL as DISCORD_CAROL
 from fakes.discord_harness import DiscordClient, content, is_private
 from fakes.discord_harness import open_client as open_discord
 from fakes.slack_api import FakeSlack
@@ -35,9 +39,10 @@ BOB = Actor("slack", "U0BOB", "bob")
 
 
 def override_context(db: Database, clock: Any, destination: str) -> Context:
+    admins = {"slack": ["U0ALICE"], "discord": [DISCORD_ALICE[0]]}
     return Context(
         db=db,
-        policy=parse_policy({"schedule": [SCHEDULE], "admins": {"slack": ["U0ALICE"]}}),
+        policy=parse_policy({"schedule": [SCHEDULE], "admins": admins}),
         clock=clock,
         destinations=frozenset({destination}),
         public_url="https://tocsin.example.com",
@@ -136,8 +141,49 @@ async def discord_client(db: Database, clock: Any) -> AsyncIterator[DiscordClien
 
 
 async def test_discord_incident_oncall_still_answers(discord_client: DiscordClient) -> None:
-    """Discord's `/incident oncall` (offered without the override form) still answers who is
-    on call, privately."""
+    """Discord's `/incident oncall` without options still answers who is on call, privately."""
     answer = await discord_client.command("oncall")
     assert is_private(answer)
     assert "primary: slack:U0" in content(answer)
+
+
+async def test_discord_oncall_options_put_the_person_on_call(discord_client: DiscordClient) -> None:
+    """An admin's signed `/incident oncall person:@carol from:now to:+8h schedule:primary`
+    answers privately that carol covers primary (her Discord name, from the resolved users),
+    records an audited override, and `/incident oncall` then names carol's Discord id."""
+    answer = await discord_client.command(
+        "oncall", who=DISCORD_ALICE, person=DISCORD_CAROL[0], to="+8h", schedule="primary",
+        **{"from": "now"},
+    )  # fmt: skip
+    assert is_private(answer)
+    assert content(answer).startswith("user07 covers primary from ")
+    assert "(override \\#1)" in content(answer)  # Discord's Markdown escape
+    who = content(await discord_client.command("oncall", who=DISCORD_BOB))
+    assert f"primary: discord:{DISCORD_CAROL[0]} (override) until" in who
+    [row] = await discord_client.rows(t.audit_log)
+    assert (row["command"], row["decision"]) == (OVERRIDE_COMMAND, "allowed")
+    assert row["actor_id"] == DISCORD_ALICE[0]
+
+
+@pytest.mark.parametrize(
+    ("who", "options", "words"),
+    [
+        (DISCORD_BOB, {"person": DISCORD_CAROL[0], "from": "now", "to": "+8h"},
+         "🚫 Only an admin may change who is on call"),
+        (DISCORD_ALICE, {"from": "now", "to": "+8h"}, "needs the person to put on call"),
+        (DISCORD_ALICE, {"person": DISCORD_CAROL[0], "from": "now"}, "needs a start (from)"),
+        (DISCORD_ALICE, {"person": DISCORD_CAROL[0], "from": "soon", "to": "+8h"},
+         '"soon" is not a time'),
+    ],
+)  # fmt: skip
+async def test_discord_oncall_override_refusals_change_nothing(
+    discord_client: DiscordClient, who: tuple[str, str], options: dict[str, str], words: str
+) -> None:
+    """A non-admin, a missing person or end, or a bad time: a private answer saying what is
+    wrong, and nobody new on call (only the refusal of a non-admin is audited)."""
+    answer = await discord_client.command("oncall", who=who, **options)
+    assert is_private(answer)
+    assert words in content(answer)
+    assert DISCORD_CAROL[0] not in content(await discord_client.command("oncall"))
+    audited = [row["decision"] for row in await discord_client.rows(t.audit_log)]
+    assert audited == (["denied"] if who == DISCORD_BOB else [])

@@ -28,7 +28,8 @@ ALICE = Mention("U123", "alice")
 USAGES = {sub.usage for sub in SUBCOMMANDS.values()}
 DOCUMENTED_SUBCOMMANDS = [
     *("declare", "list", "show", "update", "note", "severity", "status", "commander", "role"),
-    *("join", "ack", "action", "resolve", "reopen", "postmortem", "summary", "oncall"),
+    *("join", "ack", "action", "resolve", "reopen", "postmortem", "summary", "visibility"),
+    *("components", "oncall"),
     *("maintenance", "alerts", "help"),
 ]
 
@@ -125,6 +126,14 @@ VALID = [
     ("postmortem", C("postmortem")),
     ("pm INC-4", C("postmortem", incident=4)),
     ("post-mortem", C("postmortem")),
+    # visibility and components
+    ("visibility public", C("visibility", verb="public")),
+    ("visibility INC-4 PRIVATE", C("visibility", incident=4, verb="private")),
+    ("visibility policy inc-4", C("visibility", incident=4, verb="policy")),
+    ('components INC-4 API "Web app"', C("components", incident=4, components=("API", "Web app"))),
+    ("components api,web  API", C("components", components=("api", "web", "API"))),
+    ("components INC-4 none", C("components", incident=4)),
+    ("components NONE", C("components")),
     # oncall
     ("oncall", C("oncall")),
     ("ONCALL", C("oncall")),
@@ -232,6 +241,14 @@ ERRORS = [
     ("show #99999999999999999999", "There is no #99999999999999999999", "show"),
     ("update INC-" + "9" * 5000 + " x", "There is no INC-999", "update"),
     ("oncall now", "takes nothing after it", "oncall"),
+    ("visibility", "visibility needs public, private or policy", "visibility"),
+    ("visibility INC-3", "visibility needs public, private or policy", "visibility"),
+    ("visibility hidden", '"hidden" is not a visibility', "visibility"),
+    ("visibility public private", "takes one value", "visibility"),
+    ("visibility public @bob", "does not take a person", "visibility"),
+    ("components", "components needs the names", "components"),
+    ("components INC-3 , ,", "components needs the names", "components"),
+    ("components INC-3 INC-4 API", "one incident, not two", "components"),
     ("help declare note", "at most one", "help"),
     ("help nonsense", "is not a command", "help"),
 ]

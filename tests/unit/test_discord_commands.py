@@ -30,7 +30,9 @@ DOCUMENTED_WORDS = {
     "reopen": ["incident"],
     "postmortem": ["incident"],
     "summary": ["incident", "text"],
-    "oncall": [],
+    "visibility": ["visibility", "incident"],
+    "components": ["components", "incident"],
+    "oncall": ["person", "from", "to", "schedule"],
     "maintenance": ["action", "id", "start", "end", "title", "components", "description"],
     "help": ["subcommand"],
 }
@@ -103,7 +105,7 @@ def test_an_unknown_usage_token_fails_loudly() -> None:
 
 def data(sub: str, **options: Any) -> dict[str, Any]:
     values = [
-        {"name": k, "type": 6 if k in ("user", "owner", "commander") else 3, "value": v}
+        {"name": k, "type": 6 if k in ("user", "owner", "commander", "person") else 3, "value": v}
         for k, v in options.items()
     ]
     users = {
@@ -140,6 +142,14 @@ def data(sub: str, **options: Any) -> dict[str, Any]:
         ("reopen", {"incident": "12"}, "reopen INC-12"),
         ("postmortem", {}, "postmortem"),
         ("oncall", {}, "oncall"),
+        ("oncall", {"person": "42", "from": " now", "to": "+8h"}, "oncall override <@42> now +8h"),
+        ("oncall", {"person": "42", "from": "2026-12-01T09:00", "to": "+8h",
+                    "schedule": "primary"},
+         "oncall override <@42> 2026-12-01T09:00 +8h primary"),
+        ("visibility", {"visibility": "public", "incident": "INC-3"}, "visibility INC-3 public"),
+        ("visibility", {"visibility": "policy"}, "visibility policy"),
+        ("components", {"components": "API, Web app"}, 'components API "Web app"'),
+        ("components", {"components": "none", "incident": "3"}, "components INC-3 none"),
         ("summary", {"incident": "INC-3"}, "summary INC-3"),
         ("summary", {"text": "clear"}, "summary clear"),
         ("summary", {"text": "Bad config.\nWe canary now."}, "summary Bad config.\nWe canary now."),
@@ -181,6 +191,13 @@ def _fields(command: Command) -> dict[str, Any]:
         ("role", {"role": "chef", "user": "42"}, '"chef" is not a role'),
         ("summary", {"text": "x" * 2001}, "keep it to 2000"),
         ("maintenance", {"action": "frob"}, '"frob" is not list, schedule, edit or cancel'),
+        ("oncall", {"from": "now", "to": "+8h"}, "needs the person to put on call"),
+        ("oncall", {"person": "42", "from": "now"}, "needs a start"),
+        ("oncall", {"person": "42", "schedule": "primary"}, "optionally the schedule"),
+        ("visibility", {}, "visibility needs public, private or policy"),
+        ("visibility", {"visibility": "hidden"}, '"hidden" is not a visibility'),
+        ("components", {}, "components needs the names"),
+        ("components", {"components": " , "}, "components needs the names"),
     ],
 )
 def test_impossible_values_are_parse_errors_with_usage(
@@ -232,3 +249,15 @@ def test_summary_text_takes_2000_characters_and_says_clear() -> None:
     assert text["max_length"] == 2000
     assert "clear" in text["description"]
     assert len(text["description"]) <= 100
+
+
+def test_oncall_offers_the_override_options_and_visibility_its_three_words() -> None:
+    """`oncall` takes an optional user option `person` and optional strings `from`, `to` and
+    `schedule` (its override form); `visibility` offers exactly public, private and policy."""
+    options = {o["name"]: o for o in subcommands()["oncall"]["options"]}
+    assert {name: (o["type"], o["required"]) for name, o in options.items()} == {
+        "person": (6, False), "from": (3, False), "to": (3, False), "schedule": (3, False),
+    }  # fmt: skip
+    [chosen] = [o for o in subcommands()["visibility"]["options"] if o["name"] == "visibility"]
+    assert chosen["required"] is True
+    assert [c["value"] for c in chosen["choices"]] == ["public", "private", "policy"]

@@ -113,6 +113,8 @@ def test_default_routing_matches_the_documented_table(
         ("resolve", {"commander", "admin"}),
         ("reopen", {"commander", "admin"}),
         ("postmortem", {"anyone"}),
+        ("visibility", {"commander", "admin"}),
+        ("components", {"commander", "deputy", "comms", "admin"}),
         ("oncall", {"anyone"}),
         ("alerts", {"anyone"}),
         ("help", {"anyone"}),
@@ -128,7 +130,7 @@ def test_the_command_table_covers_every_subcommand() -> None:
     maintenance from chat, admins only); there are no others."""
     assert set(DEFAULT_PERMISSIONS) == {*COMMANDS, MAINTAIN}
     assert DEFAULT_PERMISSIONS[MAINTAIN] == {"admin"}
-    assert len(COMMANDS) == 20
+    assert len(COMMANDS) == 22
 
 
 def test_default_policy_has_no_admins_schedules_or_components_and_p3_default() -> None:

@@ -176,4 +176,20 @@ def test_updaters_may_name_components() -> None:
     stranger = Actor("slack", "U0EVE", "eve")
     refused = may_set_components(POLICY, stranger, incident)
     assert not refused.allowed
-    assert "post updates to INC-1" in refused.reason
+    assert refused.reason == (
+        "Only the commander of INC-1 (alice), the deputy (bob), the comms lead or an admin may "
+        "set the components it affects."
+    )
+
+
+def test_a_policy_may_open_visibility_and_components() -> None:
+    """``[permissions] visibility`` and ``components`` are policy keys like any subcommand's: a
+    policy may let the deputy decide visibility and keep components to the commander."""
+    incident = declared(Severity.P1)
+    incident.assign_role(ALICE, Role.DEPUTY, BOB, at(1))
+    permissions = {**POLICY.permissions, "visibility": frozenset({"deputy"}),
+                   "components": frozenset({"commander"})}  # fmt: skip
+    opened = replace(POLICY, permissions=permissions)
+    assert may_set_visibility(opened, BOB, incident).reason == "deputy"
+    assert not may_set_visibility(opened, ALICE, incident).allowed
+    assert not may_set_components(opened, BOB, incident).allowed

@@ -1,9 +1,15 @@
-"""The subcommands with several forms: ``summary`` (an incident's public post-mortem summary)
-and ``maintenance`` (scheduled maintenance windows, about no incident).
+"""The subcommands with several forms: ``summary`` (an incident's public post-mortem summary),
+``visibility`` and ``components`` (what the public status page shows of an incident) and
+``maintenance`` (scheduled maintenance windows, about no incident).
 
 * ``summary [INC-n]`` shows the incident's public summary; ``summary [INC-n] clear`` removes it;
   ``summary [INC-n] <text>`` publishes or replaces it (at most 2,000 characters, line breaks
   kept; a quoted ``"clear"`` is text).
+* ``visibility [INC-n] <public|private|policy>``: ``verb`` is the word; ``policy`` hands the
+  choice back to the severity policy.
+* ``components [INC-n] <name>...``: the status page components the incident affects (quote a name
+  with spaces, or separate names with commas); ``none`` alone names none. The service matches the
+  names against the known components, ignoring case.
 * ``maintenance`` or ``maintenance list``: the windows scheduled or in progress.
   ``maintenance schedule <start> <end> <title> [component:<name>]... [-- <description>]``
   (``create`` works too): the times as the CLI reads them (ISO 8601 in UTC unless it has an
@@ -31,7 +37,9 @@ from tocsin.domain.command_words import (
     check_length,
     fail,
     join,
+    only,
     ref,
+    scan,
     tokens_of,
     word,
 )
@@ -39,6 +47,9 @@ from tocsin.domain.errors import ParseError
 from tocsin.domain.references import quoted as show
 
 SHOW, SET, CLEAR = "show", "set", "clear"
+PUBLIC, PRIVATE, POLICY = "public", "private", "policy"
+VISIBILITY_WORDS = (PUBLIC, PRIVATE, POLICY)
+NO_COMPONENTS = "none"
 LIST, SCHEDULE, EDIT, CANCEL = "list", "schedule", "edit", "cancel"
 MAINTENANCE_VERBS = {LIST: LIST, SCHEDULE: SCHEDULE, "create": SCHEDULE, EDIT: EDIT,
                      CANCEL: CANCEL}  # fmt: skip
@@ -77,6 +88,39 @@ def build_summary(sub: Subcommand, text: str, tokens: list[Token]) -> Command:
         if body:
             return Command(sub.name, incident=incident, text=body, verb=SET)
     return summary_command(sub, incident, join(text, tokens))
+
+
+# --- visibility and components -------------------------------------------------------------------
+def visibility_word(sub: Subcommand, value: str) -> str:
+    """``public``, ``private`` or ``policy`` (any case), or a ParseError with the usage line."""
+    chosen = value.strip().lower()
+    if chosen not in VISIBILITY_WORDS:
+        fail(sub, f"{show(value)} is not a visibility; use public, private or policy.")
+    return chosen
+
+
+def build_visibility(sub: Subcommand, text: str, tokens: list[Token]) -> Command:
+    """``visibility [INC-n] <public|private|policy>``."""
+    incident, _, rest = scan(sub, tokens, people=False)
+    chosen = visibility_word(sub, word(only(sub, text, rest)))
+    return Command(sub.name, incident=incident, verb=chosen)
+
+
+def components_command(sub: Subcommand, incident: int | None, values: list[str]) -> Command:
+    """``components``' command from the names given (commas separate several; ``none`` alone
+    names none)."""
+    names = component_names(values)
+    if not names:
+        fail(sub, sub.needs)
+    if len(names) == 1 and names[0].lower() == NO_COMPONENTS:
+        names = ()
+    return Command(sub.name, incident=incident, components=names)
+
+
+def build_components(sub: Subcommand, text: str, tokens: list[Token]) -> Command:
+    """``components [INC-n] <name>...``: each word or quoted string is a name."""
+    incident, _, rest = scan(sub, tokens, people=False)
+    return components_command(sub, incident, [word(token) for token in rest])
 
 
 # --- maintenance ----------------------------------------------------------------------------------

@@ -32,7 +32,8 @@ Decisions (the README's command reference repeats them):
 * Mentions: Slack ``<@U123|name>``/``<@U123>``, Discord ``<@123>``/``<@!123>``, plain ``@name``
   (``user_id="name"``, for the adapter to resolve); ``@here``/``@channel``/``@everyone`` are not
   people. Limits: input 8000, title 200, text 4000 characters (a public summary 2000).
-* ``summary`` is an incident's public post-mortem summary; ``maintenance`` is about no incident
+* ``summary`` is an incident's public post-mortem summary, ``visibility`` and ``components`` what
+  the public status page shows of it; ``maintenance`` is about no incident
   (:mod:`tocsin.domain.command_forms` has their forms).
 """
 
@@ -53,7 +54,12 @@ from tocsin.domain.command_builders import (
     build_status,
     build_text,
 )
-from tocsin.domain.command_forms import build_maintenance, build_summary
+from tocsin.domain.command_forms import (
+    build_components,
+    build_maintenance,
+    build_summary,
+    build_visibility,
+)
 from tocsin.domain.command_types import (
     MAX_INPUT,
     MAX_PUBLIC_SUMMARY,
@@ -193,6 +199,14 @@ _TABLE = (
                'Show, publish or (with "clear") remove the public post-mortem summary shown '
                "on the status page's history once the incident is resolved.",
                build_summary, (), "summary INC-12 A bad cache config; we now canary changes."),
+    Subcommand("visibility", "visibility [INC-n] <public|private|policy>",
+               "Show the incident on the public status page, hide it, or let its severity decide "
+               "(policy).", build_visibility, (), "visibility INC-12 public",
+               "visibility needs public, private or policy."),
+    Subcommand("components", "components [INC-n] <name>...",
+               'Name the status page components the incident affects ("none" for none).',
+               build_components, (), 'components INC-12 API "Web app"',
+               "components needs the names of the status page components it affects, or none."),
     Subcommand("oncall", "oncall [override @person <from> <to> [schedule]]",
                "Who is on call now and next; an admin may put someone else on call for a while.",
                build_oncall, (), "oncall override @alice now +8h primary",

@@ -17,7 +17,10 @@ maintenance windows from chat (``maintenance schedule|edit|cancel``; ``maintenan
 them, under the ``maintenance`` permission). A window silences paging for its components, so by
 default only admins hold it; a policy's ``[permissions] maintain = ["anyone"]`` opens it.
 ``summary`` changes the public post-mortem summary (the commander by default); showing it is
-allowed to whoever may ``show`` the incident.
+allowed to whoever may ``show`` the incident. ``visibility`` (public, private or back to the
+severity policy) is the commander's by default and ``components`` (the status page components an
+incident affects) belongs to whoever may post updates by default; the REST calls decide by the same
+keys.
 
 ``ack`` is open to anyone for now: tocsin does not check that the actor is the person paged.
 """
@@ -36,8 +39,8 @@ if TYPE_CHECKING:
 
 COMMANDS: tuple[str, ...] = (
     "declare", "list", "show", "update", "note", "severity", "status", "commander",
-    "role", "join", "ack", "action", "resolve", "reopen", "postmortem", "summary", "oncall",
-    "maintenance", "alerts", "help",
+    "role", "join", "ack", "action", "resolve", "reopen", "postmortem", "summary", "visibility",
+    "components", "oncall", "maintenance", "alerts", "help",
 )  # fmt: skip
 """Every subcommand name, in the order ``help`` lists them."""
 
@@ -69,7 +72,8 @@ DEFAULT_PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         "severity": _COMMANDER, "status": _COMMANDER, "commander": _COMMANDER,
         "role": _COMMANDER, "join": _OPEN, "ack": _OPEN, "action": _OPEN,
         "resolve": _COMMANDER, "reopen": _COMMANDER, "postmortem": _OPEN, "summary": _COMMANDER,
-        "oncall": _OPEN, "maintenance": _OPEN, MAINTAIN: frozenset({ADMIN}), "alerts": _OPEN,
+        "visibility": _COMMANDER, "components": _UPDATERS, "oncall": _OPEN,
+        "maintenance": _OPEN, MAINTAIN: frozenset({ADMIN}), "alerts": _OPEN,
         "help": _OPEN,
     }
 )  # fmt: skip
@@ -101,7 +105,8 @@ _WHAT = {
     "commander": "hand over {its} command", "role": "assign {its} roles", "join": "join {it}",
     "ack": "acknowledge {its} page", "action": "add an action item to {it}",
     "resolve": "resolve {it}", "reopen": "reopen {it}", "postmortem": "post {its} post-mortem",
-    "summary": "change {its} public summary", "oncall": "see who is on call",
+    "summary": "change {its} public summary", "visibility": "make {it} public or private",
+    "components": "set the components {it} affects", "oncall": "see who is on call",
     OVERRIDE: "change who is on call", "maintenance": "see scheduled maintenance",
     MAINTAIN: "schedule, move or cancel maintenance",
     "alerts": "see or act on alert groups and silences",

@@ -26,7 +26,6 @@ from tocsin.domain.model import (
     Actor,
     EntryKind,
     Incident,
-    Role,
     Severity,
     Status,
     TimelineEntry,
@@ -203,29 +202,15 @@ def set_components(
 
 
 def may_set_visibility(policy: Policy, actor: Actor, incident: Incident) -> Decision:
-    """Only the commander (or an admin) decides what the public sees."""
-    if policy.is_admin(actor):
-        return Decision(True, "admin")
-    if actor.same_person(incident.commander):
-        return Decision(True, Role.COMMANDER.value)
-    holder = incident.commander
-    who = f" ({holder.name})" if holder is not None else ""
-    return Decision(
-        False,
-        f"Only the commander of {incident.ref}{who} or an admin may make it public or private.",
-    )
+    """The ``visibility`` permission: the commander (or an admin) decides what the public sees,
+    unless the policy says otherwise."""
+    return decide(policy, "visibility", actor, incident)
 
 
 def may_set_components(policy: Policy, actor: Actor, incident: Incident) -> Decision:
-    """Whoever may post updates (commander, deputy, comms by default) may name the components."""
-    decision = decide(policy, "update", actor, incident)
-    if decision.allowed:
-        return decision
-    return Decision(
-        False,
-        f"Only those who may post updates to {incident.ref} (its commander, deputy or comms "
-        "lead) or an admin may set the components it affects.",
-    )
+    """The ``components`` permission: whoever may post updates by default (commander, deputy,
+    comms), unless the policy says otherwise."""
+    return decide(policy, "components", actor, incident)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from tocsin.domain.command_forms import POLICY, PRIVATE, PUBLIC
 from tocsin.domain.commands import SUBCOMMANDS, Command, help_text
 from tocsin.domain.errors import ParseError, PermissionDenied
 from tocsin.domain.model import Actor
@@ -30,8 +31,10 @@ from tocsin.services.pipeline import deny
 from tocsin.services.postmortem import postmortem
 from tocsin.services.public_summary import summary
 from tocsin.services.queries import firing_alert_groups, list_incidents, show
+from tocsin.services.visibility import set_components, set_visibility
 
 Handler = Callable[[Context, Actor, int, Command], Awaitable[Outcome]]
+_PUBLIC = {PUBLIC: True, PRIVATE: False, POLICY: None}  # None: follow the severity policy
 
 # Subcommands that act on one incident, by name.
 ON_INCIDENT: dict[str, Handler] = {
@@ -49,6 +52,10 @@ ON_INCIDENT: dict[str, Handler] = {
     "postmortem": lambda ctx, actor, number, _cmd: postmortem(ctx, actor, number),
     "show": lambda ctx, actor, number, _cmd: show(ctx, actor, number),
     "summary": summary,
+    "visibility": lambda ctx, actor, number, cmd: _visibility(ctx, actor, number, cmd),
+    "components": lambda ctx, actor, number, cmd: set_components(
+        ctx, actor, number, cmd.components
+    ),
 }
 
 
@@ -81,6 +88,12 @@ async def execute(
     if number is None:
         raise await _which_incident(ctx, command.name)
     return await handler(ctx, actor, number, command)
+
+
+async def _visibility(ctx: Context, actor: Actor, number: int, command: Command) -> Outcome:
+    if command.verb not in _PUBLIC:  # the parsers always give one of the three words
+        raise ParseError("Say public, private or policy.", SUBCOMMANDS["visibility"].usage)
+    return await set_visibility(ctx, actor, number, _PUBLIC[command.verb])
 
 
 async def _override(ctx: Context, actor: Actor, command: Command) -> Outcome:

@@ -9,17 +9,18 @@ usage token                            Discord option
 ``[INC-n]``                            ``incident`` (string, optional: the channel may imply it)
 ``<title>``, ``<text>``, ``[summary]``  string of that name (the domain's length limits)
 ``[P1..P4]`` / ``<P1..P4>``            ``severity`` (``level`` in the severity subcommand)
-``<a|b|c>``                            choices: ``state``, ``role`` or ``scope``
+``<a|b|c>``                            choices: ``state``, ``role``, ``scope`` or ``visibility``
+``<name>...`` (components)             ``components``, names separated by commas (``none``)
 ``@user``, ``[@commander]``, ...       a user option of that name
 ``[subcommand]``                       ``subcommand``, one choice per subcommand
 =====================================  ==================================================
 
-``oncall`` is offered plain (who is on call): its ``override`` form is typed in Slack or on the
-CLI, or sent to the API. ``maintenance`` has its own options (``action``: list, schedule, edit or
-cancel; ``id``, ``start``, ``end``, ``title``, ``components`` separated by commas,
-``description``), and ``summary``'s ``text`` takes up to 2,000 characters (``clear`` removes the
-summary, no text shows it). A new usage token fails loudly here (and in the unit tests) instead of
-registering a command that cannot be typed. Required options come first, as Discord wants.
+``oncall`` and ``maintenance`` have their own options
+(:mod:`tocsin.platforms.discord.command_options`: ``oncall``'s ``person``, ``from``, ``to`` and
+``schedule`` are its override form), and ``summary``'s ``text`` takes up to 2,000 characters
+(``clear`` removes the summary, no text shows it). A new usage token fails loudly here (and in
+the unit tests) instead of registering a command that cannot be typed. Required options come
+first, as Discord wants.
 :func:`command_from` reads an interaction's options back into a
 :class:`~tocsin.domain.commands.Command`; it only translates (the services decide everything),
 raising :class:`ParseError` with the usage line when a value cannot be what the option says.
@@ -29,20 +30,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from tocsin.chat.payloads import obj
 from tocsin.domain.command_forms import (
-    CANCEL_USAGE,
-    EDIT_USAGE,
-    LIST,
-    MAINTENANCE_VERBS,
-    SCHEDULE,
-    SCHEDULE_USAGE,
-    component_names,
-    maintenance_id,
+    VISIBILITY_WORDS,
+    components_command,
     summary_command,
+    visibility_word,
 )
 from tocsin.domain.commands import (
     MAX_PUBLIC_SUMMARY,
@@ -56,11 +51,25 @@ from tocsin.domain.commands import (
 from tocsin.domain.errors import ParseError
 from tocsin.domain.model import Role, Severity, Status
 from tocsin.domain.references import incident_reference
+from tocsin.platforms.discord.command_options import (
+    SPECIAL_OPTIONS,
+    STRING,
+    SUB_COMMAND,
+    USER,
+    Option,
+    display_name,
+    maintenance_command,
+    oncall_command,
+)
+
+__all__ = [
+    "COMMAND_NAMES", "DECLARE_FROM_MESSAGE", "MESSAGE_COMMAND", "NOTE_FROM_MESSAGE", "STRING",
+    "SUB_COMMAND", "USER", "command_definitions", "command_from", "display_name", "options_of",
+]  # fmt: skip
 
 COMMAND_NAMES = ("incident", "inc")
 DECLARE_FROM_MESSAGE = "Declare incident"
 NOTE_FROM_MESSAGE = "Add to timeline"
-SUB_COMMAND, STRING, USER = 1, 3, 6
 CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
 GUILD_ONLY = {"contexts": [0], "integration_types": [0]}
 
@@ -69,60 +78,14 @@ _CHOICE_NAMES = {
     frozenset(s.value for s in Status): "state",
     frozenset(r.value for r in Role): "role",
     frozenset({"open", "all"}): "scope",
+    frozenset(VISIBILITY_WORDS): "visibility",
 }
-_PLAIN = frozenset({"oncall"})  # offered without their typed-only forms (see above)
 _TEXTS = {"title": MAX_TITLE, "text": MAX_TEXT, "summary": MAX_TEXT}
-_DESCRIPTIONS = {
-    "incident": "The incident, like INC-12 (implied inside its channel)",
-    "title": "What is broken, in a few words",
-    "text": "The text",
-    "summary": "What fixed it, in a sentence (optional)",
-    "severity": "P1 (critical) to P4 (low); the policy's default when left out",
-    "level": "The new severity",
-    "state": "The new status",
-    "role": "The role to give",
-    "scope": "Open incidents (the default) or all of them",
-    "subcommand": "Show the details of one subcommand",
-    "commander": "Who leads the incident (you, when left out)",
-    "owner": "Who owns the action item",
-    "user": "The person",
-    "action": "list (the default), schedule, edit or cancel",
-    "id": "The maintenance's id, like 7 (edit, cancel)",
-    "start": "When it starts: ISO 8601 (UTC), now, +2h (schedule, edit)",
-    "end": "When it ends: ISO 8601 (UTC), +2h (schedule, edit)",
-    "components": "The status page components it affects, separated by commas",
-    "description": "What is done and what users will notice",
-}
 _SUB_DESCRIPTIONS = {
     ("summary", "text"): 'The public summary; "clear" removes it, nothing shows it',
-    ("maintenance", "title"): "The maintenance's title (schedule)",
+    ("components", "components"): "The components it affects, separated by commas; none for none",
 }
 _SUB_LIMITS = {("summary", "text"): MAX_PUBLIC_SUMMARY}
-
-
-@dataclass(frozen=True, slots=True)
-class Option:
-    name: str
-    kind: int
-    required: bool
-    choices: tuple[tuple[str, str], ...] = ()
-    max_length: int = 0
-    description: str = ""
-
-    def definition(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": self.kind,
-            "name": self.name,
-            "description": (self.description or _DESCRIPTIONS.get(self.name, f"The {self.name}"))[
-                :100
-            ],
-            "required": self.required,
-        }
-        if self.choices:
-            body["choices"] = [{"name": n, "value": v} for n, v in self.choices]
-        if self.max_length:
-            body["max_length"] = self.max_length
-        return body
 
 
 def _option(sub: Subcommand, token: str) -> Option:
@@ -142,6 +105,9 @@ def _option(sub: Subcommand, token: str) -> Option:
         if named is None:
             raise ValueError(f"no Discord option name for {token!r} in {sub.usage!r}")
         return Option(named, STRING, required, tuple((w, w) for w in words))
+    if inner == "name" and sub.name == "components":
+        described = _SUB_DESCRIPTIONS[("components", "components")]
+        return Option("components", STRING, required, max_length=1000, description=described)
     if inner == "subcommand":
         return Option(inner, STRING, required, tuple((n, n) for n in SUBCOMMANDS))
     if inner in _TEXTS:
@@ -151,24 +117,10 @@ def _option(sub: Subcommand, token: str) -> Option:
     raise ValueError(f"no Discord option for {token!r} in {sub.usage!r}")
 
 
-_MAINTENANCE_OPTIONS = (
-    Option("action", STRING, False, tuple((v, v) for v in (LIST, SCHEDULE, "edit", "cancel"))),
-    Option("id", STRING, False, max_length=10),
-    Option("start", STRING, False, max_length=64),
-    Option("end", STRING, False, max_length=64),
-    Option("title", STRING, False, max_length=MAX_TITLE,
-           description=_SUB_DESCRIPTIONS[("maintenance", "title")]),
-    Option("components", STRING, False, max_length=1000),
-    Option("description", STRING, False, max_length=MAX_TEXT),
-)  # fmt: skip
-
-
 def options_of(sub: Subcommand) -> list[Option]:
     """The options of one subcommand, required ones first (in usage order otherwise)."""
-    if sub.name in _PLAIN:
-        return []
-    if sub.name == "maintenance":
-        return list(_MAINTENANCE_OPTIONS)
+    if sub.name in SPECIAL_OPTIONS:
+        return list(SPECIAL_OPTIONS[sub.name])
     words = sub.usage.split(maxsplit=1)
     found = [_option(sub, token) for token in _TOKEN_RE.findall(words[1] if len(words) > 1 else "")]
     return sorted(found, key=lambda option: not option.required)
@@ -207,13 +159,6 @@ def command_definitions() -> list[dict[str, Any]]:
 
 
 # --- reading an interaction back ------------------------------------------------------------
-def display_name(user_id: str, resolved: Mapping[str, Any]) -> str:
-    """The name Discord shows for ``user_id`` (server nickname, display name, username)."""
-    member = obj(obj(resolved, "members"), user_id)
-    user = obj(obj(resolved, "users"), user_id)
-    return str(member.get("nick") or user.get("global_name") or user.get("username") or "")
-
-
 def _values(options: Any) -> dict[str, Any]:
     if not isinstance(options, list):
         return {}
@@ -266,20 +211,29 @@ def command_from(data: Mapping[str, Any]) -> Command:
         raise ParseError('Pick a subcommand, for example "/incident help".', "help [subcommand]")
     values = {k: v for k, v in _values(first.get("options")).items() if v not in (None, "")}
     if sub.name == "maintenance":
-        return _maintenance(sub, values)
+        return maintenance_command(sub, values)
+    if sub.name == "oncall":
+        return oncall_command(sub, values, obj(data, "resolved"))
     for option in options_of(sub):
         if option.required and option.name not in values:
             raise ParseError(sub.needs or f"{sub.name} needs {option.name}.", sub.usage)
     text = _text(sub, values)
+    incident = _incident(sub, values.get("incident"))
     if sub.name == "summary":
-        return summary_command(sub, _incident(sub, values.get("incident")), text)
+        return summary_command(sub, incident, text)
+    if sub.name == "visibility":
+        return Command(
+            sub.name, incident=incident, verb=visibility_word(sub, str(values["visibility"]))
+        )
+    if sub.name == "components":
+        return components_command(sub, incident, [str(values["components"])])
     if not text and sub.needs and any(name in values for name in ("title", "text")):
         raise ParseError(sub.needs, sub.usage)
     role = values.get("role")
     severity = values.get("severity") or values.get("level")
     return Command(
         sub.name,
-        incident=_incident(sub, values.get("incident")),
+        incident=incident,
         text=text,
         severity=_choice(sub, Severity, severity, "severity") if severity else None,
         status=_choice(sub, Status, values["state"], "status") if "state" in values else None,
@@ -298,30 +252,3 @@ def _topic(sub: Subcommand, value: Any) -> str:
     if topic and topic not in SUBCOMMANDS:
         raise ParseError(f'"{topic[:40]}" is not a subcommand.', sub.usage)
     return topic
-
-
-def _maintenance(sub: Subcommand, values: Mapping[str, Any]) -> Command:
-    """``/incident maintenance``'s options as the command the typed form gives."""
-    action = str(values.get("action") or LIST)
-    verb = MAINTENANCE_VERBS.get(action)
-    if verb is None:
-        raise ParseError(f'"{action[:40]}" is not list, schedule, edit or cancel.', sub.usage)
-    if verb == LIST:
-        return Command(sub.name, verb=LIST)
-    starts, ends = (str(values.get(name) or "").strip() for name in ("start", "end"))
-    if verb == SCHEDULE:
-        title = " ".join(str(values.get("title") or "").split())
-        if not (starts and ends and title):
-            raise ParseError("maintenance schedule needs a start, an end and a title.",
-                             SCHEDULE_USAGE)  # fmt: skip
-        components = component_names([str(values.get("components") or "")])
-        description = str(values.get("description") or "").strip()
-        return Command(sub.name, verb=verb, text=title, starts=starts, ends=ends,
-                       components=components, description=description)  # fmt: skip
-    usage = EDIT_USAGE if verb == "edit" else CANCEL_USAGE
-    if not values.get("id"):
-        raise ParseError(f"maintenance {verb} needs the maintenance's id, like 7.", usage)
-    item = maintenance_id(str(values["id"]), usage)
-    if verb == "edit" and not (starts or ends):
-        raise ParseError("maintenance edit needs a new start or a new end.", usage)
-    return Command(sub.name, verb=verb, item=item, starts=starts, ends=ends)

@@ -17,19 +17,16 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import Clock
-from fakes.web_app import web_client
+from fakes.web_app import OPERATOR, bearer, web_client
 from tocsin.adapters.cli.main import cli
 from tocsin.delivery.timers import TimerHandlers, TimerRunner
 from tocsin.delivery.wake import Wakeup
-from tocsin.domain.model import Actor
 from tocsin.domain.policy import Component, default_policy
 from tocsin.services import maintenance as service
-from tocsin.services.access.tokens import create_token
 from tocsin.services.context import Context
 from tocsin.storage import migrate
 from tocsin.storage.db import Database
 
-OPERATOR = Actor("cli", "root", "root")
 POLICY = replace(default_policy(), components=(Component("API"), Component("Payments")))
 
 
@@ -43,11 +40,6 @@ def mctx(db: Database, clock: Clock) -> Context:
 async def http(mctx: Context) -> AsyncIterator[httpx.AsyncClient]:
     async with web_client(mctx) as client:
         yield client
-
-
-async def bearer(ctx: Context, name: str, scope: str) -> dict[str, str]:
-    _, secret = await create_token(ctx, OPERATOR, name, scope)
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def at(clock: Clock, **delta: float) -> str:

@@ -14,7 +14,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from integration.test_api import assert_problem, bearer
+from fakes.web_app import bearer
+from integration.test_api import assert_problem
 from tocsin.adapters.cli.monitors import monitor
 from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.app import create_app

@@ -5,7 +5,7 @@ reads: who is on call now and next, answered to the caller alone, with nothing a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -88,13 +88,6 @@ async def test_dispatch_says_when_there_are_no_schedules(ctx: Context) -> None:
 
 
 # --- Slack ---------------------------------------------------------------------------------------
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-        assert fake.violations == []
-
-
 @pytest.fixture
 async def slack_client(db: Database, clock: Any, slack: FakeSlack) -> AsyncIterator[SlackClient]:
     ctx = oncall_context(db, clock, "slack")

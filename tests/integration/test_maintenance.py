@@ -5,7 +5,6 @@ maintenance JSON, is_under_maintenance, and the CLI."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -24,7 +23,6 @@ from tocsin.delivery.wake import Wakeup
 from tocsin.domain.policy import Component, default_policy
 from tocsin.services import maintenance as service
 from tocsin.services.context import Context
-from tocsin.storage import migrate
 from tocsin.storage.db import Database
 
 POLICY = replace(default_policy(), components=(Component("API"), Component("Payments")))
@@ -217,20 +215,12 @@ async def test_scheduled_maintenance_json_is_in_statuspage_shape(
     ]
 
 
+@pytest.mark.usefixtures("cli_db")
 def test_the_cli_creates_lists_and_cancels(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """``tocsin maintenance create|list|cancel`` on a SQLite database, ``--json`` as the API's
     view, and a bad window refused with the field named and a non-zero exit."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    database = Database(url)
-
-    async def prepare() -> None:
-        await migrate.upgrade(database)
-        await database.dispose()
-
-    asyncio.run(prepare())
     policy = tmp_path / "policy.toml"
     policy.write_text('[[component]]\nname = "API"\n')
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
     monkeypatch.setenv("TOCSIN_POLICY_FILE", str(policy))
     cli_runner = CliRunner()
     made = cli_runner.invoke(cli, ["maintenance", "create", "DB upgrade", "--start", "+1h",

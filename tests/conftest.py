@@ -8,9 +8,10 @@ databases (each test gets a fresh one, dropped afterwards); Redis tests run when
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 
 import outside_reads
 from fakes import FIXTURES
+from fakes.slack_api import FakeSlack
 from tocsin.domain.policy import default_policy
 from tocsin.services.context import Context
 from tocsin.storage import migrate
@@ -152,6 +154,31 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 def ctx(db: Database, clock: Clock) -> Context:
     """A services context on the migrated database with the default policy and no platforms."""
     return Context(db=db, policy=default_policy(), clock=clock)
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A migrated SQLite file that the ``tocsin`` CLI (run in-process) uses: TOCSIN_DATABASE_URL
+    names it and the working directory is the test's own."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    database = Database(url)
+
+    async def prepare() -> None:
+        await migrate.upgrade(database)
+        await database.dispose()
+
+    asyncio.run(prepare())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """The fake Slack Web API; at the end, every call it had matched Slack's OpenAPI description."""
+    with FakeSlack() as fake:
+        yield fake
+        assert fake.violations == []
 
 
 @pytest.fixture

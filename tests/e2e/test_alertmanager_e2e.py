@@ -5,11 +5,7 @@ with ``auto_resolve``, the incident)."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import sqlite3
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,14 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from e2e.prom_stack import WAIT, alertmanager_command, cli_json, need, running, wait_ready
 from e2e.test_serve import Server, free_port, migrated_sqlite, poll
 
 pytestmark = pytest.mark.slow
-
-BINARY = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
-HOW = "prometheus-alertmanager not installed: apt-get install prometheus-alertmanager to run this"
-TOCSIN = Path(sys.executable).with_name("tocsin")
-WAIT = 60.0
 
 POLICY = """\
 [[alert_route]]
@@ -55,25 +47,11 @@ receivers:
 """
 
 
-def _cli(server: Server, *args: str) -> Any:
-    done = subprocess.run(
-        [str(TOCSIN), *args],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[Server, int]]:
     """tocsin serve (SQLite, Slack switched on against a closed port) and Alertmanager posting
     to an alertmanager integration's URL."""
-    if not Path(BINARY).is_file():
-        pytest.skip(HOW)
+    need("prometheus-alertmanager")
     (tmp_path / "policy.toml").write_text(POLICY)
     url = migrated_sqlite(tmp_path)
     server = Server(
@@ -86,30 +64,16 @@ def stack(tmp_path: Path) -> Iterator[tuple[Server, int]]:
     )
     server.env["TOCSIN_PUBLIC_URL"] = server.base
     server.start()
-    made = _cli(server, "integration", "create", "alertmanager", "prom", "--json")
+    made = cli_json(server, "integration", "create", "alertmanager", "prom", "--json")
     am_port = free_port()
     with tempfile.TemporaryDirectory(prefix="tocsin-am-") as tmp:
         config = Path(tmp) / "alertmanager.yml"
         config.write_text(AM_CONFIG.format(url=made["url"]))
-        command = [
-            BINARY,
-            f"--config.file={config}",
-            f"--storage.path={tmp}/data",
-            f"--web.listen-address=127.0.0.1:{am_port}",
-            "--cluster.listen-address=",
-            "--log.level=warn",
-        ]
-        am = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            poll(
-                lambda: httpx.get(f"http://127.0.0.1:{am_port}/-/ready", timeout=2).is_success,
-                WAIT,
-                "alertmanager ready",
-            )
-            yield server, am_port
+            with running(alertmanager_command(config, Path(tmp) / "data", am_port)):
+                wait_ready(am_port, "alertmanager")
+                yield server, am_port
         finally:
-            am.terminate()
-            am.wait(timeout=10)
             server.stop()
 
 
@@ -131,7 +95,7 @@ def _fire(port: int, *alerts: dict[str, Any]) -> None:
 
 
 def _groups(server: Server) -> dict[str, dict[str, Any]]:
-    return {group["title"]: group for group in _cli(server, "alerts", "list", "--json")}
+    return {group["title"]: group for group in cli_json(server, "alerts", "list", "--json")}
 
 
 def _outbox_kinds(server: Server) -> list[str]:

@@ -9,72 +9,41 @@ test keeps the two equal); the test changes only addresses, intervals and the ru
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
-from e2e.test_alertmanager_e2e import WAIT, _cli
+from e2e.prom_stack import (
+    PACKAGES,
+    WAIT,
+    alertmanager_command,
+    blackbox_command,
+    cli_json,
+    loopback_target,
+    need,
+    prometheus_command,
+    query,
+    running,
+)
 from e2e.test_serve import Server, free_port, migrated_sqlite, poll
 
 pytestmark = pytest.mark.slow
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "blackbox"
-BINARIES = {
-    "prometheus-blackbox-exporter": "prometheus-blackbox-exporter",
-    "prometheus": "prometheus",
-    "prometheus-alertmanager": "prometheus-alertmanager",
-}
-
-
-def _binary(name: str) -> str:
-    return shutil.which(name) or f"/usr/bin/{name}"
-
-
-def _need_binaries() -> None:
-    for name, package in BINARIES.items():
-        if not Path(_binary(name)).is_file():
-            pytest.skip(f"{name} not installed: apt-get install {package} to run this")
-
-
-class _Target(BaseHTTPRequestHandler):
-    """Answers ``server.status`` (200 until the test switches it to 503)."""
-
-    def do_GET(self) -> None:
-        status = getattr(self.server, "status", 200)
-        body = b"ok\n" if status == 200 else b"unavailable\n"
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        del format, args  # quiet
 
 
 @pytest.fixture
 def target() -> Iterator[ThreadingHTTPServer]:
     """The probed endpoint on loopback (skipped first without the three binaries)."""
-    _need_binaries()
-    served = ThreadingHTTPServer(("127.0.0.1", free_port()), _Target)
-    served.status = 200  # type: ignore[attr-defined]
-    thread = threading.Thread(target=served.serve_forever, daemon=True)
-    thread.start()
-    try:
+    need(*PACKAGES)
+    with loopback_target() as served:
         yield served
-    finally:
-        served.shutdown()
-        served.server_close()
-        thread.join(timeout=10)
 
 
 def _load(name: str) -> Any:
@@ -114,27 +83,9 @@ def _write_configs(folder: Path, ports: Ports, target_url: str, hook_url: str) -
 
 def _commands(folder: Path, ports: Ports) -> list[list[str]]:
     return [
-        [
-            _binary("prometheus-blackbox-exporter"),
-            f"--config.file={folder / 'blackbox.yml'}",
-            f"--web.listen-address=127.0.0.1:{ports.blackbox}",
-            "--log.level=warn",
-        ],
-        [
-            _binary("prometheus-alertmanager"),
-            f"--config.file={folder / 'alertmanager.yml'}",
-            f"--storage.path={folder / 'am-data'}",
-            f"--web.listen-address=127.0.0.1:{ports.alertmanager}",
-            "--cluster.listen-address=",
-            "--log.level=warn",
-        ],
-        [
-            _binary("prometheus"),
-            f"--config.file={folder / 'prometheus.yml'}",
-            f"--storage.tsdb.path={folder / 'prom-data'}",
-            f"--web.listen-address=127.0.0.1:{ports.prometheus}",
-            "--log.level=warn",
-        ],
+        blackbox_command(folder / "blackbox.yml", ports.blackbox),
+        alertmanager_command(folder / "alertmanager.yml", folder / "am-data", ports.alertmanager),
+        prometheus_command(folder / "prometheus.yml", folder / "prom-data", ports.prometheus),
     ]
 
 
@@ -148,43 +99,25 @@ def stack(tmp_path: Path, target: ThreadingHTTPServer) -> Iterator[tuple[Server,
     server = Server(tmp_path, migrated_sqlite(tmp_path), TOCSIN_POLICY_FILE=str(policy))
     server.env["TOCSIN_PUBLIC_URL"] = server.base
     server.start()
-    procs: list[subprocess.Popen[bytes]] = []
     try:
-        made = _cli(server, "integration", "create", "alertmanager", "blackbox", "--json")
+        made = cli_json(server, "integration", "create", "alertmanager", "blackbox", "--json")
         ports = Ports(free_port(), free_port(), free_port())
         with tempfile.TemporaryDirectory(prefix="tocsin-blackbox-") as tmp:
             folder = Path(tmp)
             url = f"http://127.0.0.1:{target.server_address[1]}/health"
             _write_configs(folder, ports, url, made["url"])
-            for command in _commands(folder, ports):
-                out = subprocess.DEVNULL
-                procs.append(subprocess.Popen(command, stdout=out, stderr=out))
-            yield server, ports
+            with running(*_commands(folder, ports)):
+                yield server, ports
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
         server.stop()
 
 
 def _probe_success(prom_port: int) -> list[str]:
-    answer = httpx.get(
-        f"http://127.0.0.1:{prom_port}/api/v1/query",
-        params={"query": 'probe_success{job="blackbox"}'},
-        timeout=2,
-    )
-    if not answer.is_success:  # still starting
-        return []
-    return [item["value"][1] for item in answer.json()["data"]["result"]]
+    return query(prom_port, 'probe_success{job="blackbox"}')
 
 
 def _blackbox_group(server: Server) -> dict[str, Any] | None:
-    for group in _cli(server, "alerts", "list", "--json"):
+    for group in cli_json(server, "alerts", "list", "--json"):
         if group["labels"].get("alertname") == "EndpointDown":
             return dict(group)
     return None
@@ -209,7 +142,7 @@ def test_a_failing_probe_declares_an_incident_and_its_recovery_resolves_it(
     assert (labels["job"], labels["instance"], labels["severity"]) == ("blackbox", url, "critical")
     assert group["title"] == f"{url} is down"
     poll(lambda: (_blackbox_group(server) or {}).get("incident") == "INC-1", WAIT, "INC-1")
-    shown = _cli(server, "incident", "show", "INC-1", "--json")
+    shown = cli_json(server, "incident", "show", "INC-1", "--json")
     assert shown["severity"] == "P2"
     notes = [entry["text"] for entry in shown["timeline"] if entry["kind"] == "note"]
     described = f"The http_2xx probe of {url} failed for a minute."
@@ -219,7 +152,7 @@ def test_a_failing_probe_declares_an_incident_and_its_recovery_resolves_it(
 
     def resolved() -> bool:
         group = _blackbox_group(server) or {}
-        incident = _cli(server, "incident", "show", "INC-1", "--json")
+        incident = cli_json(server, "incident", "show", "INC-1", "--json")
         return group.get("status") == "resolved" and incident["status"] == "resolved"
 
     poll(resolved, WAIT, "the group and INC-1 resolved")

@@ -6,7 +6,7 @@ incident, outbox rows, channel, announcement, then an update typed in the new ch
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +47,6 @@ VECTOR_PATHS = {
     "block_actions": "/slack/interactions",
     "view_submission": "/slack/interactions",
 }
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-        assert fake.violations == []
 
 
 def context(db: Database, clock: Any) -> Context:

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from fakes.alerts_kit import generic, runner
-from integration.test_api import assert_problem, bearer
+from fakes.web_app import bearer
+from integration.test_api import assert_problem
 from tocsin.adapters.web.alerts import alert_intake_routes
 from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.app import create_app

@@ -21,14 +21,14 @@ from fakes.discord_harness import (
     slash_data,
 )
 from fakes.slack_harness import SlackClient
-from integration.test_slack_app import client, slack
+from integration.test_slack_app import client
 from tocsin.chat import notices
 from tocsin.domain.commands import Command, parse
 from tocsin.platforms.discord.render import STYLE, message_body
 from tocsin.services.context import Context
 from tocsin.storage.db import Database
 
-__all__ = ["client", "slack"]  # the Slack fixtures, shared with test_slack_app.py
+__all__ = ["client"]  # the Slack client fixture, shared with test_slack_app.py
 
 
 async def _fire(ctx: Context, *bodies: bytes) -> None:

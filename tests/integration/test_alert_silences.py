@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from fakes.alerts_kit import generic, groups, intake_client, integration, path_of, runner
-from integration.test_api import assert_problem, bearer
+from fakes.web_app import bearer
+from integration.test_api import assert_problem
 from tocsin.adapters.web.alerts import alert_intake_routes
 from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.app import create_app

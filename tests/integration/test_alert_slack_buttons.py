@@ -9,11 +9,11 @@ from typing import Any
 
 from fakes.alerts_kit import generic, groups, intake_client, integration, path_of, runner
 from fakes.slack_harness import SlackClient
-from integration.test_slack_app import click, client, notices, slack
+from integration.test_slack_app import click, client, notices
 from tocsin.chat.notices import alert_group_message
 from tocsin.platforms.slack.blocks import STYLE, message_blocks
 
-__all__ = ["client", "slack"]  # the fixtures, shared with test_slack_app.py
+__all__ = ["client"]  # the fixture, shared with test_slack_app.py
 
 
 async def _proposed(client: SlackClient) -> int:

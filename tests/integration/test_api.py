@@ -8,30 +8,16 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tocsin.adapters.web.api.mount import access_routes
-from tocsin.adapters.web.app import create_app
-from tocsin.adapters.web.runtime import Runtime
-from tocsin.domain.model import Actor
-from tocsin.observability.metrics import create_metrics
-from tocsin.services.access.tokens import create_token
+from fakes.web_app import OPERATOR, api_client, bearer
 from tocsin.services.context import Context
 
-OPERATOR = Actor("cli", "root", "root")
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
 async def client(ctx: Context) -> AsyncIterator[httpx.AsyncClient]:
-    routes = access_routes(ctx, secret="k" * 40, secure_cookies=False)
-    app = create_app(ctx, create_metrics(process=False), Runtime(), routes=routes)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin.test") as http:
+    async with api_client(ctx) as http:
         yield http
-
-
-async def bearer(ctx: Context, name: str, scope: str) -> dict[str, str]:
-    _, secret = await create_token(ctx, OPERATOR, name, scope)
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:

@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -33,7 +32,7 @@ from tocsin.services.access.tokens import (
 )
 from tocsin.services.access.users import create_user, login
 from tocsin.services.context import Context
-from tocsin.storage import migrate, tables
+from tocsin.storage import tables
 from tocsin.storage.db import Database
 
 OPERATOR = Actor("cli", "root", "root")
@@ -127,21 +126,6 @@ def test_admin_scope_is_expressed_through_the_policy() -> None:
 
 
 # --- the CLI -----------------------------------------------------------------------------------
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    database = Database(url)
-
-    async def prepare() -> None:
-        await migrate.upgrade(database)
-        await database.dispose()
-
-    asyncio.run(prepare())
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
-    return url
-
-
 def test_cli_token_create_prints_the_token_last(cli_db: str) -> None:
     """`tocsin token create` prints the token once as the last word; list shows only its prefix;
     revoke works; an unknown name fails with one line and a non-zero exit."""

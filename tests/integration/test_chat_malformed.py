@@ -5,7 +5,6 @@ incident can have (``INC-0``, twenty digits) on every path that parses them: cha
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -32,7 +31,6 @@ from tocsin.domain.policy import default_policy
 from tocsin.observability.metrics import create_metrics
 from tocsin.services.access.tokens import create_token
 from tocsin.services.context import Context
-from tocsin.storage import migrate
 from tocsin.storage import tables as t
 from tocsin.storage.db import Database
 
@@ -356,19 +354,10 @@ async def test_every_leading_incident_ref_is_a_ref(
     assert len(await slack_client.rows(t.timeline)) == notes_before
 
 
-def test_cli_show_of_twenty_digits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("cli_db")
+def test_cli_show_of_twenty_digits() -> None:
     """`tocsin incident show INC-99999999999999999999` says there is no such incident (exit 1),
     without a traceback and without asking the database."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    database = Database(url)
-
-    async def prepare() -> None:
-        await migrate.upgrade(database)
-        await database.dispose()
-
-    asyncio.run(prepare())
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
     result = CliRunner().invoke(cli, ["incident", "show", "INC-99999999999999999999"])
     assert result.exit_code == 1, result.output
     assert "There is no INC-99999999999999999999" in result.output

@@ -5,7 +5,6 @@ maintenance JSON, is_under_maintenance, and the CLI."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -17,19 +16,15 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import Clock
-from fakes.web_app import web_client
+from fakes.web_app import OPERATOR, bearer, web_client
 from tocsin.adapters.cli.main import cli
 from tocsin.delivery.timers import TimerHandlers, TimerRunner
 from tocsin.delivery.wake import Wakeup
-from tocsin.domain.model import Actor
 from tocsin.domain.policy import Component, default_policy
 from tocsin.services import maintenance as service
-from tocsin.services.access.tokens import create_token
 from tocsin.services.context import Context
-from tocsin.storage import migrate
 from tocsin.storage.db import Database
 
-OPERATOR = Actor("cli", "root", "root")
 POLICY = replace(default_policy(), components=(Component("API"), Component("Payments")))
 
 
@@ -43,11 +38,6 @@ def mctx(db: Database, clock: Clock) -> Context:
 async def http(mctx: Context) -> AsyncIterator[httpx.AsyncClient]:
     async with web_client(mctx) as client:
         yield client
-
-
-async def bearer(ctx: Context, name: str, scope: str) -> dict[str, str]:
-    _, secret = await create_token(ctx, OPERATOR, name, scope)
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def at(clock: Clock, **delta: float) -> str:
@@ -225,20 +215,12 @@ async def test_scheduled_maintenance_json_is_in_statuspage_shape(
     ]
 
 
+@pytest.mark.usefixtures("cli_db")
 def test_the_cli_creates_lists_and_cancels(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """``tocsin maintenance create|list|cancel`` on a SQLite database, ``--json`` as the API's
     view, and a bad window refused with the field named and a non-zero exit."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    database = Database(url)
-
-    async def prepare() -> None:
-        await migrate.upgrade(database)
-        await database.dispose()
-
-    asyncio.run(prepare())
     policy = tmp_path / "policy.toml"
     policy.write_text('[[component]]\nname = "API"\n')
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
     monkeypatch.setenv("TOCSIN_POLICY_FILE", str(policy))
     cli_runner = CliRunner()
     made = cli_runner.invoke(cli, ["maintenance", "create", "DB upgrade", "--start", "+1h",

@@ -6,7 +6,7 @@ edit moves the timers, cancel disarms them; a policy may open it; Discord's opti
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -43,13 +43,6 @@ def maintenance_context(db: Database, clock: Clock, destination: str, **extra: A
     policy = replace(policy, components=(Component("API"), Component("Payments")))
     return Context(db=db, policy=policy, clock=clock, destinations=frozenset({destination}),
                    public_url="https://tocsin.example.com")  # fmt: skip
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-        assert fake.violations == []
 
 
 @pytest.fixture

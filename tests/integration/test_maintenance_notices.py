@@ -37,13 +37,6 @@ def notice(destination: str, event: str = "created") -> Delivery:
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-        assert fake.violations == []
-
-
-@pytest.fixture
 def discord() -> Iterator[FakeDiscord]:
     with FakeDiscord() as fake:
         yield fake

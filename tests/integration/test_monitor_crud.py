@@ -16,7 +16,8 @@ import pytest
 
 from fakes.alerts_kit import groups
 from fakes.monitor_target import HttpTarget, Resolver
-from integration.test_api import assert_problem, bearer
+from fakes.web_app import api_client, bearer
+from integration.test_api import assert_problem
 from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.app import create_app
 from tocsin.adapters.web.runtime import Runtime
@@ -66,15 +67,9 @@ def ctx(db: Database, clock: Any, resolver: Resolver, target: HttpTarget) -> Con
     return _ctx(db, clock, resolver, target)
 
 
-def _client(ctx: Context) -> httpx.AsyncClient:
-    routes = access_routes(ctx, secret="k" * 40, secure_cookies=False)
-    app = create_app(ctx, create_metrics(process=False), Runtime(), routes=routes)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tocsin.test")
-
-
 @pytest.fixture
 async def api(ctx: Context) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(ctx) as http:
+    async with api_client(ctx) as http:
         yield http
 
 
@@ -158,7 +153,7 @@ async def test_a_non_admin_may_not_target_internal_addresses(
     admin = await bearer(ctx, "root", "admin")
     assert (await api.post("/api/v1/monitors", json=_web(target.url()), headers=admin)).is_success
     allowing = _ctx(db, clock, resolver, target, allow_private=True)
-    async with _client(allowing) as other:
+    async with api_client(allowing) as other:
         body = _web(target.url(), name="mine")
         made = await other.post("/api/v1/monitors", json=body, headers=writer)
     assert made.status_code == 201, made.text

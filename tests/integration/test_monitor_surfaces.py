@@ -4,7 +4,6 @@ timer), unknown names answered 404, and ``add``/``delete`` of stored monitors fr
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +13,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from integration.test_api import assert_problem, bearer
+from fakes.web_app import bearer
+from integration.test_api import assert_problem
 from tocsin.adapters.cli.monitors import monitor
 from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.app import create_app
@@ -26,7 +26,6 @@ from tocsin.services.alerts.process import AlertProcessor
 from tocsin.services.context import Context
 from tocsin.services.monitors.checker import MonitorChecker, timer_key
 from tocsin.services.monitors.record import record
-from tocsin.storage import migrate
 from tocsin.storage.db import Database
 from tocsin.storage.timers import CANCELLED, PENDING
 from tocsin.storage.uow import UnitOfWork
@@ -85,19 +84,9 @@ async def _timer_state(ctx: Context) -> str | None:
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    database = Database(url)
-
-    async def prepare() -> None:
-        await migrate.upgrade(database)
-        await database.dispose()
-
-    asyncio.run(prepare())
+def cli_env(cli_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text('[[monitor]]\nname = "web"\nkind = "http"\nurl = "http://127.0.0.1:9/"\n')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
     monkeypatch.setenv("TOCSIN_POLICY_FILE", str(policy))
 
 

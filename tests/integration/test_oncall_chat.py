@@ -4,8 +4,7 @@ reads: who is on call now and next, answered to the caller alone, with nothing a
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from tocsin.domain.model import Actor
 from tocsin.domain.policy_file import parse_policy
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
-from tocsin.storage import migrate
 from tocsin.storage import tables as t
 from tocsin.storage.db import Database
 
@@ -89,13 +87,6 @@ async def test_dispatch_says_when_there_are_no_schedules(ctx: Context) -> None:
 
 # --- Slack ---------------------------------------------------------------------------------------
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-        assert fake.violations == []
-
-
-@pytest.fixture
 async def slack_client(db: Database, clock: Any, slack: FakeSlack) -> AsyncIterator[SlackClient]:
     ctx = oncall_context(db, clock, "slack")
     async with open_client(ctx, slack) as opened:
@@ -141,20 +132,11 @@ async def test_discord_incident_oncall_answers_privately(discord_client: Discord
 
 
 # --- the CLI -------------------------------------------------------------------------------------
+@pytest.mark.usefixtures("cli_db")
 def test_cli_incident_oncall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`tocsin incident oncall` prints the same answer as the chat command."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    database = Database(url)
-
-    async def prepare() -> None:
-        await migrate.upgrade(database)
-        await database.dispose()
-
-    asyncio.run(prepare())
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY_TOML, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
     monkeypatch.setenv("TOCSIN_POLICY_FILE", str(policy))
     result = CliRunner().invoke(cli, ["incident", "oncall"])
     assert result.exit_code == 0, result.output

@@ -5,7 +5,7 @@ options (person, from, to, schedule) in a signed interaction."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -104,13 +104,6 @@ async def test_dispatch_explains_a_bad_override(
 
 
 # --- Slack ---------------------------------------------------------------------------------------
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-        assert fake.violations == []
-
-
 @pytest.fixture
 async def slack_client(db: Database, clock: Any, slack: FakeSlack) -> AsyncIterator[SlackClient]:
     ctx = override_context(db, clock, "slack")

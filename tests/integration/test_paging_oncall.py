@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -24,8 +23,6 @@ from tocsin.domain.policy_file import parse_policy
 from tocsin.observability.metrics import create_metrics
 from tocsin.services.access.tokens import create_token
 from tocsin.services.context import Context
-from tocsin.storage import migrate
-from tocsin.storage.db import Database
 
 OPERATOR = Actor("cli", "root", "root")
 SCHEDULES = {
@@ -164,21 +161,11 @@ async def test_overrides_need_write_scope_and_change_who_is_on_call(
 
 # --- the CLI -----------------------------------------------------------------------------------
 @pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    database = Database(url)
-
-    async def prepare() -> None:
-        await migrate.upgrade(database)
-        await database.dispose()
-
-    asyncio.run(prepare())
+def cli_env(cli_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY_TOML, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
     monkeypatch.setenv("TOCSIN_POLICY_FILE", str(policy))
-    return url
+    return cli_db
 
 
 def test_cli_who_schedule_and_overrides(cli_env: str) -> None:

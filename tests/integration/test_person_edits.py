@@ -5,7 +5,6 @@ or the person themself may edit."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -35,7 +34,6 @@ from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 from tocsin.services.paging import Paging, PagingConfig
 from tocsin.services.people import current
-from tocsin.storage import migrate
 from tocsin.storage.db import Database
 from tocsin.storage.outbox import OutboxStore
 
@@ -73,23 +71,14 @@ POLICY = parse_policy(
 
 
 @pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    database = Database(url)
-
-    async def prepare() -> None:
-        await migrate.upgrade(database)
-        await database.dispose()
-
-    asyncio.run(prepare())
+def cli_home(cli_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI's database and working directory, with POLICY_TOML as its policy file."""
     (tmp_path / "policy.toml").write_text(POLICY_TOML)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
     monkeypatch.setenv("TOCSIN_POLICY_FILE", str(tmp_path / "policy.toml"))
     return tmp_path
 
 
-def test_cli_sets_a_contact_and_a_rule_and_shows_them_masked(cli_db: Path) -> None:
+def test_cli_sets_a_contact_and_a_rule_and_shows_them_masked(cli_home: Path) -> None:
     """`set-contact` with a token in the URL, then `set-rule`: `show` and `list --json` give
     the new contact and rule, the tokens masked everywhere; the policy file is unchanged."""
     runner = CliRunner()
@@ -109,10 +98,10 @@ def test_cli_sets_a_contact_and_a_rule_and_shows_them_masked(cli_db: Path) -> No
     assert listed[1]["id"] == BOB
     everything = shown + json.dumps(listed) + done.output
     assert TOKEN not in everything
-    assert (cli_db / "policy.toml").read_text() == POLICY_TOML
+    assert (cli_home / "policy.toml").read_text() == POLICY_TOML
 
 
-def test_cli_refuses_bad_edits_and_changes_nothing(cli_db: Path) -> None:
+def test_cli_refuses_bad_edits_and_changes_nothing(cli_home: Path) -> None:
     """A malformed URL, a rule naming an unknown contact, removing a contact a rule uses, an
     Apprise kind no worker sends, an unknown person: one line naming the problem, non-zero
     exit, and the person as before."""

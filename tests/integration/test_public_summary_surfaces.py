@@ -5,10 +5,8 @@ a non-commander is refused and nothing changes; Discord, the REST API and the CL
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -23,8 +21,8 @@ from fakes.discord_harness import INC_CHANNEL, DiscordClient, content, declared,
 from fakes.discord_harness import open_client as open_discord
 from fakes.slack_api import FakeSlack
 from fakes.slack_harness import SlackClient, open_client
+from fakes.web_app import api_client, bearer
 from tocsin.adapters.cli.main import cli
-from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.app import create_app
 from tocsin.adapters.web.runtime import Runtime
 from tocsin.adapters.web.status import build_cache, page_info
@@ -35,10 +33,8 @@ from tocsin.domain.model import Actor, Severity
 from tocsin.domain.policy import default_policy
 from tocsin.observability.metrics import create_metrics
 from tocsin.services import public_status_page
-from tocsin.services.access.tokens import create_token
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
-from tocsin.storage import migrate
 from tocsin.storage import tables as t
 from tocsin.storage.db import Database
 
@@ -53,13 +49,6 @@ def slack_context(db: Database, clock: Clock) -> Context:
         db=db, policy=default_policy(), clock=clock, destinations=frozenset({"slack"}),
         public_url="https://tocsin.example.com",
     )  # fmt: skip
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-        assert fake.violations == []
 
 
 @pytest.fixture
@@ -221,16 +210,8 @@ async def test_discord_summary_in_the_channel_by_the_commander_only(
 # --- the REST API --------------------------------------------------------------------------------
 @pytest.fixture
 async def api(ctx: Context) -> AsyncIterator[httpx.AsyncClient]:
-    routes = access_routes(ctx, secret="k" * 40, secure_cookies=False)
-    app = create_app(ctx, create_metrics(process=False), Runtime(), routes=routes)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin.test") as http:
+    async with api_client(ctx) as http:
         yield http
-
-
-async def bearer(ctx: Context, name: str, scope: str) -> dict[str, str]:
-    _, secret = await create_token(ctx, Actor("cli", "root", "root"), name, scope)
-    return {"Authorization": f"Bearer {secret}"}
 
 
 async def test_api_put_and_delete_the_public_summary(ctx: Context, api: httpx.AsyncClient) -> None:
@@ -272,21 +253,6 @@ async def test_openapi_documents_the_summary_routes(api: httpx.AsyncClient) -> N
 
 
 # --- the CLI -------------------------------------------------------------------------------------
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    database = Database(url)
-
-    async def prepare() -> None:
-        await migrate.upgrade(database)
-        await database.dispose()
-
-    asyncio.run(prepare())
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
-    return url
-
-
 def test_cli_summary_sets_shows_and_prints_json(cli_db: str) -> None:
     """`tocsin incident summary INC-1 "..."` saves it (the local user is an admin), `show
     --json` carries public_summary, `summary INC-1` prints it; an unknown incident fails with

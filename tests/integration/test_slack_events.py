@@ -5,7 +5,7 @@ events outside incident channels or made by the bot itself are ignored."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +19,6 @@ from tocsin.storage import tables as t
 from tocsin.storage.db import Database
 
 INC_CHANNEL = "CINC1"
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-        assert fake.violations == []
 
 
 @pytest.fixture

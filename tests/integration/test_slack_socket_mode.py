@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from fakes.slack_api import APP_TOKEN, FakeSlack
@@ -33,13 +31,6 @@ SLASH = {
         "trigger_id": "1.2.3",
     },
 }
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-        assert fake.violations == []
 
 
 async def test_socket_mode_envelopes_reach_the_same_handlers(

@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 import httpx
 import pytest
 
+from fakes.web_app import bearer
 from tocsin.adapters.web.api.mount import access_routes
 from tocsin.adapters.web.api.ratelimit import MemoryLimiter
 from tocsin.adapters.web.app import create_app
@@ -22,14 +23,12 @@ from tocsin.adapters.web.status.routes import public_routes
 from tocsin.domain.commands import Command
 from tocsin.domain.model import Actor, Severity
 from tocsin.observability.metrics import Metrics, create_metrics
-from tocsin.services.access.tokens import create_token
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
 
 HOSTILE = "<script>alert(1)</script>"
 ALICE = Actor("slack", "U0ALICE", "alice")
 BOB = Actor("slack", "U0BOB", "bob")
-OPERATOR = Actor("cli", "root", "root")
 
 
 @dataclass
@@ -60,11 +59,6 @@ async def run(ctx: Context, actor: Actor, name: str, **kw: object) -> None:
 
 async def declare(ctx: Context, title: str, severity: Severity) -> None:
     await run(ctx, ALICE, "declare", text=title, severity=severity)
-
-
-async def bearer(ctx: Context, name: str, scope: str) -> dict[str, str]:
-    _, secret = await create_token(ctx, OPERATOR, name, scope)
-    return {"Authorization": f"Bearer {secret}"}
 
 
 async def test_page_shows_public_incidents_with_hostile_text_escaped(

@@ -3,43 +3,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
+from fakes.web_app import OPERATOR, api_client, bearer
 from tocsin.adapters.cli.subscribers import subscriber
-from tocsin.adapters.web.api.mount import access_routes
-from tocsin.adapters.web.app import create_app
-from tocsin.adapters.web.runtime import Runtime
 from tocsin.adapters.web.status.subscribe import refresh_counts
-from tocsin.domain.model import Actor
 from tocsin.observability.metrics import create_metrics, render
 from tocsin.services import subscribers
-from tocsin.services.access.tokens import create_token
 from tocsin.services.context import Context
-from tocsin.storage import migrate
-from tocsin.storage.db import Database
-
-OPERATOR = Actor("cli", "root", "root")
 
 
 @pytest.fixture
 async def api(ctx: Context) -> AsyncIterator[httpx.AsyncClient]:
-    routes = access_routes(ctx, secret="k" * 40, secure_cookies=False)
-    app = create_app(ctx, create_metrics(process=False), Runtime(), routes=routes)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tocsin.test") as http:
+    async with api_client(ctx) as http:
         yield http
-
-
-async def bearer(ctx: Context, name: str, scope: str) -> dict[str, str]:
-    _, secret = await create_token(ctx, OPERATOR, name, scope)
-    return {"Authorization": f"Bearer {secret}"}
 
 
 async def test_api_adds_lists_and_removes_subscribers(ctx: Context, api: httpx.AsyncClient) -> None:
@@ -89,21 +71,6 @@ async def test_metrics_count_subscribers_by_kind_and_state(ctx: Context) -> None
     assert 'status_subscribers{kind="email",state="pending"} 1.0' in text
     assert 'status_subscribers{kind="webhook",state="confirmed"} 1.0' in text
     assert 'status_subscribers{kind="webhook",state="bounced"} 0.0' in text
-
-
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    database = Database(url)
-
-    async def prepare() -> None:
-        await migrate.upgrade(database)
-        await database.dispose()
-
-    asyncio.run(prepare())
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
-    return url
 
 
 def test_cli_subscriber_add_list_remove(cli_db: str) -> None:

@@ -17,13 +17,10 @@ from starlette.responses import RedirectResponse, Response
 
 from tocsin.adapters.web.dashboard.session import (
     Deps,
-    csrf_failed,
-    current_user,
     flash,
-    page,
-    read_form,
+    not_found,
     refusal,
-    to_login,
+    signed_in_form,
 )
 from tocsin.domain.errors import DomainError, NotFound
 from tocsin.services.access.principal import WRITE, Principal, acting_context, has_scope
@@ -46,15 +43,13 @@ class AlertActions:
         self.deps = deps
 
     async def submit(self, request: Request) -> Response:
-        principal = await current_user(request, self.deps)
-        if principal is None:
-            return to_login(request)
-        form = await read_form(request)
-        if form is None:
-            return csrf_failed(request, self.deps, principal)
+        principal, form = await signed_in_form(request, self.deps)
+        if not isinstance(principal, Principal):
+            return principal
+        # an unknown action is a 404 before the scope is checked
         act, group_id = request.path_params["act"], int(request.path_params["group_id"])
         if act not in _VERBS:
-            return self._not_found(request, principal, "There is no such alert group action.")
+            return not_found(request, self.deps, principal, "There is no such alert group action.")
         if not has_scope(principal, WRITE):
             text = "Acting on alert groups needs the write scope."
             return refusal(request, self.deps, principal, text)
@@ -82,13 +77,9 @@ class AlertActions:
                 flash(request, f"INC-{kept.incident} declared for alert group #{group_id}.")
                 return RedirectResponse(f"/incidents/{kept.incident}", status_code=303)
         except NotFound as exc:
-            return self._not_found(request, principal, exc.message)
+            return not_found(request, self.deps, principal, exc.message)
         except DomainError as exc:  # refused by the policy, already declared, already acked
             flash(request, exc.message, "error")
             return RedirectResponse(HERE, status_code=303)
         flash(request, f"{done} ({kept.group.title})")
         return RedirectResponse(HERE, status_code=303)
-
-    def _not_found(self, request: Request, principal: Principal, message: str) -> Response:
-        return page(request, self.deps, principal, "error.html", 404,
-                    title="Not found", message=message)  # fmt: skip

@@ -12,13 +12,12 @@ from starlette.responses import RedirectResponse, Response
 
 from tocsin.adapters.web.dashboard.session import (
     Deps,
-    csrf_failed,
     current_user,
     flash,
     form_text,
     page,
-    read_form,
     refusal,
+    signed_in_form,
     to_login,
 )
 from tocsin.domain.errors import DomainError, PermissionDenied
@@ -61,12 +60,9 @@ class ContactPages:
         return await self._change(request, "rule")
 
     async def _change(self, request: Request, what: str) -> Response:
-        principal = await current_user(request, self.deps)
-        if principal is None:
-            return to_login(request)
-        form = await read_form(request)
-        if form is None:
-            return csrf_failed(request, self.deps, principal)
+        principal, form = await signed_in_form(request, self.deps)
+        if not isinstance(principal, Principal):
+            return principal
         me = await self._me(principal)
         if me is None:
             text = f"No [[person]] in the policy file lists {principal.actor.key} in its also."

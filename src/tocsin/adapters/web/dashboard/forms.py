@@ -11,19 +11,16 @@ from starlette.responses import RedirectResponse, Response
 
 from tocsin.adapters.web.dashboard.session import (
     Deps,
-    csrf_failed,
-    current_user,
+    Form,
     flash,
     form_text,
-    read_form,
-    to_login,
+    signed_in_form,
 )
 from tocsin.domain.commands import MAX_TEXT, Command, Mention
 from tocsin.domain.errors import ConcurrentUpdate, DomainError, ParseError
 from tocsin.domain.model import Role, Severity, Status
 from tocsin.services.access.commands import run
-
-Form = dict[str, str]
+from tocsin.services.access.principal import Principal
 
 
 def _person(form: Form, name: str, what: str, required: bool = True) -> Mention | None:
@@ -74,14 +71,11 @@ class Forms:
         self.deps = deps
 
     async def submit(self, request: Request) -> Response:
-        principal = await current_user(request, self.deps)
-        if principal is None:
-            return to_login(request)
+        principal, form = await signed_in_form(request, self.deps)
+        if not isinstance(principal, Principal):
+            return principal
         number = int(request.path_params["number"])
         build = BUILDERS.get(str(request.path_params["command"]))
-        form = await read_form(request)
-        if form is None:
-            return csrf_failed(request, self.deps, principal)
         if build is None:
             flash(request, "That is not something this page can do.", "error")
         else:

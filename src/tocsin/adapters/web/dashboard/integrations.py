@@ -14,12 +14,12 @@ from starlette.responses import RedirectResponse, Response
 
 from tocsin.adapters.web.dashboard.session import (
     Deps,
-    csrf_failed,
+    Form,
     current_user,
     flash,
     page,
-    read_form,
     refusal,
+    signed_in_form,
     to_login,
 )
 from tocsin.domain.errors import DomainError, ParseError
@@ -31,7 +31,7 @@ KINDS = tuple(kind.value for kind in service.KINDS)
 REFUSED = "Only admins can see and change the alert integrations."
 
 
-def _seconds(form: dict[str, str], name: str, what: str) -> timedelta | None:
+def _seconds(form: Form, name: str, what: str) -> timedelta | None:
     """An optional whole number of seconds; ParseError naming the field otherwise."""
     value = form.get(name, "").strip()
     if not value:
@@ -96,7 +96,7 @@ class IntegrationPages:
         principal: Principal,
         *,
         error: str | None = None,
-        form: dict[str, str] | None = None,
+        form: Form | None = None,
     ) -> Response:
         rows = await service.list_integrations(self.deps.ctx)
         base = self.deps.ctx.public_url.rstrip("/")
@@ -118,14 +118,9 @@ class IntegrationPages:
             return refusal(request, self.deps, principal, REFUSED)
         return principal
 
-    async def _admin_form(self, request: Request) -> tuple[Principal | Response, dict[str, str]]:
+    async def _admin_form(self, request: Request) -> tuple[Principal | Response, Form]:
         """The signed-in admin and the form; otherwise the response that refuses."""
-        principal = await current_user(request, self.deps)
-        if principal is None:
-            return to_login(request), {}
-        form = await read_form(request)
-        if form is None:
-            return csrf_failed(request, self.deps, principal), {}
-        if not is_admin(self.deps.ctx.policy, principal):
+        principal, form = await signed_in_form(request, self.deps)
+        if isinstance(principal, Principal) and not is_admin(self.deps.ctx.policy, principal):
             return refusal(request, self.deps, principal, REFUSED), {}
         return principal, form

@@ -15,13 +15,12 @@ from starlette.responses import RedirectResponse, Response
 
 from tocsin.adapters.web.dashboard.session import (
     Deps,
-    csrf_failed,
+    Form,
     current_user,
     flash,
     form_text,
     page,
-    read_form,
-    refusal,
+    signed_in_form,
     to_login,
 )
 from tocsin.domain import maintenance as rules
@@ -30,6 +29,7 @@ from tocsin.services import maintenance as service
 from tocsin.services.access.principal import WRITE, Principal, has_scope
 
 HERE = "/maintenance"
+WRITING = "Scheduling, editing and cancelling maintenance"  # what needs the write scope
 
 
 class MaintenancePages:
@@ -47,7 +47,7 @@ class MaintenancePages:
                     can_write=has_scope(principal, WRITE))  # fmt: skip
 
     async def create(self, request: Request) -> Response:
-        principal, form = await self._writer(request)
+        principal, form = await signed_in_form(request, self.deps, WRITING)
         if not isinstance(principal, Principal):
             return principal
         try:
@@ -65,7 +65,7 @@ class MaintenancePages:
         """The form's fields replace the window's (the same use case as ``tocsin maintenance
         edit`` and ``PATCH /api/v1/maintenances/{id}``); a start or end left as the form showed
         it (to the minute, ``start_was``/``end_was``) stays exactly as it is."""
-        principal, form = await self._writer(request)
+        principal, form = await signed_in_form(request, self.deps, WRITING)
         if not isinstance(principal, Principal):
             return principal
         number = int(request.path_params["maintenance_id"])
@@ -81,7 +81,7 @@ class MaintenancePages:
         return RedirectResponse(HERE, status_code=303)
 
     async def cancel(self, request: Request) -> Response:
-        principal, _ = await self._writer(request)
+        principal, _ = await signed_in_form(request, self.deps, WRITING)
         if not isinstance(principal, Principal):
             return principal
         number = int(request.path_params["maintenance_id"])
@@ -92,21 +92,8 @@ class MaintenancePages:
             flash(request, str(exc), "error")
         return RedirectResponse(HERE, status_code=303)
 
-    async def _writer(self, request: Request) -> tuple[Principal | Response, dict[str, str]]:
-        """The signed-in writer and the form; otherwise the response that refuses."""
-        principal = await current_user(request, self.deps)
-        if principal is None:
-            return to_login(request), {}
-        form = await read_form(request)
-        if form is None:
-            return csrf_failed(request, self.deps, principal), {}
-        if not has_scope(principal, WRITE):
-            text = "Scheduling, editing and cancelling maintenance needs the write scope."
-            return refusal(request, self.deps, principal, text), {}
-        return principal, form
 
-
-def _fields(form: dict[str, str]) -> service.MaintenanceChange:
+def _fields(form: Form) -> service.MaintenanceChange:
     """The schedule and edit forms' fields, checked for presence and length (ParseError)."""
     return service.MaintenanceChange(
         title=form_text(form, "title", "title", rules.MAX_TITLE),

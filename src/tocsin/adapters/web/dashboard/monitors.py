@@ -17,13 +17,13 @@ from starlette.responses import RedirectResponse, Response
 from tocsin.adapters.web.dashboard.monitor_form import KINDS, MAX_FIELD, read_definition
 from tocsin.adapters.web.dashboard.session import (
     Deps,
-    csrf_failed,
+    Form,
     current_user,
     flash,
+    not_found,
     page,
-    read_form,
-    refusal,
     safe_next,
+    signed_in_form,
     to_login,
 )
 from tocsin.domain.errors import DomainError, InvalidTransition, NotFound, ParseError
@@ -38,7 +38,6 @@ from tocsin.services.monitors.views import monitors_with_state
 from tocsin.services.public_status_page import components
 
 HERE = "/monitors"
-Form = dict[str, str]
 
 
 def _page_of(name: str) -> str:
@@ -56,7 +55,7 @@ class MonitorPages:
         return await self._list(request, principal)
 
     async def create(self, request: Request) -> Response:
-        principal, form = await self._writer(request, "Adding monitors")
+        principal, form = await signed_in_form(request, self.deps, "Adding monitors")
         if not isinstance(principal, Principal):
             return principal
         restricted = not is_admin(self.deps.ctx.policy, principal)
@@ -72,14 +71,14 @@ class MonitorPages:
         return RedirectResponse(_page_of(made.name), status_code=303)
 
     async def delete(self, request: Request) -> Response:
-        principal, _ = await self._writer(request, "Deleting monitors")
+        principal, _ = await signed_in_form(request, self.deps, "Deleting monitors")
         if not isinstance(principal, Principal):
             return principal
         name = request.path_params["name"]
         try:
             await delete_monitor(acting_context(self.deps.ctx, principal), name, principal.actor)
         except NotFound as exc:
-            return self._not_found(request, principal, exc)
+            return not_found(request, self.deps, principal, exc.message)
         except DomainError as exc:  # a policy file's monitor
             flash(request, str(exc), "error")
             return RedirectResponse(_page_of(name), status_code=303)
@@ -98,7 +97,7 @@ class MonitorPages:
             return page(request, self.deps, principal, "error.html", 400,
                         title="Bad range", message=exc.message)  # fmt: skip
         except NotFound as exc:
-            return self._not_found(request, principal, exc)
+            return not_found(request, self.deps, principal, exc.message)
         return page(request, self.deps, principal, "monitor.html", found=found,
                     ranges=tuple(RANGES), can_write=has_scope(principal, WRITE))  # fmt: skip
 
@@ -109,14 +108,14 @@ class MonitorPages:
         return await self._set_paused(request, False)
 
     async def _set_paused(self, request: Request, paused: bool) -> Response:
-        principal, form = await self._writer(request, "Pausing and resuming monitors")
+        principal, form = await signed_in_form(request, self.deps, "Pausing and resuming monitors")
         if not isinstance(principal, Principal):
             return principal
         name = request.path_params["name"]
         try:
             state = await set_paused(self.deps.ctx, name, paused)
         except NotFound as exc:
-            return self._not_found(request, principal, exc)
+            return not_found(request, self.deps, principal, exc.message)
         except DomainError as exc:
             flash(request, str(exc), "error")
         else:
@@ -140,19 +139,3 @@ class MonitorPages:
                     can_write=can_write, form=form or {}, errors=errors or {}, kinds=KINDS,
                     components=known, statuses=COMPONENT_STATUSES,
                     max_field=MAX_FIELD)  # fmt: skip
-
-    async def _writer(self, request: Request, what: str) -> tuple[Principal | Response, Form]:
-        """The signed-in writer and the form; otherwise the response that refuses."""
-        principal = await current_user(request, self.deps)
-        if principal is None:
-            return to_login(request), {}
-        form = await read_form(request)
-        if form is None:
-            return csrf_failed(request, self.deps, principal), {}
-        if not has_scope(principal, WRITE):
-            return refusal(request, self.deps, principal, f"{what} needs the write scope."), {}
-        return principal, form
-
-    def _not_found(self, request: Request, principal: Principal, exc: NotFound) -> Response:
-        return page(request, self.deps, principal, "error.html", 404,
-                    title="Not found", message=exc.message)  # fmt: skip

@@ -11,13 +11,16 @@ from tocsin.adapters.web.dashboard.alert_actions import SILENCE_HOURS
 from tocsin.adapters.web.dashboard.events import ALERT_ROWS, alert_row
 from tocsin.adapters.web.dashboard.session import (
     Deps,
+    Form,
     csrf_failed,
     current_user,
     flash,
+    not_found,
     page,
     read_form,
     refusal,
     safe_next,
+    signed_in_form,
     to_login,
 )
 from tocsin.domain.errors import DomainError, NotFound, PermissionDenied
@@ -115,8 +118,7 @@ class Pages:
         try:
             found = await reads.incident_page(self.deps.ctx, number)
         except NotFound as exc:
-            return page(request, self.deps, principal, "error.html", 404,
-                        title="Not found", message=exc.message)  # fmt: skip
+            return not_found(request, self.deps, principal, exc.message)
         allowed = allowed_commands(self.deps.ctx, principal, found.incident)
         return page(
             request, self.deps, principal, "incident.html", incident=found.incident,
@@ -133,12 +135,9 @@ class Pages:
                     values={"severity": default})  # fmt: skip
 
     async def declare(self, request: Request) -> Response:
-        principal = await current_user(request, self.deps)
-        if principal is None:
-            return to_login(request)
-        form = await read_form(request)
-        if form is None:
-            return csrf_failed(request, self.deps, principal)
+        principal, form = await signed_in_form(request, self.deps)
+        if not isinstance(principal, Principal):
+            return principal
         found = check_declare(
             title=form.get("title"),
             severity=form.get("severity"),
@@ -158,7 +157,7 @@ class Pages:
         return RedirectResponse(f"/incidents/{outcome.incident.number}", status_code=303)
 
     def _declare_again(
-        self, request: Request, principal: Principal, form: dict[str, str], message: str
+        self, request: Request, principal: Principal, form: Form, message: str
     ) -> Response:
         """The declare form again, as it was filled in, with what is wrong (422)."""
         flash(request, message, "error")
@@ -173,8 +172,7 @@ class Pages:
         try:
             outcome = await read_postmortem(self.deps.ctx, principal, number)
         except NotFound as exc:
-            return page(request, self.deps, principal, "error.html", 404,
-                        title="Not found", message=exc.message)  # fmt: skip
+            return not_found(request, self.deps, principal, exc.message)
         if request.url.path.endswith(".md"):
             disposition = f'attachment; filename="INC-{number}-postmortem.md"'
             return Response(outcome.document, media_type="text/markdown; charset=utf-8",

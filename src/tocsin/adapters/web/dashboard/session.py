@@ -20,12 +20,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from tocsin.adapters.web.api.ratelimit import FailureLimiter
 from tocsin.adapters.web.dashboard.templating import render
 from tocsin.domain.errors import ParseError
-from tocsin.services.access.principal import Principal, is_admin
+from tocsin.services.access.principal import WRITE, Principal, has_scope, is_admin
 from tocsin.services.access.users import load_user
 from tocsin.services.context import Context
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELDS = 50
+Form = dict[str, str]
 
 
 class StreamSlots:
@@ -109,7 +110,11 @@ def refusal(request: Request, deps: Deps, principal: Principal | None, text: str
     return page(request, deps, principal, "error.html", 403, title="Not allowed", message=text)
 
 
-async def read_form(request: Request) -> dict[str, str] | None:
+def not_found(request: Request, deps: Deps, principal: Principal, message: str) -> Response:
+    return page(request, deps, principal, "error.html", 404, title="Not found", message=message)
+
+
+async def read_form(request: Request) -> Form | None:
     """The urlencoded form, if its CSRF token matches the session's; None otherwise."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip()
     if media_type != FORM_MEDIA_TYPE:
@@ -135,7 +140,25 @@ def csrf_failed(request: Request, deps: Deps, principal: Principal | None) -> Re
     return refusal(request, deps, principal, text)
 
 
-def form_text(form: dict[str, str], name: str, what: str, limit: int, required: bool = True) -> str:
+async def signed_in_form(
+    request: Request, deps: Deps, needs_write: str | None = None
+) -> tuple[Principal | Response, Form]:
+    """The signed-in user and the form its CSRF token vouches for; otherwise the response that
+    refuses (the redirect to sign in, or 403) and an empty form. With ``needs_write`` (what the
+    handler does, "Adding monitors"), a user without the ``write`` scope is refused too, the
+    page saying "Adding monitors needs the write scope"."""
+    principal = await current_user(request, deps)
+    if principal is None:
+        return to_login(request), {}
+    form = await read_form(request)
+    if form is None:
+        return csrf_failed(request, deps, principal), {}
+    if needs_write is not None and not has_scope(principal, WRITE):
+        return refusal(request, deps, principal, f"{needs_write} needs the write scope."), {}
+    return principal, form
+
+
+def form_text(form: Form, name: str, what: str, limit: int, required: bool = True) -> str:
     """A trimmed text field; ParseError (shown to the user) when missing or too long."""
     value = form.get(name, "").strip()
     if required and not value:

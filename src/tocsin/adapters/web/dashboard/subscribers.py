@@ -10,17 +10,16 @@ from starlette.responses import RedirectResponse, Response
 
 from tocsin.adapters.web.dashboard.session import (
     Deps,
-    csrf_failed,
     current_user,
     flash,
     page,
-    read_form,
     refusal,
+    signed_in_form,
     to_login,
 )
 from tocsin.domain.errors import DomainError, PermissionDenied
 from tocsin.services import subscribers as service
-from tocsin.services.access.principal import acting_context
+from tocsin.services.access.principal import Principal, acting_context
 
 HERE = "/subscribers"
 
@@ -41,11 +40,9 @@ class SubscriberPages:
         return page(request, self.deps, principal, "subscribers.html", rows=rows)
 
     async def remove(self, request: Request) -> Response:
-        principal = await current_user(request, self.deps)
-        if principal is None:
-            return to_login(request)
-        if await read_form(request) is None:
-            return csrf_failed(request, self.deps, principal)
+        principal, _ = await signed_in_form(request, self.deps)
+        if not isinstance(principal, Principal):
+            return principal
         number = int(request.path_params["subscriber_id"])
         ctx = acting_context(self.deps.ctx, principal)
         try:

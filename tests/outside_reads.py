@@ -4,7 +4,9 @@ The repository must stand on its own: a clone in an empty folder passes its test
 (:func:`sys.addaudithook`) sees every ``open`` made by the test process; a path under the folder
 that holds the repository, but outside the repository itself, is recorded with the test that
 opened it, and the session fails at the end if any was (``tests/conftest.py`` installs the hook).
-The Python installation stays allowed wherever it is, and so do the tests' temporary files.
+The Python installation stays allowed wherever it is, and so do the tests' temporary files:
+pytest's, and every file or folder the tests make with :mod:`tempfile` (its ``mkdtemp`` and
+``mkstemp`` audit events name them), whatever its prefix.
 """
 
 from __future__ import annotations
@@ -30,12 +32,18 @@ _IN_TEMP = _BESIDE == _TEMP
 if _TEMP.startswith(_BESIDE) and not _IN_TEMP:  # the temporary directory is itself beside it
     _ALLOWED = (*_ALLOWED, _TEMP)
 
+#: The folders and files the tests made with :mod:`tempfile` (``tempfile.mkdtemp``/``mkstemp``).
+_made: list[str] = []
+
 #: (test id, path) for every read outside the repository; ``current`` names the running test.
 seen: list[tuple[str, str]] = []
 current = ["(collection)"]
 
 
 def _hook(event: str, args: tuple[object, ...]) -> None:
+    if event in ("tempfile.mkdtemp", "tempfile.mkstemp") and args:
+        _made.append(os.path.abspath(os.fsdecode(args[0])) + os.sep)  # type: ignore[arg-type]
+        return
     if event != "open" or not args or not isinstance(args[0], str | bytes | os.PathLike):
         return
     raw = os.fsdecode(args[0])  # type: ignore[arg-type]
@@ -45,6 +53,8 @@ def _hook(event: str, args: tuple[object, ...]) -> None:
     if not path.startswith(_BESIDE) or path.startswith(_ALLOWED):
         return
     if _IN_TEMP and path[len(_BESIDE) :].startswith(_TEMP_NAMES):
+        return
+    if any(path.startswith(made) for made in _made):
         return
     seen.append((current[0], path.rstrip(os.sep)))
 

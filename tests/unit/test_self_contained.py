@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 from pathlib import Path
+
+import pytest
 
 import outside_reads
 from fakes import FIXTURES
@@ -56,3 +60,32 @@ def test_reads_from_the_temporary_directory_are_allowed(tmp_path: Path) -> None:
     (tmp_path / "x.txt").write_text("x")
     assert (tmp_path / "x.txt").read_text() == "x"
     assert len(outside_reads.seen) == before
+
+
+def test_what_the_tests_make_with_tempfile_is_allowed_whatever_its_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the clone straight in the temporary folder (so its other entries are beside it), a
+    folder made with ``tempfile.mkdtemp`` and a file made with ``mkstemp``, whatever their
+    prefix, are the tests' own and may be read; a path there that no test made is still caught."""
+    temp = str(Path(tempfile.gettempdir()).resolve()) + os.sep
+    monkeypatch.setattr(outside_reads, "_BESIDE", temp)
+    monkeypatch.setattr(outside_reads, "_IN_TEMP", True)
+    monkeypatch.setattr(outside_reads, "_ALLOWED", (str(ROOT) + os.sep,))
+    before = len(outside_reads.seen)
+    folder = Path(tempfile.mkdtemp(prefix="tocsin-made-"))
+    handle, name = tempfile.mkstemp(prefix="tocsin-file-")
+    os.close(handle)
+    try:
+        (folder / "config.yml").write_text("x")
+        assert (folder / "config.yml").read_text() == "x"
+        assert Path(name).read_text() == ""
+        stranger = Path(temp) / f"tocsin-not-made-{os.getpid()}" / "config.yml"
+        with contextlib.suppress(OSError):
+            stranger.read_text()
+    finally:
+        shutil.rmtree(folder)
+        os.unlink(name)
+    caught = outside_reads.seen[before:]
+    del outside_reads.seen[before:]
+    assert [path for _, path in caught] == [str(stranger)]

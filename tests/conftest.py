@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import outside_reads
-from fakes import FIXTURES
+from fakes import FIXTURES, migrated
 from fakes.slack_api import FakeSlack
 from tocsin.domain.policy import default_policy
 from tocsin.services.context import Context
@@ -49,7 +49,9 @@ def pytest_runtest_call(item: pytest.Item) -> object:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Fail the run if any test read a file beside the repository (see tests/outside_reads.py)."""
+    """Drop the migrated templates; fail the run if any test read a file beside the repository
+    (see tests/outside_reads.py)."""
+    asyncio.run(migrated.drop_templates())
     if outside_reads.seen:
         lines = "\n".join(f"  {test}: {path}" for test, path in outside_reads.seen[:20])
         print(f"\nFAIL: the tests read files outside the repository:\n{lines}")
@@ -100,13 +102,19 @@ async def _create_pg_database() -> tuple[str, Callable[[], object]]:
     base = admin.rsplit("/", 1)[0]
 
     async def drop() -> None:
-        c = await asyncpg.connect(admin)
-        try:
-            await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await c.close()
+        await _drop_pg_database(admin, name)
 
     return f"{base}/{name}", drop
+
+
+async def _drop_pg_database(admin: str, name: str) -> None:
+    import asyncpg
+
+    c = await asyncpg.connect(admin)
+    try:
+        await c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await c.close()
 
 
 @pytest.fixture
@@ -141,9 +149,16 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    """A migrated database (SQLite and PostgreSQL)."""
+    """A migrated database (SQLite and PostgreSQL), copied from a migrated template
+    (tests/fakes/migrated.py)."""
+    if database_url.startswith("sqlite:///"):
+        await migrated.sqlite_copy(Path(database_url.removeprefix("sqlite:///")))
+    else:
+        admin = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+        name = database_url.rsplit("/", 1)[1]
+        await _drop_pg_database(admin, name)  # empty: made again from the template
+        await migrated.postgres_from_template(admin, name)
     database = Database(database_url)
-    await migrate.upgrade(database)
     try:
         yield database
     finally:

@@ -6,10 +6,8 @@ hand the word to another role; Discord's typed options and the CLI do the same."
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +26,6 @@ from tocsin.domain.model import Actor, Severity
 from tocsin.domain.policy_file import parse_policy
 from tocsin.services.context import Context
 from tocsin.services.dispatch import execute
-from tocsin.storage import migrate
 from tocsin.storage import tables as t
 from tocsin.storage.db import Database
 
@@ -208,21 +205,6 @@ async def test_discord_options_in_the_channel(discord: DiscordClient) -> None:
 
 
 # --- the CLI -------------------------------------------------------------------------------------
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    database = Database(url)
-
-    async def prepare() -> None:
-        await migrate.upgrade(database)
-        await database.dispose()
-
-    asyncio.run(prepare())
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
-    return url
-
-
 def test_cli_visibility_and_its_errors(cli_db: str) -> None:
     """`tocsin incident visibility INC-1 public` (the local user is an admin) makes it public
     (the stored row says so); a bad word, or public again, fails with one line and a non-zero
